@@ -1,0 +1,241 @@
+"""The harness: start a warm session, time repeats honestly, verify every result.
+
+One :func:`measure` call is one **run**: warm-up, ``repeats`` timed repeats (wall clock by
+``perf_counter``, CPU by ``process_time`` plus what process workers report), then one extra
+untimed repeat under the GIL probe, whose ticker thread would otherwise steal GIL time
+from the repeats it observes. Every repeat's result is checked against the kernel's
+reference outside the timed region; a mismatch fails the run.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gilbench.flavours import SCHEDULES, get_flavour
+from gilbench.gilprobe import GilProbe
+from gilbench.kernels import Kernel, Problem, get_kernel
+from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, get_strategy
+
+#: Coefficient of variation above which a run is flagged as noisy.
+NOISY_CV = 0.10
+#: Warm-up runs at least this long: freshly forked workers share one core until the
+#: scheduler migrates them, which takes tens of milliseconds (seen on Linux).
+WARMUP_S = 0.2
+#: Upper bound on warm-up repeats, whatever warmup_s says.
+MAX_WARMUP = 200
+MIN_REPEATS = 1
+
+
+class RunError(RuntimeError):
+    """A run failed (worker crashed, kernel raised, verification mismatch, timeout)."""
+
+    def __init__(self, spec: RunSpec, message: str) -> None:
+        super().__init__(f"run {spec.label} failed: {message}")
+        self.spec = spec
+        self.reason = message
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One (kernel, flavour, strategy, workers, size, chunks, schedule) combination."""
+
+    kernel: str
+    flavour: str
+    strategy: str
+    workers: int
+    size: int
+    chunks: int
+    schedule: str | None = None
+
+    @property
+    def label(self) -> str:
+        sched = f" schedule={self.schedule}" if self.schedule else ""
+        return (f"{self.kernel}/{self.flavour}/{self.strategy} workers={self.workers} "
+                f"size={self.size} chunks={self.chunks}{sched}")
+
+    def validate(self) -> None:
+        """Raise ValueError/TypeError naming the first bad field and the valid choices."""
+        kernel = get_kernel(self.kernel)
+        flavour = get_flavour(self.flavour)
+        strategy = get_strategy(self.strategy)
+        kernel.check_size(self.size)
+        for name in ("workers", "chunks"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int. Got {value!r} instead.")
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1. Got {value} instead.")
+        if self.schedule is not None and self.schedule not in flavour.schedules:
+            raise ValueError(f"schedule {self.schedule!r} is not valid for {flavour.name}; "
+                             f"valid choices: {', '.join(flavour.schedules)}")
+        reason = (strategy.unavailable_reason() or strategy.incompatible_reason(flavour)
+                  or kernel.flavour_unavailable_reason(self.flavour))
+        if reason:
+            raise ValueError(f"cannot run {self.label}: {reason}")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What one run measured. Field names are the stable results.json schema."""
+
+    kernel: str
+    flavour: str
+    strategy: str
+    workers: int
+    size: int
+    chunks: int
+    schedule: str | None
+    status: str  # "ok" or "failed"
+    error: str | None = None
+    wall_s: tuple[float, ...] = ()
+    cpu_s: float | None = None
+    startup_s: float | None = None
+    gil_availability: float | None = None
+    verified: bool = False
+    warmup: int = 0
+    #: Wall time of the very first (cold) execution in a fresh session.
+    first_s: float | None = None
+    median_s: float | None = None
+    iqr_s: float | None = None
+    min_s: float | None = None
+    cv: float | None = None
+    utilisation: float | None = None
+    noisy: bool = False
+    work_bytes: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> RunSpec:
+        return RunSpec(self.kernel, self.flavour, self.strategy, self.workers, self.size,
+                       self.chunks, self.schedule)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["wall_s"] = list(self.wall_s)
+        return d
+
+
+def summarise(wall: list[float]) -> dict[str, float]:
+    """Median, inter-quartile range, minimum and coefficient of variation of wall times."""
+    arr = np.asarray(wall, dtype=float)
+    q1, q3 = np.percentile(arr, [25, 75])
+    mean = float(arr.mean())
+    cv = float(arr.std(ddof=1) / mean) if arr.size > 1 and mean > 0 else 0.0
+    return {"median_s": float(np.median(arr)), "iqr_s": float(q3 - q1),
+            "min_s": float(arr.min()), "cv": cv}
+
+
+class ReferenceCache:
+    """Reference results per (kernel, size, seed): computed once, shared by every run."""
+
+    def __init__(self) -> None:
+        self._problems: dict[tuple[str, int, int], tuple[Problem, Any]] = {}
+
+    def get(self, kernel: Kernel, size: int, seed: int) -> tuple[Problem, Any]:
+        key = (kernel.name, size, seed)
+        if key not in self._problems:
+            problem = kernel.make_problem(size, seed)
+            self._problems[key] = (problem, kernel.reference(problem))
+        return self._problems[key]
+
+
+def _execute(kernel: Kernel, problem: Problem, session: Session,
+             phases: list[list[Any]]) -> tuple[Any, float]:
+    worker_cpu = 0.0
+    partials: list[Any] = []
+    for chunks in phases:
+        mapped = session.map(chunks)
+        partials.extend(mapped.partials)
+        worker_cpu += mapped.worker_cpu_s
+    return kernel.merge(problem, session.workspace, partials), worker_cpu
+
+
+def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
+            warmup_s: float = WARMUP_S, probe: bool = True,
+            seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
+            references: ReferenceCache | None = None,
+            clock: Callable[[], float] = time.perf_counter) -> Measurement:
+    """Measure one run. Raises ValueError for a bad spec and :class:`RunError` on failure."""
+    spec.validate()
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < MIN_REPEATS:
+        raise ValueError(f"repeats must be an int >= {MIN_REPEATS}. Got {repeats!r} instead.")
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an int >= 0. Got {warmup!r} instead.")
+    kernel = get_kernel(spec.kernel)
+    strategy = get_strategy(spec.strategy)
+    impl = kernel.implementations[spec.flavour]
+    workers = 1 if strategy.single_worker else spec.workers
+    problem, expected = (references or ReferenceCache()).get(kernel, spec.size, seed)
+    phases = kernel.phases(problem, spec.chunks)
+    outputs = list(problem.outputs)
+
+    def verify(result: Any, label: str) -> None:
+        mismatch = kernel.compare(result, expected)
+        if mismatch:
+            raise RunError(spec, f"verification failed on {label}: {mismatch}")
+
+    wall: list[float] = []
+    cpu: list[float] = []
+    availability = first = None
+    done_warmup = 0
+    try:
+        with strategy.open(problem, impl, workers, schedule=spec.schedule or "static",
+                           timeout=timeout) as session:
+            warm_start = clock()
+            while done_warmup < warmup or (clock() - warm_start < warmup_s
+                                           and done_warmup < MAX_WARMUP):
+                session.workspace.reset(outputs)
+                t0 = clock()
+                result = _execute(kernel, problem, session, phases)[0]
+                if done_warmup == 0:
+                    first = clock() - t0
+                done_warmup += 1
+                verify(result, f"warm-up {done_warmup}")
+            for i in range(repeats):
+                session.workspace.reset(outputs)
+                c0 = time.process_time()
+                t0 = clock()
+                result, worker_cpu = _execute(kernel, problem, session, phases)
+                t1 = clock()
+                cpu.append(time.process_time() - c0 + worker_cpu)
+                wall.append(t1 - t0)
+                verify(result, f"repeat {i + 1}")
+            if probe:
+                session.workspace.reset(outputs)
+                with GilProbe() as gil:
+                    result, _ = _execute(kernel, problem, session, phases)
+                verify(result, "the GIL-probe repeat")
+                availability = gil.availability
+            startup = session.startup_s
+    except RunError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure inside a run is that run's failure
+        raise RunError(spec, f"{type(exc).__name__}: {exc}") from exc
+
+    stats = summarise(wall)
+    cpu_med = float(statistics.median(cpu))
+    return Measurement(
+        spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size, spec.chunks,
+        spec.schedule, "ok", None, tuple(wall), cpu_med, startup, availability, True,
+        done_warmup, first_s=first,
+        utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
+        noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem), **stats)
+
+
+def failed(spec: RunSpec, message: str) -> Measurement:
+    """A Measurement recording that ``spec`` failed (kept in results.json with its reason)."""
+    return Measurement(spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size,
+                       spec.chunks, spec.schedule, "failed", message)
+
+
+__all__ = ["NOISY_CV", "SCHEDULES", "Measurement", "ReferenceCache", "RunError", "RunSpec",
+           "failed", "measure", "summarise"]

@@ -1,0 +1,221 @@
+"""The kernel contract: how a CPU-bound task family makes, splits, merges and checks work.
+
+A kernel never knows which strategy runs it. It describes a **problem** as small picklable
+``params`` plus named numpy arrays (``inputs`` to read, ``outputs`` to fill), and offers one
+**chunk function** per flavour with the signature ``fn(workspace, chunk) -> partial``. A
+strategy builds the :class:`Workspace` (plain arrays in-process, shared memory across
+processes), calls the chunk function on every chunk, and hands the partials to ``merge``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gilbench import native
+
+Chunk = Any
+ChunkFunction = Callable[["Workspace", Chunk], Any]
+
+PROFILES = ("quick", "standard", "full")
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """Shape and dtype of an output array, allocated (zeroed) by the strategy."""
+
+    shape: tuple[int, ...]
+    dtype: str
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A seeded, deterministic instance of a kernel at one size."""
+
+    kernel: str
+    size: int
+    seed: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+    inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+    outputs: Mapping[str, ArraySpec] = field(default_factory=dict)
+
+    @property
+    def input_bytes(self) -> int:
+        return sum(int(a.nbytes) for a in self.inputs.values())
+
+
+@dataclass
+class Workspace:
+    """What a chunk function sees: params, input arrays (read-only) and output arrays.
+
+    ``threads`` and ``schedule`` matter only to flavours that parallelise themselves
+    (``cython-prange``, ``numba-parallel``): the ``openmp`` strategy sets them.
+    """
+
+    params: Mapping[str, Any]
+    arrays: dict[str, np.ndarray]
+    threads: int = 1
+    schedule: str = "static"
+
+    def reset(self, outputs: Sequence[str]) -> None:
+        """Zero the named output arrays (between repeats, outside the timed region)."""
+        for name in outputs:
+            self.arrays[name].fill(0)
+
+    @classmethod
+    def local(cls, problem: Problem) -> Workspace:
+        """An in-process workspace: inputs shared read-only, outputs freshly zeroed."""
+        arrays: dict[str, np.ndarray] = {}
+        for name, arr in problem.inputs.items():
+            view = arr.view()
+            view.flags.writeable = False
+            arrays[name] = view
+        for name, spec in problem.outputs.items():
+            arrays[name] = np.zeros(spec.shape, dtype=spec.dtype)
+        return cls(dict(problem.params), arrays)
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One flavour's chunk function for a kernel, and what it needs to be importable."""
+
+    fn: ChunkFunction
+    #: Module names (or "clib") beyond the flavour's own requirements.
+    requires: tuple[str, ...] = ()
+    #: Called once per worker before timing (e.g. to JIT-compile), never inside a repeat.
+    prepare: Callable[[], None] | None = None
+
+
+class Kernel(ABC):
+    """A CPU-bound task family.
+
+    Subclasses provide the class attributes ``name``, ``summary`` (what the kernel stresses
+    and why it is in the suite), ``sizes`` (default size per profile), ``implementations``
+    (flavour name -> :class:`Implementation`) and optionally ``not_applicable`` (flavour name
+    -> why that flavour does not fit) and ``tolerance`` (relative, 0 for exact); and the
+    methods :meth:`make_problem`, :meth:`split`, :meth:`merge` and :meth:`reference`.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    sizes: ClassVar[Mapping[str, int]]
+    implementations: ClassVar[Mapping[str, Implementation]]
+    not_applicable: ClassVar[Mapping[str, str]] = {}
+    #: Relative tolerance of the reference check; 0.0 means bit-identical.
+    tolerance: ClassVar[float] = 0.0
+    #: What ``size`` counts, for messages and reports ("grid side", "samples", ...).
+    size_unit: ClassVar[str] = "size"
+    #: Default chunk count = this x the largest worker count of the sweep. Few chunks
+    #: keep process IPC small; irregular kernels want more for load balance.
+    chunks_per_worker: ClassVar[int] = 2
+
+    # -- problem life cycle -------------------------------------------------------------
+    @abstractmethod
+    def make_problem(self, size: int, seed: int = 0) -> Problem:
+        """A deterministic problem of ``size`` (validated by :meth:`check_size`)."""
+
+    @abstractmethod
+    def split(self, problem: Problem, chunks: int) -> list[Chunk]:
+        """At most ``chunks`` small picklable chunk descriptors covering the problem."""
+
+    def phases(self, problem: Problem, chunks: int) -> list[list[Chunk]]:
+        """Chunk lists run one after another with a barrier between (default: one phase).
+
+        Kernels whose steps depend on all of the previous step (n-body time steps)
+        return one list per step.
+        """
+        return [self.split(problem, chunks)]
+
+    @abstractmethod
+    def merge(self, problem: Problem, workspace: Workspace, partials: list[Any]) -> Any:
+        """Combine the chunk partials (and/or the output arrays) into the result."""
+
+    @abstractmethod
+    def reference(self, problem: Problem) -> Any:
+        """The expected result, from an implementation independent of the flavours."""
+
+    # -- checks -------------------------------------------------------------------------
+    def check_size(self, size: object) -> int:
+        """Return ``size`` as an int or raise ValueError/TypeError naming it."""
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+            raise TypeError(f"{self.name} size must be an int. Got {size!r} instead.")
+        if size < 1:
+            raise ValueError(f"{self.name} size must be >= 1. Got {size} instead.")
+        return int(size)
+
+    def compare(self, result: Any, expected: Any) -> str | None:
+        """None when ``result`` matches ``expected`` (within ``tolerance``), else what differs."""
+        return compare_values(result, expected, self.tolerance)
+
+    # -- flavours -----------------------------------------------------------------------
+    def chunk_function(self, flavour: str) -> ChunkFunction:
+        """The chunk function for ``flavour``, or ValueError saying why there is none."""
+        reason = self.flavour_unavailable_reason(flavour)
+        if reason:
+            raise ValueError(f"{self.name} x {flavour}: {reason}")
+        return self.implementations[flavour].fn
+
+    def flavour_unavailable_reason(self, flavour: str) -> str | None:
+        """None when this kernel can run ``flavour`` here, else a one-line reason."""
+        from gilbench.flavours import get_flavour  # kernels may be imported before flavours
+
+        spec = get_flavour(flavour)
+        if flavour not in self.implementations:
+            return self.not_applicable.get(flavour, f"no {flavour} implementation")
+        reason = spec.unavailable_reason()
+        if reason:
+            return reason
+        for req in self.implementations[flavour].requires:
+            reason = native.unavailable_reason(req)
+            if reason:
+                return reason
+        return None
+
+    def work_bytes(self, problem: Problem) -> int | None:
+        """Bytes a run must stream through memory (for GB/s), or None if not meaningful."""
+        return None
+
+
+def even_ranges(n: int, chunks: int) -> list[tuple[int, int]]:
+    """Split ``range(n)`` into at most ``chunks`` contiguous, non-empty, balanced ranges."""
+    if chunks < 1:
+        raise ValueError(f"chunks must be >= 1. Got {chunks} instead.")
+    chunks = max(1, min(chunks, n))
+    bounds = [n * i // chunks for i in range(chunks + 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(chunks) if bounds[i] < bounds[i + 1]]
+
+
+def compare_values(result: Any, expected: Any, tolerance: float) -> str | None:
+    """Exact (tolerance 0) or relative comparison of scalars, arrays or tuples of them."""
+    if isinstance(expected, tuple):
+        if not isinstance(result, tuple) or len(result) != len(expected):
+            return f"expected a tuple of {len(expected)} values, got {result!r}"
+        for i, (r, e) in enumerate(zip(result, expected)):
+            msg = compare_values(r, e, tolerance)
+            if msg:
+                return f"item {i}: {msg}"
+        return None
+    res = np.asarray(result)
+    exp = np.asarray(expected)
+    if res.shape != exp.shape:
+        return f"shape {res.shape} differs from the reference shape {exp.shape}"
+    if tolerance == 0.0:
+        bad = res != exp
+    else:
+        bad = ~np.isclose(res, exp, rtol=tolerance, atol=0.0)
+    if not bad.any():
+        return None
+    where = np.argwhere(bad)[0] if res.ndim else ()
+    idx = tuple(int(i) for i in where)
+    got, want = res[idx], exp[idx]
+    tol = "exactly" if tolerance == 0.0 else f"within rtol={tolerance:g}"
+    return (f"{int(bad.sum())} of {bad.size} values differ from the reference ({tol}); "
+            f"first at {idx}: got {got!r}, expected {want!r}")

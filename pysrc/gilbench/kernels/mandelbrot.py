@@ -1,0 +1,203 @@
+"""Mandelbrot escape counts: pure compute, irregular per row, tiny output per pixel.
+
+The classic "embarrassingly parallel" CPU-bound loop: each pixel iterates z <- z^2 + c
+until it escapes or reaches ``max_iter``. Rows through the set cost far more than rows
+outside it, so chunking matters a little. Output is int32, so every flavour must agree
+bit for bit (all use the same floating-point operation order, and the build disables FMA
+contraction).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+
+import numpy as np
+
+from gilbench import native
+from gilbench.kernels.base import (ArraySpec, Implementation, Kernel, Problem, Workspace,
+                                   even_ranges)
+
+# The window of the complex plane: x in [X_MIN, X_MIN + SPAN), y in [Y_MIN, Y_MIN + SPAN).
+X_MIN, Y_MIN, SPAN = -2.0, -1.3, 2.6
+MAX_ITER = 200
+_EXT = ("gilbench._native.mandelbrot",)
+
+
+def _args(ws: Workspace) -> tuple[float, float, float, float, int]:
+    p = ws.params
+    return p["x0"], p["dx"], p["y0"], p["dy"], p["max_iter"]
+
+
+def python_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+    """Pure-Python chunk function (same operation order as the compiled ones)."""
+    start, stop = chunk
+    out = ws.arrays["counts"]
+    x0, dx, y0, dy, max_iter = _args(ws)
+    width = out.shape[1]
+    for y in range(start, stop):
+        ci = y0 + y * dy
+        row = [0] * width
+        for x in range(width):
+            cr = x0 + x * dx
+            zr = zi = zr2 = zi2 = 0.0
+            n = 0
+            while n < max_iter and zr2 + zi2 <= 4.0:
+                zi = 2.0 * zr * zi + ci
+                zr = zr2 - zi2 + cr
+                zr2 = zr * zr
+                zi2 = zi * zi
+                n += 1
+            row[x] = n
+        out[y] = row
+
+
+def escape_counts(x0: float, dx: float, y0: float, dy: float, width: int,
+                  rows: range, max_iter: int) -> np.ndarray:
+    """Vectorised escape counts for ``rows`` (numpy flavour and the reference)."""
+    cr = np.broadcast_to(x0 + np.arange(width) * dx, (len(rows), width)).ravel()
+    ci = np.repeat(y0 + np.arange(rows.start, rows.stop) * dy, width)
+    counts = np.zeros(cr.size, dtype=np.int32)
+    idx = np.arange(cr.size)
+    zr = np.zeros(cr.size)
+    zi = np.zeros(cr.size)
+    zr2 = np.zeros(cr.size)
+    zi2 = np.zeros(cr.size)
+    for _ in range(max_iter):
+        keep = zr2 + zi2 <= 4.0
+        if not keep.all():
+            idx, cr, ci, zr, zi, zr2, zi2 = (a[keep] for a in (idx, cr, ci, zr, zi, zr2, zi2))
+        if idx.size == 0:
+            break
+        zi = 2.0 * zr * zi + ci
+        zr = zr2 - zi2 + cr
+        zr2 = zr * zr
+        zi2 = zi * zi
+        counts[idx] += 1
+    return counts.reshape(len(rows), width)
+
+
+def numpy_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+    """numpy chunk function: the escape loop vectorised over the chunk's pixels."""
+    start, stop = chunk
+    out = ws.arrays["counts"]
+    x0, dx, y0, dy, max_iter = _args(ws)
+    out[start:stop] = escape_counts(x0, dx, y0, dy, out.shape[1], range(start, stop), max_iter)
+
+
+def cython_gil_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+    native.extension("mandelbrot").rows_gil(ws.arrays["counts"], *chunk, *_args(ws))
+
+
+def cython_nogil_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+    native.extension("mandelbrot").rows_nogil(ws.arrays["counts"], *chunk, *_args(ws))
+
+
+def cython_prange_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+    native.extension("mandelbrot").rows_prange(ws.arrays["counts"], *chunk, *_args(ws),
+                                               ws.threads, ws.schedule)
+
+
+@functools.cache
+def _c_rows():
+    return native.c_function(
+        "gb_mandelbrot_rows", ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+         ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_int32])
+
+
+def c_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+    """c-ctypes chunk function: validates here what C cannot, then one foreign call."""
+    out = native.c_array(ws.arrays["counts"], "int32", 2, writeable=True, name="counts")
+    start, stop = (int(v) for v in chunk)
+    if not 0 <= start <= stop <= out.shape[0]:
+        raise ValueError(f"row range [{start}, {stop}) is outside an output of "
+                         f"{out.shape[0]} rows")
+    _c_rows()(out.ctypes.data, out.shape[1], start, stop, *_args(ws))
+
+
+@functools.cache
+def _numba_rows():
+    import numba
+
+    @numba.njit(nogil=True)
+    def escape(cr, ci, max_iter):
+        zr = zi = zr2 = zi2 = 0.0
+        n = 0
+        while n < max_iter and zr2 + zi2 <= 4.0:
+            zi = 2.0 * zr * zi + ci
+            zr = zr2 - zi2 + cr
+            zr2 = zr * zr
+            zi2 = zi * zi
+            n += 1
+        return n
+
+    sig = "void(int32[:, ::1], int64, int64, float64, float64, float64, float64, int64)"
+
+    @numba.njit(sig, nogil=True)
+    def rows(out, start, stop, x0, dx, y0, dy, max_iter):
+        for y in range(start, stop):
+            ci = y0 + y * dy
+            for x in range(out.shape[1]):
+                out[y, x] = escape(x0 + x * dx, ci, max_iter)
+
+    @numba.njit(sig, nogil=True, parallel=True)
+    def rows_parallel(out, start, stop, x0, dx, y0, dy, max_iter):
+        for y in numba.prange(start, stop):
+            ci = y0 + y * dy
+            for x in range(out.shape[1]):
+                out[y, x] = escape(x0 + x * dx, ci, max_iter)
+
+    return rows, rows_parallel
+
+
+def numba_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+    _numba_rows()[0](ws.arrays["counts"], *chunk, *_args(ws))
+
+
+def numba_parallel_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+    import numba
+
+    numba.set_num_threads(ws.threads)
+    _numba_rows()[1](ws.arrays["counts"], *chunk, *_args(ws))
+
+
+def _prepare_numba() -> None:
+    _numba_rows()  # compile (signatures are explicit) before anything is timed
+
+
+class Mandelbrot(Kernel):
+    name = "mandelbrot"
+    summary = ("compute-bound, irregular rows, int32 output: the textbook case where "
+               "releasing the GIL should let threads match processes")
+    size_unit = "grid side (pixels)"
+    sizes = {"quick": 320, "standard": 800, "full": 1600}
+    implementations = {
+        "python": Implementation(python_rows),
+        "cython-gil": Implementation(cython_gil_rows, _EXT),
+        "cython-nogil": Implementation(cython_nogil_rows, _EXT),
+        "cython-prange": Implementation(cython_prange_rows, _EXT),
+        "c-ctypes": Implementation(c_rows),
+        "numpy": Implementation(numpy_rows),
+        "numba": Implementation(numba_rows, prepare=_prepare_numba),
+        "numba-parallel": Implementation(numba_parallel_rows, prepare=_prepare_numba),
+    }
+    not_applicable = {"stdlib": "no standard-library routine computes escape counts"}
+
+    def make_problem(self, size: int, seed: int = 0) -> Problem:
+        size = self.check_size(size)
+        step = SPAN / size
+        params = {"x0": X_MIN, "dx": step, "y0": Y_MIN, "dy": step, "max_iter": MAX_ITER}
+        return Problem(self.name, size, seed, params,
+                       outputs={"counts": ArraySpec((size, size), "int32")})
+
+    def split(self, problem: Problem, chunks: int) -> list[tuple[int, int]]:
+        return even_ranges(problem.size, chunks)
+
+    def merge(self, problem: Problem, workspace: Workspace, partials: list) -> np.ndarray:
+        return workspace.arrays["counts"]
+
+    def reference(self, problem: Problem) -> np.ndarray:
+        p = problem.params
+        return escape_counts(p["x0"], p["dx"], p["y0"], p["dy"], problem.size,
+                             range(problem.size), p["max_iter"])

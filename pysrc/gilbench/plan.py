@@ -1,0 +1,124 @@
+"""Plans: a profile plus CLI filters become the list of run specs of a sweep."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from gilbench.flavours import FLAVOURS, get_flavour
+from gilbench.harness import RunSpec
+from gilbench.kernels import KERNELS, get_kernel
+from gilbench.strategies import STRATEGIES, get_strategy
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How thorough a sweep is: which size per kernel, how many repeats."""
+
+    name: str
+    description: str
+    repeats: int
+    warmup: int = 1
+    #: Worker counts beyond the usable cores, to show oversubscription.
+    oversubscribe: bool = False
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile("quick", "small sizes, 5 repeats: the thesis in about a minute", 5),
+    "standard": Profile("standard", "medium sizes, 7 repeats", 7),
+    "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point", 10,
+                    oversubscribe=True),
+}
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (affinity), not merely those the machine has."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(cores: int | None = None, oversubscribe: bool = False) -> list[int]:
+    """1, 2, 4, ... up to the usable core count, plus that count (and 2x it if asked)."""
+    cores = cores or usable_cores()
+    counts = []
+    n = 1
+    while n <= cores:
+        counts.append(n)
+        n *= 2
+    if counts[-1] != cores:
+        counts.append(cores)
+    if oversubscribe:
+        counts.append(2 * cores)
+    return counts
+
+
+@dataclass
+class Plan:
+    """The runs of a sweep, and the combinations left out with the reason."""
+
+    profile: Profile
+    specs: list[RunSpec] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
+               flavours: Sequence[str] = (), strategies: Sequence[str] = (),
+               workers: Sequence[int] = (), sizes: Sequence[int] = (),
+               chunks: Sequence[int] = (), schedules: Sequence[str] = ()) -> Plan:
+    """Cross kernels x flavours x strategies x workers x sizes x chunks x schedules.
+
+    Empty filters mean "all" (and the profile's defaults). Combinations that cannot run
+    (incompatible pair, unavailable flavour) go to ``plan.skipped`` with the reason; a
+    filter naming an unknown thing raises ValueError listing the valid names.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; valid choices: "
+                         f"{', '.join(PROFILES)}")
+    prof = PROFILES[profile]
+    kernel_objs = [get_kernel(k) for k in kernels] or list(KERNELS.values())
+    flavour_objs = [get_flavour(f) for f in flavours] or list(FLAVOURS.values())
+    strategy_objs = [get_strategy(s) for s in strategies] or list(STRATEGIES.values())
+    for value, name in [(w, "workers") for w in workers] + [(c, "chunks") for c in chunks]:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
+    for sched in schedules:
+        if sched not in ("static", "dynamic", "guided"):
+            raise ValueError(f"unknown schedule {sched!r}; valid choices: "
+                             "dynamic, guided, static")
+    worker_counts = sorted(set(workers)) or default_workers(oversubscribe=prof.oversubscribe)
+    plan = Plan(prof)
+    for strategy in strategy_objs:
+        reason = strategy.unavailable_reason()
+        if reason:
+            plan.skipped.append((f"strategy {strategy.name}", reason))
+    strategy_objs = [s for s in strategy_objs if not s.unavailable_reason()]
+    for kernel in kernel_objs:
+        kernel_sizes = [kernel.check_size(s) for s in sizes] or [kernel.sizes[profile]]
+        # Same chunking for every strategy of a kernel, so runs are comparable.
+        chunk_counts = list(chunks) or [kernel.chunks_per_worker * max(worker_counts)]
+        for flavour in flavour_objs:
+            reason = kernel.flavour_unavailable_reason(flavour.name)
+            if reason:
+                plan.skipped.append((f"{kernel.name}/{flavour.name}", reason))
+                continue
+            for strategy in strategy_objs:
+                reason = strategy.incompatible_reason(flavour)
+                if reason:
+                    if flavours and strategies:  # the user asked for this pair explicitly
+                        plan.skipped.append((f"{flavour.name} x {strategy.name}", reason))
+                    continue
+                counts = [1] if strategy.single_worker else worker_counts
+                scheds = [s for s in schedules if s in flavour.schedules] or \
+                    [flavour.schedules[0]]
+                for size in kernel_sizes:
+                    for n_chunks in chunk_counts:
+                        for n in counts:
+                            for sched in scheds:
+                                plan.specs.append(RunSpec(
+                                    kernel.name, flavour.name, strategy.name, n, size,
+                                    n_chunks,
+                                    sched if flavour.parallel_inside else None))
+    return plan

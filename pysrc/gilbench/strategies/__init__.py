@@ -1,0 +1,34 @@
+"""Strategy registry: ``STRATEGIES`` maps a name to a :class:`Strategy` instance."""
+
+from __future__ import annotations
+
+from gilbench.registry import add, lookup
+from gilbench.strategies.base import (DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session,
+                                      Strategy, WorkerCrashed)
+from gilbench.strategies.inprocess import OpenMPStrategy, SerialStrategy, ThreadsStrategy
+from gilbench.strategies.processes import ProcessesStrategy
+
+__all__ = [
+    "DEFAULT_TIMEOUT_S", "STRATEGIES", "MapResult", "RunTimeout", "Session", "Strategy",
+    "WorkerCrashed", "get_strategy", "register_strategy",
+]
+
+STRATEGIES: dict[str, Strategy] = {}
+
+
+def register_strategy(strategy: Strategy, *, replace: bool = False) -> Strategy:
+    """Add a strategy instance to the registry."""
+    if not isinstance(strategy, Strategy):
+        raise TypeError(f"register_strategy expects a Strategy instance. "
+                        f"Got {type(strategy).__name__} instead.")
+    return add(STRATEGIES, "strategy", strategy.name, strategy, replace=replace)
+
+
+def get_strategy(name: str) -> Strategy:
+    """The registered strategy ``name``; ValueError lists the valid names."""
+    return lookup(STRATEGIES, "strategy", name)
+
+
+for _s in (SerialStrategy(), ThreadsStrategy(), ProcessesStrategy(), OpenMPStrategy()):
+    register_strategy(_s)
+del _s

@@ -1,0 +1,100 @@
+"""The strategy contract: how the chunks of one problem are executed.
+
+A strategy knows nothing about any kernel. :meth:`Strategy.open` builds a warm
+:class:`Session` (pool started, workspace allocated, workers prepared) and reports the
+cold start-up cost; :meth:`Session.map` runs a chunk function over chunks and is what the
+harness times. Sessions are context managers and must release every thread, process and
+shared-memory segment on close, including after errors and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from gilbench.flavours import Flavour
+from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
+
+#: Seconds any single wait on another thread or process may take before the run fails.
+DEFAULT_TIMEOUT_S = 600.0
+
+
+class RunTimeout(TimeoutError):
+    """A wait on a worker exceeded the run's timeout."""
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process died (segfault, os._exit, killed) while running chunks."""
+
+
+@dataclass(frozen=True)
+class MapResult:
+    """Partials in chunk order, plus CPU seconds spent in other processes (0 in-process)."""
+
+    partials: list[Any]
+    worker_cpu_s: float = 0.0
+
+
+class Session(ABC):
+    """A started executor bound to one problem and one chunk function."""
+
+    #: The parent's view of the workspace (outputs are read from here by ``merge``).
+    workspace: Workspace
+    #: Seconds it took to start the executor and prepare workers, None if nothing starts.
+    startup_s: float | None = None
+
+    @abstractmethod
+    def map(self, chunks: Sequence[Chunk]) -> MapResult:
+        """Run the chunk function on every chunk; partials come back in chunk order."""
+
+    def close(self, kill: bool = False) -> None:
+        """Release threads, processes and shared memory (idempotent).
+
+        ``kill`` is set when leaving on an error or Ctrl-C: do not wait for workers politely.
+        """
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(kill=exc_type is not None)
+
+
+class Strategy(ABC):
+    """A way of running chunks.
+
+    Subclasses set ``name`` and ``description`` and the capability attributes below, and
+    implement :meth:`open`.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: Chunks run in other processes (so the workspace lives in shared memory).
+    uses_processes: ClassVar[bool] = False
+    #: Chunks run on several threads of this process (the GIL matters).
+    uses_threads: ClassVar[bool] = False
+    #: Runs only flavours that parallelise themselves; ``workers`` is their thread count.
+    drives_parallel_flavours: ClassVar[bool] = False
+    #: Runs everything on one worker whatever ``workers`` says (serial).
+    single_worker: ClassVar[bool] = False
+
+    def unavailable_reason(self) -> str | None:
+        """None when usable on this machine and Python, else a one-line reason."""
+        return None
+
+    def incompatible_reason(self, flavour: Flavour) -> str | None:
+        """None when this strategy can run ``flavour``, else why not."""
+        if self.drives_parallel_flavours and not flavour.parallel_inside:
+            return (f"strategy {self.name!r} drives flavours that parallelise themselves; "
+                    f"{flavour.name!r} does not")
+        if flavour.parallel_inside and not self.drives_parallel_flavours:
+            return (f"{flavour.name!r} parallelises itself; run it with the 'openmp' strategy, "
+                    f"not {self.name!r} (that would oversubscribe the cores)")
+        return None
+
+    @abstractmethod
+    def open(self, problem: Problem, impl: Implementation, workers: int, *,
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
+        """Start a warm session for ``problem``; its ``startup_s`` is the cold cost."""

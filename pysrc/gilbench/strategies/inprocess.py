@@ -1,0 +1,98 @@
+"""Strategies that run chunks inside this process: serial, threads and openmp."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+
+from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
+from gilbench.strategies.base import (DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session,
+                                      Strategy)
+
+
+class LocalSession(Session):
+    """Runs chunks one after another on the calling thread."""
+
+    def __init__(self, problem: Problem, impl: Implementation, *, threads: int = 1,
+                 schedule: str = "static") -> None:
+        self.workspace = Workspace.local(problem)
+        self.workspace.threads = threads
+        self.workspace.schedule = schedule
+        self.fn = impl.fn
+        if impl.prepare is not None:
+            impl.prepare()
+
+    def map(self, chunks: Sequence[Chunk]) -> MapResult:
+        fn, ws = self.fn, self.workspace
+        return MapResult([fn(ws, chunk) for chunk in chunks])
+
+
+class SerialStrategy(Strategy):
+    name = "serial"
+    description = "one chunk after another on the main thread (the baseline)"
+    single_worker = True
+
+    def open(self, problem: Problem, impl: Implementation, workers: int, *,
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
+        return LocalSession(problem, impl)
+
+
+class OpenMPStrategy(Strategy):
+    name = "openmp"
+    description = ("the flavour parallelises itself (OpenMP prange, numba parallel); "
+                   "workers = its thread count")
+    drives_parallel_flavours = True
+
+    def open(self, problem: Problem, impl: Implementation, workers: int, *,
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
+        return LocalSession(problem, impl, threads=workers, schedule=schedule)
+
+
+class ThreadSession(Session):
+    """A ThreadPoolExecutor whose threads are all started before anything is timed."""
+
+    def __init__(self, problem: Problem, impl: Implementation, workers: int,
+                 timeout: float) -> None:
+        self.workspace = Workspace.local(problem)
+        self.fn = impl.fn
+        self.timeout = timeout
+        t0 = time.perf_counter()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench")
+        # Threads start lazily; a barrier of `workers` parties proves they all exist.
+        barrier = threading.Barrier(workers)
+        warm = [self.pool.submit(barrier.wait, timeout) for _ in range(workers)]
+        for fut in warm:
+            fut.result(timeout=timeout)
+        if impl.prepare is not None:
+            impl.prepare()
+        self.startup_s = time.perf_counter() - t0
+
+    def map(self, chunks: Sequence[Chunk]) -> MapResult:
+        fn, ws = self.fn, self.workspace
+        futures = [self.pool.submit(fn, ws, chunk) for chunk in chunks]
+        deadline = time.monotonic() + self.timeout
+        try:
+            return MapResult([f.result(timeout=max(0.0, deadline - time.monotonic()))
+                              for f in futures])
+        except FuturesTimeout:
+            for f in futures:
+                f.cancel()
+            raise RunTimeout(f"threads did not finish {len(chunks)} chunks within "
+                             f"{self.timeout:g} s") from None
+
+    def close(self, kill: bool = False) -> None:
+        # Threads cannot be killed; cancelling queued chunks bounds the wait to running ones.
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ThreadsStrategy(Strategy):
+    name = "threads"
+    description = "a warm ThreadPoolExecutor: scales only if the chunk function drops the GIL"
+    uses_threads = True
+
+    def open(self, problem: Problem, impl: Implementation, workers: int, *,
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
+        return ThreadSession(problem, impl, workers, timeout)

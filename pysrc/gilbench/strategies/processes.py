@@ -1,0 +1,222 @@
+"""The ``processes`` strategy: a warm ProcessPoolExecutor over a shared-memory workspace.
+
+Inputs are copied once into ``multiprocessing.shared_memory`` blocks and outputs are
+allocated there, so workers write their rows in place and only chunk descriptors and small
+partials are pickled. Start-up (segments, spawning, importing, attaching) is measured
+separately from the timed repeats.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+from typing import Any
+
+import numpy as np
+
+from gilbench.kernels.base import Chunk, ChunkFunction, Implementation, Problem, Workspace
+from gilbench.strategies.base import (DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session,
+                                      Strategy, WorkerCrashed)
+
+@dataclass(frozen=True)
+class SharedArray:
+    """Where a workspace array lives: picklable, so workers can attach to it."""
+
+    segment: str
+    shape: tuple[int, ...]
+    dtype: str
+    readonly: bool
+
+
+def _attach(segment: str) -> shared_memory.SharedMemory:
+    if sys.version_info >= (3, 13):
+        # Only the creator tracks (and unlinks) a segment.
+        return shared_memory.SharedMemory(name=segment, track=False)
+    return shared_memory.SharedMemory(name=segment)
+
+
+def _view(shm: shared_memory.SharedMemory, spec: SharedArray) -> np.ndarray:
+    arr = np.ndarray(spec.shape, dtype=spec.dtype, buffer=shm.buf)
+    if spec.readonly:
+        arr.flags.writeable = False
+    return arr
+
+
+class SharedWorkspace:
+    """Owns the shared-memory segments of one problem; the parent unlinks them on close."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.segments: list[shared_memory.SharedMemory] = []
+        self.layout: dict[str, SharedArray] = {}
+        self._outputs = set(problem.outputs)
+        arrays: dict[str, np.ndarray] = {}
+        try:
+            for name, arr in problem.inputs.items():
+                arrays[name] = self._allocate(name, arr.shape, arr.dtype.str)
+                arrays[name][...] = arr
+                arrays[name].flags.writeable = False
+            for name, spec in problem.outputs.items():
+                arrays[name] = self._allocate(name, spec.shape, np.dtype(spec.dtype).str)
+                arrays[name].fill(0)
+        except BaseException:
+            self.close()
+            raise
+        self.workspace = Workspace(dict(problem.params), arrays)
+
+    def _allocate(self, name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+        nbytes = max(1, int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize)
+        shm = shared_memory.SharedMemory(create=True, size=nbytes)
+        self.segments.append(shm)
+        spec = SharedArray(shm.name, tuple(shape), dtype, readonly=False)
+        # Workers see inputs read-only; the parent fills them first.
+        self.layout[name] = SharedArray(shm.name, tuple(shape), dtype,
+                                        readonly=name not in self._outputs)
+        return _view(shm, spec)
+
+    def close(self) -> None:
+        """Unlink every segment (idempotent). Memory is freed when the last view dies."""
+        if hasattr(self, "workspace"):
+            self.workspace.arrays.clear()
+        for shm in self.segments:
+            try:
+                shm.close()
+            except BufferError:
+                pass  # a caller still holds a view; unlinking below is what prevents leaks
+            try:
+                shm.unlink()
+            except FileNotFoundError:
+                pass
+        self.segments.clear()
+
+
+# -- worker side (module globals live in each worker process) ---------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(layout: dict[str, SharedArray], params: dict[str, Any],
+                 fn: ChunkFunction, prepare, barrier) -> None:
+    # The parent decides what Ctrl-C means; workers must not die half-way through a chunk.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from threadpoolctl import threadpool_limits
+
+    # One process per core already: native thread pools inside workers would oversubscribe.
+    _WORKER["limits"] = threadpool_limits(limits=1)
+    segments = {name: _attach(spec.segment) for name, spec in layout.items()}
+    arrays = {name: _view(segments[name], spec) for name, spec in layout.items()}
+    _WORKER.update(segments=segments, fn=fn, barrier=barrier,
+                   workspace=Workspace(params, arrays))
+    atexit.register(_worker_detach)
+    if prepare is not None:
+        prepare()
+
+
+def _worker_detach() -> None:
+    ws = _WORKER.pop("workspace", None)
+    if ws is not None:
+        ws.arrays.clear()
+    for shm in _WORKER.pop("segments", {}).values():
+        try:
+            shm.close()
+        except BufferError:
+            pass
+
+
+def _worker_ready(timeout: float) -> int:
+    _WORKER["barrier"].wait(timeout)
+    return mp.current_process().pid
+
+
+def _worker_run(chunk: Chunk) -> tuple[Any, float]:
+    c0 = time.process_time()
+    partial = _WORKER["fn"](_WORKER["workspace"], chunk)
+    return partial, time.process_time() - c0
+
+
+class ProcessSession(Session):
+    """A ProcessPoolExecutor whose workers are started and attached before timing."""
+
+    def __init__(self, problem: Problem, impl: Implementation, workers: int,
+                 timeout: float, context: mp.context.BaseContext) -> None:
+        self.timeout = timeout
+        self.pool: ProcessPoolExecutor | None = None
+        t0 = time.perf_counter()
+        self.shared = SharedWorkspace(problem)
+        self.workspace = self.shared.workspace
+        try:
+            barrier = context.Barrier(workers)
+            self.pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=context, initializer=_worker_init,
+                initargs=(self.shared.layout, dict(problem.params), impl.fn, impl.prepare,
+                          barrier))
+            # Workers may spawn lazily; a barrier of `workers` parties proves all are up.
+            warm = [self.pool.submit(_worker_ready, timeout) for _ in range(workers)]
+            self._wait(warm, "start the workers")
+        except BaseException:
+            self.close(kill=True)
+            raise
+        self.startup_s = time.perf_counter() - t0
+
+    def _wait(self, futures: list, what: str) -> list:
+        deadline = time.monotonic() + self.timeout
+        try:
+            return [f.result(timeout=max(0.0, deadline - time.monotonic())) for f in futures]
+        except FuturesTimeout:
+            self.close(kill=True)
+            raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s") \
+                from None
+        except BrokenProcessPool as exc:
+            self.close(kill=True)
+            raise WorkerCrashed(f"a worker process died while trying to {what} ({exc})") \
+                from None
+
+    def map(self, chunks: Sequence[Chunk]) -> MapResult:
+        if self.pool is None:
+            raise RuntimeError("session is closed")
+        futures = [self.pool.submit(_worker_run, chunk) for chunk in chunks]
+        done = self._wait(futures, f"run {len(chunks)} chunks")
+        return MapResult([p for p, _ in done], sum(c for _, c in done))
+
+    def close(self, kill: bool = False) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            if kill:
+                # A stuck or dead worker would make a polite shutdown wait forever.
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.kill()
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.shared.close()
+
+
+class ProcessesStrategy(Strategy):
+    """Warm process pool; ``start_method`` None means this platform's default."""
+
+    name = "processes"
+    description = ("a warm ProcessPoolExecutor over shared memory: one interpreter (and GIL) "
+                   "per worker; pays start-up and IPC")
+    uses_processes = True
+
+    def __init__(self, start_method: str | None = None) -> None:
+        self.start_method = start_method
+
+    def context(self) -> mp.context.BaseContext:
+        return mp.get_context(self.start_method)
+
+    def unavailable_reason(self) -> str | None:
+        try:
+            self.context()
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    def open(self, problem: Problem, impl: Implementation, workers: int, *,
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
+        return ProcessSession(problem, impl, workers, timeout, self.context())

@@ -179,6 +179,18 @@ class Kernel(ABC):
                 return reason
         return None
 
+    #: Whether :meth:`payload` is implemented (strategies that pickle inputs need it).
+    supports_payload: ClassVar[bool] = False
+
+    def payload(self, problem: Problem, chunk: Chunk) -> tuple[Chunk, dict[str, np.ndarray]]:
+        """What ``chunk`` reads, self-contained: ``(rebased chunk, {input name: slice})``.
+
+        Strategies that ship inputs with every chunk (pickled, instead of shared memory)
+        call this inside the timed region, so copying costs what it costs. The chunk
+        function then sees the slices under the input names and the rebased chunk.
+        """
+        raise NotImplementedError(f"kernel {self.name!r} cannot ship per-chunk inputs")
+
     def work_bytes(self, problem: Problem) -> int | None:
         """Bytes a run must stream through memory (for GB/s), or None if not meaningful."""
         return None

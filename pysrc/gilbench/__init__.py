@@ -1,0 +1,23 @@
+"""gilbench: when does releasing the GIL let threads rival multiprocessing?
+
+Public API: the registries (kernels, flavours, strategies) and their ``register_*``
+functions, :func:`measure` for one run, :func:`build_plan` for a sweep, and the results
+and report helpers. See README.md.
+"""
+
+__version__ = "0.1.0"
+
+from gilbench.flavours import FLAVOURS, Flavour, get_flavour, register_flavour  # noqa: E402
+from gilbench.harness import Measurement, RunError, RunSpec, measure  # noqa: E402
+from gilbench.kernels import (KERNELS, ArraySpec, Implementation, Kernel,  # noqa: E402
+                              Problem, Workspace, get_kernel, register_kernel)
+from gilbench.plan import PROFILES, build_plan  # noqa: E402
+from gilbench.strategies import (STRATEGIES, Session, Strategy, get_strategy,  # noqa: E402
+                                 register_strategy)
+
+__all__ = [
+    "FLAVOURS", "KERNELS", "PROFILES", "STRATEGIES", "ArraySpec", "Flavour",
+    "Implementation", "Kernel", "Measurement", "Problem", "RunError", "RunSpec", "Session",
+    "Strategy", "Workspace", "__version__", "build_plan", "get_flavour", "get_kernel",
+    "get_strategy", "measure", "register_flavour", "register_kernel", "register_strategy",
+]

@@ -146,8 +146,9 @@ class ReferenceCache:
         return self._problems[key]
 
 
-def _execute(kernel: Kernel, problem: Problem, session: Session,
-             phases: list[list[Any]]) -> tuple[Any, float]:
+def execute(kernel: Kernel, problem: Problem, session: Session,
+            phases: list[list[Any]]) -> tuple[Any, float]:
+    """Run every phase through ``session`` and merge: (result, CPU seconds of workers)."""
     worker_cpu = 0.0
     partials: list[Any] = []
     for chunks in phases:
@@ -193,7 +194,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                                            and done_warmup < MAX_WARMUP):
                 session.workspace.reset(outputs)
                 t0 = clock()
-                result = _execute(kernel, problem, session, phases)[0]
+                result = execute(kernel, problem, session, phases)[0]
                 if done_warmup == 0:
                     first = clock() - t0
                 done_warmup += 1
@@ -202,7 +203,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                 session.workspace.reset(outputs)
                 c0 = time.process_time()
                 t0 = clock()
-                result, worker_cpu = _execute(kernel, problem, session, phases)
+                result, worker_cpu = execute(kernel, problem, session, phases)
                 t1 = clock()
                 cpu.append(time.process_time() - c0 + worker_cpu)
                 wall.append(t1 - t0)
@@ -210,7 +211,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
             if probe:
                 session.workspace.reset(outputs)
                 with GilProbe() as gil:
-                    result, _ = _execute(kernel, problem, session, phases)
+                    result, _ = execute(kernel, problem, session, phases)
                 verify(result, "the GIL-probe repeat")
                 availability = gil.availability
             startup = session.startup_s
@@ -238,4 +239,4 @@ def failed(spec: RunSpec, message: str) -> Measurement:
 
 
 __all__ = ["NOISY_CV", "SCHEDULES", "Measurement", "ReferenceCache", "RunError", "RunSpec",
-           "failed", "measure", "summarise"]
+           "execute", "failed", "measure", "summarise"]

@@ -20,15 +20,18 @@ class Profile:
     description: str
     repeats: int
     warmup: int = 1
+    #: Warm-up lasts at least this long (see harness.WARMUP_S for why).
+    warmup_s: float = 0.2
     #: Worker counts beyond the usable cores, to show oversubscription.
     oversubscribe: bool = False
 
 
 PROFILES: dict[str, Profile] = {
-    "quick": Profile("quick", "small sizes, 5 repeats: the thesis in about a minute", 5),
+    "quick": Profile("quick", "small sizes, 5 repeats: the thesis in about a minute", 5,
+                     warmup_s=0.1),
     "standard": Profile("standard", "medium sizes, 7 repeats", 7),
     "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point", 10,
-                    oversubscribe=True),
+                    warmup_s=0.3, oversubscribe=True),
 }
 
 

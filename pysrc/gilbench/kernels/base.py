@@ -107,6 +107,8 @@ class Kernel(ABC):
     name: ClassVar[str]
     summary: ClassVar[str]
     sizes: ClassVar[Mapping[str, int]]
+    #: A size small enough for unit tests of every flavour (pure Python included).
+    test_size: ClassVar[int] = 64
     implementations: ClassVar[Mapping[str, Implementation]]
     not_applicable: ClassVar[Mapping[str, str]] = {}
     #: Relative tolerance of the reference check; 0.0 means bit-identical.

@@ -171,7 +171,8 @@ class Mandelbrot(Kernel):
     summary = ("compute-bound, irregular rows, int32 output: the textbook case where "
                "releasing the GIL should let threads match processes")
     size_unit = "grid side (pixels)"
-    sizes = {"quick": 320, "standard": 800, "full": 1600}
+    sizes = {"quick": 144, "standard": 400, "full": 1000}
+    test_size = 48
     implementations = {
         "python": Implementation(python_rows),
         "cython-gil": Implementation(cython_gil_rows, _EXT),

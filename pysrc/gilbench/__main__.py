@@ -1,0 +1,7 @@
+"""``python -m gilbench``: the same as the ``gilbench`` command."""
+
+import sys
+
+from gilbench.cli import main
+
+sys.exit(main())

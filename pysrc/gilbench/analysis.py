@@ -1,0 +1,199 @@
+"""Analysis of a results document: speedup, efficiency, comparisons and verdicts.
+
+Works from the results JSON alone (no kernel code, no extension), so a report can be
+rendered on another machine. Every verdict sentence is computed here from measurements.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Within this relative margin two strategies "tie".
+TIE_MARGIN = 0.05
+#: Flavours that hold the GIL, when a results file does not record flavour traits.
+GIL_HOLDING = ("python", "cython-gil")
+#: Which GIL-releasing flavour speaks for "nogil threads" in a kernel's verdict, in order.
+NOGIL_PREFERENCE = ("cython-nogil", "c-ctypes", "numba", "stdlib", "numpy")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One successful run with its derived figures."""
+
+    kernel: str
+    flavour: str
+    strategy: str
+    workers: int
+    size: int
+    chunks: int
+    schedule: str | None
+    median_s: float
+    min_s: float
+    iqr_s: float
+    cv: float
+    noisy: bool
+    cpu_s: float | None
+    utilisation: float | None
+    gil_availability: float | None
+    startup_s: float | None
+    first_s: float | None
+    speedup: float | None
+    efficiency: float | None
+    gbs: float | None
+
+
+@dataclass
+class KernelAnalysis:
+    kernel: str
+    summary: str | None
+    rows: list[Row] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+    #: "win" / "tie" / "lose" of GIL-free threads against warm processes, or None.
+    threads_vs_processes: str | None = None
+
+    def find(self, flavour: str, strategy: str, workers: int | None = None) -> list[Row]:
+        return [r for r in self.rows if r.flavour == flavour and r.strategy == strategy
+                and (workers is None or r.workers == workers)]
+
+
+@dataclass
+class Analysis:
+    machine: dict[str, Any]
+    kernels: list[KernelAnalysis]
+    failures: list[dict[str, Any]]
+    max_workers: int
+
+
+def _baseline_key(run: dict[str, Any]) -> tuple:
+    return (run["kernel"], run["flavour"], run["size"], run["chunks"], run.get("schedule"))
+
+
+def analyse(doc: dict[str, Any]) -> Analysis:
+    """Derive rows and verdicts for every kernel in a results document."""
+    runs = [r for r in doc["runs"] if r.get("status", "ok") == "ok" and r.get("median_s")]
+    failures = [r for r in doc["runs"] if r.get("status", "ok") != "ok"]
+    # Speedup is against the same flavour run serially; flavours that parallelise
+    # themselves have no serial run, so their own 1-worker run is the baseline.
+    serial: dict[tuple, float] = {}
+    one_worker: dict[tuple, float] = {}
+    for r in runs:
+        key = _baseline_key(r)
+        if r["strategy"] == "serial":
+            serial[key] = r["median_s"]
+        elif r["workers"] == 1:
+            one_worker[key + (r["strategy"],)] = r["median_s"]
+    copy_gbs = doc["machine"].get("copy_bandwidth_gbs")
+    summaries = doc.get("settings", {}).get("kernel_summaries", {})
+    by_kernel: dict[str, KernelAnalysis] = {}
+    for r in runs:
+        key = _baseline_key(r)
+        base = serial.get(key) or one_worker.get(key + (r["strategy"],))
+        speedup = base / r["median_s"] if base else None
+        work = r.get("work_bytes")
+        ka = by_kernel.setdefault(r["kernel"], KernelAnalysis(r["kernel"],
+                                                             summaries.get(r["kernel"])))
+        ka.rows.append(Row(
+            r["kernel"], r["flavour"], r["strategy"], r["workers"], r["size"], r["chunks"],
+            r.get("schedule"), r["median_s"], r.get("min_s") or min(r["wall_s"]),
+            r.get("iqr_s") or 0.0, r.get("cv") or 0.0, bool(r.get("noisy")), r.get("cpu_s"),
+            r.get("utilisation"), r.get("gil_availability"), r.get("startup_s"),
+            r.get("first_s"), speedup, speedup / r["workers"] if speedup else None,
+            work / r["median_s"] / 1e9 if work else None))
+    max_workers = max((r["workers"] for r in runs), default=1)
+    traits = doc.get("settings", {}).get("flavours", {})
+    holding = tuple(f for f, t in traits.items() if t.get("gil") == "holds") or GIL_HOLDING
+    for ka in by_kernel.values():
+        ka.rows.sort(key=lambda row: (row.flavour, row.strategy, row.workers, row.size,
+                                      row.chunks, row.schedule or ""))
+        _verdicts(ka, copy_gbs, holding)
+    return Analysis(doc["machine"], list(by_kernel.values()), failures, max_workers)
+
+
+def _best(rows: Iterable[Row]) -> Row | None:
+    rows = list(rows)
+    return min(rows, key=lambda r: r.median_s) if rows else None
+
+
+def _top(ka: KernelAnalysis, flavour: str, strategy: str) -> Row | None:
+    """The run of (flavour, strategy) at its largest worker count."""
+    rows = ka.find(flavour, strategy)
+    if not rows:
+        return None
+    most = max(r.workers for r in rows)
+    return _best(r for r in rows if r.workers == most)
+
+
+def _ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    return f"{seconds * 1e3:.0f} ms" if seconds >= 0.01 else f"{seconds * 1e3:.1f} ms"
+
+
+def compare_word(ratio: float) -> str:
+    """'win', 'tie' or 'lose' for a time ratio other/this (> 1 means this is faster)."""
+    if ratio > 1 + TIE_MARGIN:
+        return "win"
+    if ratio < 1 - TIE_MARGIN:
+        return "lose"
+    return "tie"
+
+
+def _verdicts(ka: KernelAnalysis, copy_gbs: float | None, holding: tuple[str, ...]) -> None:
+    flavours = {r.flavour for r in ka.rows}
+    nogil = next((f for f in NOGIL_PREFERENCE if f in flavours and ka.find(f, "threads")
+                  and ka.find(f, "processes")), None)
+    if nogil:
+        thr, proc = _top(ka, nogil, "threads"), _top(ka, nogil, "processes")
+        if thr and proc and thr.speedup:
+            ratio = proc.median_s / thr.median_s
+            ka.threads_vs_processes = compare_word(ratio)
+            rel = (f"{ratio:.2f}x faster than" if ratio > 1 + TIE_MARGIN else
+                   f"{1 / ratio:.2f}x slower than" if ratio < 1 - TIE_MARGIN else
+                   "on par with")
+            same_workers = "" if proc.workers == thr.workers else f" ({proc.workers} workers)"
+            ka.verdicts.append(
+                f"{nogil} + threads reached {thr.speedup:.2f}x on {thr.workers} workers "
+                f"({thr.efficiency:.0%} of ideal), {rel} warm processes{same_workers}; "
+                f"processes paid {_ms(proc.startup_s)} start-up"
+                + (f" and {_ms(proc.first_s)} for their first, cold execution."
+                   if proc.first_s else "."))
+    for flavour in holding:
+        thr = _top(ka, flavour, "threads")
+        if thr and thr.speedup and thr.workers > 1:
+            held = "the GIL serialises it" if thr.speedup < 1 + 0.1 else \
+                "it still scales (the GIL is released somewhere)"
+            util = f", CPU utilisation {thr.utilisation:.2f}" if thr.utilisation else ""
+            ka.verdicts.append(f"{flavour} + threads: {thr.speedup:.2f}x on {thr.workers} "
+                               f"workers: {held}{util}.")
+    proc_py = _top(ka, "python", "processes")
+    if proc_py and proc_py.speedup and proc_py.workers > 1:
+        ka.verdicts.append(f"python + processes: {proc_py.speedup:.2f}x on "
+                           f"{proc_py.workers} workers: one interpreter per worker sidesteps "
+                           f"the GIL.")
+    omp = _top(ka, "cython-prange", "openmp")
+    if omp and omp.speedup:
+        ka.verdicts.append(f"cython-prange (OpenMP, {omp.schedule or 'static'}) reached "
+                           f"{omp.speedup:.2f}x on {omp.workers} threads "
+                           f"({omp.efficiency:.0%} of ideal).")
+    serial = {r.flavour: r for r in ka.rows if r.strategy == "serial"}
+    if "python" in serial:
+        compiled = _best(r for f, r in serial.items() if f != "python")
+        if compiled and compiled.median_s > 0:
+            ka.verdicts.append(f"Serially, {compiled.flavour} is "
+                               f"{serial['python'].median_s / compiled.median_s:.0f}x faster "
+                               f"than pure Python.")
+    if copy_gbs:
+        bw = [r for r in ka.rows if r.gbs]
+        best = max(bw, key=lambda r: r.gbs, default=None)
+        if best:
+            ka.verdicts.append(f"Best effective bandwidth {best.gbs:.1f} GB/s "
+                               f"({best.flavour} + {best.strategy}, {best.workers} workers), "
+                               f"{best.gbs / copy_gbs:.0%} of this machine's copy baseline "
+                               f"({copy_gbs:.1f} GB/s).")
+    noisy = [r for r in ka.rows if r.noisy]
+    if noisy:
+        ka.verdicts.append(f"{len(noisy)} run(s) varied by more than 10% between repeats "
+                           f"(marked ~); read their figures with care.")

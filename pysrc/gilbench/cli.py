@@ -1,0 +1,361 @@
+"""The ``gilbench`` command: list, info, run, report.
+
+Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
+naming the bad value and the valid choices); 130 interrupted (finished runs are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from gilbench import __version__
+from gilbench.flavours import FLAVOURS
+from gilbench.harness import Measurement
+from gilbench.kernels import KERNELS
+from gilbench.plan import PROFILES, build_plan
+from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+DEFAULT_OUT = "gilbench-results"
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports errors in one line (no usage dump) with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _positive_int(what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"invalid {what} {text!r}: expected a positive integer") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be >= 1")
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+def _int_list(what: str):
+    one = _positive_int(what)
+
+    def parse(text: str) -> list[int]:
+        parts = [p.strip() for p in text.split(",")]
+        if not all(parts):
+            raise argparse.ArgumentTypeError(f"malformed {what} list {text!r}: "
+                                             "expected e.g. 1,2,4")
+        return [one(p) for p in parts]
+
+    parse.__name__ = f"{what} list"
+    return parse
+
+
+def _name_list(kind: str, valid: Sequence[str]):
+    def parse(text: str) -> list[str]:
+        names = [p.strip() for p in text.split(",")]
+        for name in names:
+            if name not in valid:
+                raise argparse.ArgumentTypeError(
+                    f"unknown {kind} {name!r}; valid choices: {', '.join(sorted(valid))}")
+        return names
+
+    parse.__name__ = kind
+    return parse
+
+
+def _flatten(lists: list[list] | None) -> list:
+    return [x for sub in lists or [] for x in sub]
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="gilbench",
+        description="Measure when releasing the GIL lets plain threads rival "
+                    "multiprocessing, on this machine.",
+        epilog="Start with: gilbench run --profile quick   (then open the report.md it writes)")
+    parser.add_argument("--version", action="version", version=f"gilbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("list", help="kernels, flavours and strategies, with availability",
+                       description="List kernels, flavours and strategies; say why anything "
+                                   "unavailable here is unavailable.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("info", help="machine and build facts (cores, GIL, OpenMP, versions)",
+                       description="Describe this machine and gilbench build as the results "
+                                   "files record it.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--bandwidth", action="store_true",
+                   help="also measure the memory copy bandwidth (~0.5 s)")
+
+    p = sub.add_parser(
+        "run", help="run a sweep, write results.json and report.md",
+        description="Run every selected kernel x flavour x strategy x workers combination, "
+                    "verify each against the reference, and write DIR/results.json (after "
+                    "every run) and DIR/report.md. Filters may be repeated or comma-separated.")
+    p.add_argument("--profile", choices=list(PROFILES), default="quick",
+                   help="sizes and repeats: " + "; ".join(
+                       f"{k}: {v.description}" for k, v in PROFILES.items()))
+    p.add_argument("--kernel", action="append", type=_name_list("kernel", list(KERNELS)),
+                   metavar="K", help="kernel(s) to run (default: all)")
+    p.add_argument("--flavour", action="append", type=_name_list("flavour", list(FLAVOURS)),
+                   metavar="F", help="flavour(s) to run (default: all available)")
+    p.add_argument("--strategy", action="append",
+                   type=_name_list("strategy", list(STRATEGIES)), metavar="S",
+                   help="strategy(ies) to run (default: all available)")
+    p.add_argument("--workers", action="append", type=_int_list("workers"), metavar="N,..",
+                   help="worker counts (default: 1, 2, 4, ... up to the usable cores, "
+                        "plus that count)")
+    p.add_argument("--size", action="append", type=_int_list("size"), metavar="N",
+                   help="problem size(s) (default: the profile's size for each kernel)")
+    p.add_argument("--chunks", action="append", type=_int_list("chunks"), metavar="N",
+                   help="chunk count(s) (default: the kernel's chunks per worker x the "
+                        "largest worker count)")
+    p.add_argument("--schedule", action="append",
+                   type=_name_list("schedule", ["static", "dynamic", "guided"]),
+                   metavar="S", help="OpenMP schedule(s) for flavours that parallelise "
+                                     "themselves (default: static)")
+    p.add_argument("--repeat", type=_positive_int("repeat count"), metavar="N",
+                   help="timed repeats per run (default: the profile's, at least 5 "
+                        "recommended)")
+    p.add_argument("--timeout", type=_positive_int("timeout"), default=int(DEFAULT_TIMEOUT_S),
+                   metavar="SECONDS", help="fail a run whose workers take longer than this "
+                                           "(default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="problem seed (default: 0)")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help="output folder (default: %(default)s)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress and no summary table; print only where results went")
+
+    p = sub.add_parser("report", help="re-render the report from a results file or folder",
+                       description="Render report.md (and plots) from an existing results "
+                                   "file, without running anything.")
+    p.add_argument("path", help="results.json, or the folder holding it")
+    p.add_argument("--out", metavar="DIR", help="where to write (default: beside the results)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    return parser
+
+
+# -- commands ---------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    kernels = {
+        k.name: {"summary": k.summary, "sizes": dict(k.sizes), "flavours": {
+            f: k.flavour_unavailable_reason(f) or "available" for f in FLAVOURS}}
+        for k in KERNELS.values()}
+    flavours = {f.name: {"description": f.description, "gil": f.gil,
+                         "parallel_inside": f.parallel_inside,
+                         "status": f.unavailable_reason() or "available"}
+                for f in FLAVOURS.values()}
+    strategies = {s.name: {"description": s.description,
+                           "status": s.unavailable_reason() or "available"}
+                  for s in STRATEGIES.values()}
+    if args.json:
+        print(json.dumps({"kernels": kernels, "flavours": flavours, "strategies": strategies},
+                         indent=1))
+        return 0
+    table = Table(title="Flavours", title_justify="left")
+    for col in ("flavour", "GIL", "status", "what it is"):
+        table.add_column(col)
+    for name, f in flavours.items():
+        table.add_row(name, f["gil"] + (", parallel inside" if f["parallel_inside"] else ""),
+                      _status(f["status"]), f["description"])
+    console.print(table)
+    table = Table(title="Strategies", title_justify="left")
+    for col in ("strategy", "status", "what it is"):
+        table.add_column(col)
+    for name, s in strategies.items():
+        table.add_row(name, _status(s["status"]), s["description"])
+    console.print(table)
+    table = Table(title="Kernels (flavours: ✓ available, ✗ not here, - not applicable)",
+                  title_justify="left")
+    table.add_column("kernel")
+    table.add_column("what it stresses")
+    table.add_column("quick/standard/full size")
+    table.add_column("flavours")
+    notes = []
+    for name, k in kernels.items():
+        marks = []
+        for f, status in k["flavours"].items():
+            kernel = KERNELS[name]
+            if status == "available":
+                marks.append(f"✓ {f}")
+            elif f in kernel.implementations:
+                marks.append(f"✗ {f}")
+                notes.append(f"{name} x {f}: {status}")
+            else:
+                marks.append(f"- {f}")
+                notes.append(f"{name} x {f}: {status}")
+        sizes = "/".join(str(k["sizes"][p]) for p in PROFILES)
+        table.add_row(name, k["summary"], sizes, "\n".join(marks))
+    console.print(table)
+    if notes:
+        console.print("[bold]Why not:[/bold]")
+        for note in notes:
+            console.print(f"  {note}", highlight=False)
+    return 0
+
+
+def _status(text: str) -> str:
+    return "[green]available[/green]" if text == "available" else f"[red]{text}[/red]"
+
+
+def cmd_info(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.machine import collect_machine_metadata
+    from gilbench.report.markdown import machine_lines
+
+    meta = collect_machine_metadata(measure_bandwidth=args.bandwidth)
+    if args.json:
+        print(json.dumps(meta, indent=1))
+        return 0
+    for label, value in machine_lines(meta, None, {}):
+        console.print(f"[bold]{label:>16}[/bold]  {value}", highlight=False)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.report import render_report
+    from gilbench.results import load_results
+    from gilbench.sweep import run_sweep
+
+    try:
+        plan = build_plan(
+            args.profile, kernels=_flatten(args.kernel), flavours=_flatten(args.flavour),
+            strategies=_flatten(args.strategy), workers=_flatten(args.workers),
+            sizes=_flatten(args.size), chunks=_flatten(args.chunks),
+            schedules=_flatten(args.schedule))
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    if not plan.specs:
+        reasons = "; ".join(f"{what}: {why}" for what, why in plan.skipped[:5])
+        raise UsageError("nothing to run with these filters" +
+                         (f" ({reasons})" if reasons else ""))
+    err = Console(stderr=True, highlight=False)
+    if not args.quiet:
+        err.print(f"gilbench: {len(plan.specs)} runs, profile {plan.profile.name}, "
+                  f"results in {args.out}/")
+        for what, why in plan.skipped:
+            err.print(f"  skipped {what}: {why}", style="dim")
+    progress = None if args.quiet else _progress(err)
+    try:
+        if progress is None:
+            outcome = run_sweep(plan, args.out, repeats=args.repeat, seed=args.seed,
+                                timeout=args.timeout)
+        else:
+            with progress:
+                task = progress.add_task("measuring", total=len(plan.specs))
+
+                def on_run(i: int, n: int, m: Measurement) -> None:
+                    progress.update(task, advance=1, refresh=True,
+                                    description=_one_line(m))
+
+                outcome = run_sweep(plan, args.out, repeats=args.repeat, seed=args.seed,
+                                    timeout=args.timeout, on_run=on_run)
+    except KeyboardInterrupt:
+        err.print(f"gilbench: interrupted; finished runs are in {args.out}/results.json")
+        return EXIT_INTERRUPTED
+    doc = load_results(outcome.path)
+    report = render_report(doc, args.out, plots=not args.no_plots)
+    if not args.quiet:
+        _summary_table(console, outcome.measurements)
+        err.print(f"gilbench: {len(outcome.measurements)} runs in {outcome.elapsed_s:.1f} s; "
+                  f"results {outcome.path}; report {report}")
+    else:
+        print(report)
+    for failure in outcome.failures:
+        err.print(f"gilbench: error: {failure}", style="red")
+    return EXIT_FAILED if outcome.failures else 0
+
+
+def _progress(console: Console):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import TimeElapsedColumn
+
+    # auto_refresh=False: no refresh thread, so forking workers never sees extra threads.
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, auto_refresh=False,
+                    transient=False)
+
+
+def _one_line(m: Measurement) -> str:
+    if m.status != "ok":
+        return f"[red]FAILED[/red] {m.kernel}/{m.flavour}/{m.strategy} x{m.workers}"
+    return (f"{m.kernel}/{m.flavour}/{m.strategy} x{m.workers}: "
+            f"{m.median_s * 1e3:.1f} ms")
+
+
+def _summary_table(console: Console, measurements: list[Measurement]) -> None:
+    from gilbench.analysis import analyse
+    from gilbench.report.markdown import fmt_time
+
+    doc = {"machine": {}, "runs": [m.to_dict() for m in measurements]}
+    analysis = analyse(doc)
+    for ka in analysis.kernels:
+        table = Table(title=f"{ka.kernel}", title_justify="left")
+        for col in ("flavour", "strategy", "workers", "median", "speedup", "CPU/wall",
+                    "GIL free", "start-up"):
+            table.add_column(col, justify="left" if col in ("flavour", "strategy") else
+                             "right")
+        for r in ka.rows:
+            table.add_row(r.flavour, r.strategy, str(r.workers), fmt_time(r.median_s),
+                          f"{r.speedup:.2f}x" if r.speedup else "-",
+                          f"{r.utilisation:.2f}" if r.utilisation else "-",
+                          f"{r.gil_availability:.2f}" if r.gil_availability is not None
+                          else "-", fmt_time(r.startup_s))
+        console.print(table)
+        for v in ka.verdicts:
+            console.print(f"  • {v}", highlight=False)
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.report import render_report
+    from gilbench.results import load_results, resolve
+
+    try:
+        doc = load_results(args.path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    out = args.out or resolve(args.path).parent
+    print(render_report(doc, out, plots=not args.no_plots))
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gilbench`` console script; returns the exit code."""
+    # Off a terminal (CI logs, pipes) rich would wrap tables at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return EXIT_USAGE
+        return COMMANDS[args.command](args, console)
+    except UsageError as exc:
+        print(f"gilbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("gilbench: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

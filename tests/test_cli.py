@@ -1,0 +1,125 @@
+"""The gilbench command: list, info, run, report, and its error contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gilbench import FLAVOURS, KERNELS, STRATEGIES
+from gilbench.cli import main
+from gilbench.results import load_results
+
+
+def gilbench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the real command in a subprocess (so exit codes and tracebacks are real)."""
+    return subprocess.run([sys.executable, "-m", "gilbench", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"})
+
+
+def test_list_shows_every_registered_name():
+    out = gilbench("list")
+    assert out.returncode == 0, out.stderr
+    for name in [*KERNELS, *FLAVOURS, *STRATEGIES]:
+        assert name in out.stdout
+
+
+def test_list_json_explains_what_is_not_applicable():
+    out = gilbench("list", "--json")
+    data = json.loads(out.stdout)
+    assert set(data["kernels"]) == set(KERNELS)
+    assert data["flavours"]["cython-nogil"]["gil"] == "releases"
+    mandel = data["kernels"]["mandelbrot"]["flavours"]
+    assert mandel["cython-nogil"] == "available"
+    assert mandel["stdlib"] != "available" and len(mandel["stdlib"]) > 10
+
+
+def test_info_json_has_the_machine_facts():
+    out = gilbench("info", "--json")
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    for key in ("cpu_model", "cpu_count", "affinity", "python", "gil", "versions", "build",
+                "start_method"):
+        assert key in info
+    assert info["build"]["built"] is True
+    assert info["versions"]["numpy"]
+    assert info["gil"]["gil_enabled"] in (True, False)
+
+
+def test_run_quick_then_report_rerenders(tmp_path):
+    out_dir = tmp_path / "res"
+    out = gilbench("run", "--profile", "quick", "--kernel", "mandelbrot", "--flavour",
+                   "python,cython-gil,cython-nogil,cython-prange", "--out", str(out_dir))
+    assert out.returncode == 0, out.stderr
+    doc = load_results(out_dir)
+    runs = doc["runs"]
+    combos = {(r["flavour"], r["strategy"], r["workers"]) for r in runs}
+    assert ("cython-nogil", "threads", 2) in combos or os.cpu_count() == 1
+    assert ("cython-prange", "openmp", 1) in combos
+    assert all(r["verified"] and r["status"] == "ok" for r in runs)
+    assert all(len(r["wall_s"]) == 5 for r in runs)
+    report = (out_dir / "report.md").read_text()
+    assert "# gilbench report" in report and "## mandelbrot" in report
+    assert (out_dir / "mandelbrot.png").stat().st_size > 1000
+    # Re-render elsewhere without running anything.
+    again = gilbench("report", str(out_dir / "results.json"), "--out", str(tmp_path / "r2"))
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "r2" / "report.md").read_text() == report
+
+
+BAD_INPUT = [
+    (["run", "--kernel", "nope"], "nope"),
+    (["run", "--flavour", "fortran"], "fortran"),
+    (["run", "--strategy", "carrier-pigeon"], "carrier-pigeon"),
+    (["run", "--size", "0"], "'0'"),
+    (["run", "--size", "-1"], "'-1'"),
+    (["run", "--size", "abc"], "'abc'"),
+    (["run", "--workers", "0"], "'0'"),
+    (["run", "--workers", "1,,2"], "1,,2"),
+    (["run", "--repeat", "0"], "'0'"),
+    (["run", "--profile", "huge"], "huge"),
+    (["run", "--flavour", "cython-prange", "--strategy", "processes"], "openmp"),
+    (["report", "/no/such/results.json"], "/no/such/results.json"),
+]
+
+
+@pytest.mark.parametrize(("argv", "named"), BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
+def test_bad_input_is_one_line_exit_2(argv, named, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert named in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "valid"), [
+    (["run", "--kernel", "nope"], sorted(KERNELS)),
+    (["run", "--flavour", "fortran"], sorted(FLAVOURS)),
+    (["run", "--strategy", "carrier-pigeon"], sorted(STRATEGIES)),
+])
+def test_unknown_names_list_the_valid_choices(argv, valid, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    for name in valid:
+        assert name in err
+
+
+def test_bad_input_in_a_real_process_has_no_traceback():
+    out = gilbench("run", "--size", "abc")
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_help_explains_the_commands():
+    out = gilbench("--help")
+    assert out.returncode == 0
+    for word in ("list", "info", "run", "report"):
+        assert word in out.stdout
+    run_help = gilbench("run", "--help").stdout
+    for flag in ("--profile", "--kernel", "--flavour", "--strategy", "--workers", "--size",
+                 "--repeat", "--out", "--quiet"):
+        assert flag in run_help

@@ -1,0 +1,129 @@
+"""Failing runs: recorded with the reason, finished runs kept, nothing leaked or hung."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gilbench import KERNELS, register_kernel
+from gilbench.cli import main
+from gilbench.harness import RunError, RunSpec, measure
+from gilbench.plan import build_plan
+from gilbench.results import load_results
+from gilbench.sweep import run_sweep
+from tests.conftest import shm_segments
+from tests.userkernel import Crashing, Exploding, Sleeping
+
+
+@pytest.fixture
+def registered():
+    names = []
+
+    def add(cls):
+        names.append(register_kernel(cls, replace=True).name)
+
+    yield add
+    for name in names:
+        KERNELS.pop(name, None)
+
+
+def test_a_failing_run_keeps_the_others(tmp_path, registered):
+    registered(Exploding)
+    plan = build_plan("quick", kernels=["exploding"], strategies=["serial", "threads"],
+                      workers=[2], sizes=[500])
+    outcome = run_sweep(plan, tmp_path, repeats=2, warmup=0)
+    doc = load_results(tmp_path)
+    status = {(r["flavour"], r["strategy"]): r["status"] for r in doc["runs"]}
+    assert status == {("python", "serial"): "ok", ("python", "threads"): "ok",
+                      ("numpy", "serial"): "failed", ("numpy", "threads"): "failed"}
+    failed = [r for r in doc["runs"] if r["status"] == "failed"]
+    assert all("boom in a chunk" in r["error"] for r in failed)
+    assert len(outcome.failures) == 2
+    assert "exploding/numpy/serial" in str(outcome.failures[0])
+
+
+def test_cli_exit_code_1_on_failure_and_report_lists_it(tmp_path, registered, capsys):
+    registered(Exploding)
+    code = main(["run", "--kernel", "exploding", "--strategy", "serial", "--size", "300",
+                 "--out", str(tmp_path), "--quiet", "--no-plots"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "exploding/numpy/serial" in err and "boom in a chunk" in err
+    report = (tmp_path / "report.md").read_text()
+    assert "## Failed runs" in report and "boom in a chunk" in report
+
+
+def test_verification_mismatch_fails_the_run(registered):
+    class Wrong(Exploding):
+        name = "wrong"
+
+        def reference(self, problem):
+            return -1
+
+    registered(Wrong)
+    with pytest.raises(RunError, match="verification failed"):
+        measure(RunSpec("wrong", "python", "serial", 1, 100, 2), repeats=1, warmup=0,
+                warmup_s=0, probe=False)
+
+
+def test_crashed_worker_fails_the_run_without_leaks(registered):
+    registered(Crashing)
+    before = shm_segments()
+    with pytest.raises(RunError, match="died"):
+        measure(RunSpec("crashing", "python", "processes", 2, 100, 2), repeats=1, warmup=0,
+                warmup_s=0, probe=False, timeout=30)
+    assert shm_segments() == before
+
+
+def test_stuck_worker_times_out_and_is_killed(registered):
+    registered(Sleeping)
+    t0 = time.monotonic()
+    with pytest.raises(RunError, match="within 1 s"):
+        measure(RunSpec("sleeping", "python", "processes", 2, 100, 2), repeats=1, warmup=0,
+                warmup_s=0, probe=False, timeout=1)
+    assert time.monotonic() - t0 < 20
+
+
+def test_bad_spec_is_a_value_error_not_a_run_error():
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        measure(RunSpec("mandelbrot", "python", "threads", 0, 10, 1))
+    with pytest.raises(ValueError, match="parallelises itself"):
+        measure(RunSpec("mandelbrot", "cython-prange", "processes", 2, 10, 1, "static"))
+    with pytest.raises(ValueError, match="repeats"):
+        measure(RunSpec("mandelbrot", "python", "serial", 1, 10, 1), repeats=0)
+
+
+def test_ctrl_c_exits_130_and_keeps_finished_runs(tmp_path):
+    out_dir = tmp_path / "res"
+    before = shm_segments()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gilbench", "run", "--kernel", "mandelbrot", "--flavour",
+         "python", "--strategy", "serial,processes", "--size", "150", "--repeat", "20",
+         "--out", str(out_dir), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = out_dir / "results.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if results.exists() and json.loads(results.read_text())["runs"]:
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("no run finished in time")
+    time.sleep(0.5)  # now inside a process-pool run
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    runs = load_results(out_dir)["runs"]
+    assert runs and all(r["status"] == "ok" for r in runs)
+    assert shm_segments() == before
+    # Workers belonged to the interrupted process; none may outlive it.
+    leftovers = subprocess.run(["pgrep", "-f", f"{out_dir}"], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "" or os.name != "posix"

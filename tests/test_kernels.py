@@ -1,0 +1,108 @@
+"""Every kernel x flavour x strategy computes the reference result (parametrized from the
+registries, so a kernel is tested the day it is registered)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gilbench import FLAVOURS, KERNELS, STRATEGIES
+from gilbench.harness import RunSpec, measure
+
+#: Flavours that come from an optional extra; only these may be skipped, with the reason.
+OPTIONAL = {"numba": "numba", "numba-parallel": "numba"}
+
+
+def combinations():
+    for kernel in KERNELS.values():
+        for flavour in kernel.implementations:
+            for strategy in STRATEGIES.values():
+                if strategy.incompatible_reason(FLAVOURS[flavour]):
+                    continue
+                yield pytest.param(kernel.name, flavour, strategy.name,
+                                   id=f"{kernel.name}-{flavour}-{strategy.name}")
+
+
+def require_available(kernel, flavour: str) -> None:
+    """Skip only optional peers; a missing extension or OpenMP is a failure, not a skip."""
+    reason = kernel.flavour_unavailable_reason(flavour)
+    if reason and flavour in OPTIONAL:
+        pytest.importorskip(OPTIONAL[flavour], reason=f"optional extra [peers]: {reason}")
+    assert reason is None, reason
+
+
+@pytest.mark.parametrize(("kernel_name", "flavour", "strategy"), list(combinations()))
+def test_every_combination_matches_the_reference(kernel_name, flavour, strategy):
+    kernel = KERNELS[kernel_name]
+    require_available(kernel, flavour)
+    schedules = FLAVOURS[flavour].schedules
+    schedule = schedules[-1] if FLAVOURS[flavour].parallel_inside else None
+    m = measure(RunSpec(kernel_name, flavour, strategy, 2, kernel.test_size, 5, schedule),
+                repeats=1, warmup=0, warmup_s=0, probe=False)
+    assert m.status == "ok" and m.verified
+
+
+def flavour_params():
+    for kernel in KERNELS.values():
+        for flavour in kernel.implementations:
+            yield pytest.param(kernel.name, flavour, id=f"{kernel.name}-{flavour}")
+
+
+@pytest.mark.parametrize(("kernel_name", "flavour"), list(flavour_params()))
+def test_chunk_count_does_not_change_the_result(kernel_name, flavour):
+    kernel = KERNELS[kernel_name]
+    require_available(kernel, flavour)
+    parallel = FLAVOURS[flavour].parallel_inside
+    problem = kernel.make_problem(kernel.test_size, 0)
+    expected = kernel.reference(problem)
+    strategy = STRATEGIES["openmp" if parallel else "serial"]
+    results = {}
+    for chunks in (1, 3, 7):
+        with strategy.open(problem, kernel.implementations[flavour], 2) as session:
+            partials = []
+            for phase in kernel.phases(problem, chunks):
+                partials += session.map(phase).partials
+            result = kernel.merge(problem, session.workspace, partials)
+            assert kernel.compare(result, expected) is None, f"{chunks} chunks"
+            results[chunks] = _copy(result)
+    assert kernel.compare(results[3], results[1]) is None
+    assert kernel.compare(results[7], results[1]) is None
+
+
+def _copy(value):
+    import copy
+
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    return copy.deepcopy(value)
+
+
+@pytest.mark.parametrize("kernel_name", sorted(KERNELS))
+def test_kernel_declares_every_flavour(kernel_name):
+    """Each registered flavour is implemented or explained (gilbench list shows why)."""
+    kernel = KERNELS[kernel_name]
+    for flavour in FLAVOURS:
+        assert flavour in kernel.implementations or kernel.not_applicable.get(flavour), \
+            f"{kernel_name} neither implements nor explains {flavour}"
+    assert kernel.summary, f"{kernel_name} has no summary"
+
+
+@pytest.mark.parametrize("kernel_name", sorted(KERNELS))
+def test_problems_are_deterministic(kernel_name):
+    kernel = KERNELS[kernel_name]
+    a = kernel.make_problem(kernel.test_size, 7)
+    b = kernel.make_problem(kernel.test_size, 7)
+    assert kernel.compare(kernel.reference(a), kernel.reference(b)) is None
+    assert a.params == b.params
+    for name in a.inputs:
+        assert (a.inputs[name] == b.inputs[name]).all()
+
+
+@pytest.mark.parametrize("kernel_name", sorted(KERNELS))
+@pytest.mark.parametrize("size", [0, -1, 2.5, "10", True])
+def test_bad_sizes_are_rejected(kernel_name, size):
+    with pytest.raises((ValueError, TypeError), match="size"):
+        KERNELS[kernel_name].make_problem(size)

@@ -1,0 +1,68 @@
+"""Registries: lookup errors name the valid choices; users can register their own kernel."""
+
+from __future__ import annotations
+
+import pytest
+
+import gilbench
+from gilbench import (FLAVOURS, KERNELS, STRATEGIES, get_flavour, get_kernel, get_strategy,
+                      register_kernel)
+from gilbench.harness import RunSpec, measure
+from tests.userkernel import SumOfCubes
+
+
+@pytest.mark.parametrize(("getter", "registry", "kind"), [
+    (get_kernel, KERNELS, "kernel"), (get_flavour, FLAVOURS, "flavour"),
+    (get_strategy, STRATEGIES, "strategy")])
+def test_unknown_name_lists_valid_choices(getter, registry, kind):
+    with pytest.raises(ValueError) as info:
+        getter("no-such-thing")
+    message = str(info.value)
+    assert f"unknown {kind} 'no-such-thing'" in message
+    for name in registry:
+        assert name in message
+
+
+def test_registering_twice_is_refused_unless_replaced():
+    kernel = KERNELS["mandelbrot"]
+    with pytest.raises(ValueError, match="already registered"):
+        register_kernel(kernel)
+    assert register_kernel(kernel, replace=True) is kernel
+
+
+def test_kernel_naming_an_unknown_flavour_is_refused():
+    class Bad(SumOfCubes):
+        name = "bad-kernel"
+        implementations = {"fortran": SumOfCubes.implementations["python"]}
+
+    with pytest.raises(ValueError, match="unknown flavour 'fortran'"):
+        register_kernel(Bad)
+    assert "bad-kernel" not in KERNELS
+
+
+@pytest.fixture
+def user_kernel():
+    kernel = register_kernel(SumOfCubes, replace=True)
+    yield kernel
+    del KERNELS[kernel.name]
+
+
+@pytest.mark.parametrize("strategy", ["serial", "threads", "processes"])
+def test_user_kernel_runs_through_every_strategy(user_kernel, strategy):
+    m = measure(RunSpec(user_kernel.name, "python", strategy, 2, 1000, 3), repeats=2,
+                warmup=0, warmup_s=0, probe=False)
+    assert m.verified and m.status == "ok"
+    assert len(m.wall_s) == 2
+
+
+def test_user_kernel_is_listed(user_kernel):
+    plan = gilbench.build_plan("quick", kernels=[user_kernel.name])
+    assert {s.strategy for s in plan.specs} == {"serial", "threads", "processes"}
+    assert any("sum-of-cubes/cython-nogil" in what for what, _ in plan.skipped)
+
+
+def test_flavour_traits_are_declared():
+    assert get_flavour("cython-gil").gil == "holds"
+    assert get_flavour("cython-nogil").gil == "releases"
+    assert get_flavour("cython-prange").parallel_inside
+    assert not get_flavour("cython-nogil").parallel_inside

@@ -1,0 +1,71 @@
+"""A user-defined kernel, written only against the public API (as a user would)."""
+
+from __future__ import annotations
+
+from gilbench import Implementation, Kernel, Problem
+from gilbench.kernels import even_ranges
+
+
+def cubes_python(ws, chunk):
+    start, stop = chunk
+    return sum(i * i * i for i in range(start, stop))
+
+
+def cubes_explode(ws, chunk):
+    raise RuntimeError("boom in a chunk")
+
+
+class SumOfCubes(Kernel):
+    name = "sum-of-cubes"
+    summary = "a user's own kernel: sum of i**3 below n"
+    sizes = {"quick": 10_000, "standard": 100_000, "full": 1_000_000}
+    test_size = 1000
+    implementations = {"python": Implementation(cubes_python)}
+    not_applicable = {"cython-nogil": "the user wrote no compiled version"}
+
+    def make_problem(self, size: int, seed: int = 0) -> Problem:
+        return Problem(self.name, self.check_size(size), seed)
+
+    def split(self, problem, chunks):
+        return even_ranges(problem.size, chunks)
+
+    def merge(self, problem, workspace, partials):
+        return sum(partials)
+
+    def reference(self, problem):
+        n = problem.size
+        return (n * (n - 1) // 2) ** 2
+
+
+class Exploding(SumOfCubes):
+    """A kernel whose 'numpy' flavour raises inside every chunk (to test failures)."""
+
+    name = "exploding"
+    implementations = {"python": Implementation(cubes_python),
+                       "numpy": Implementation(cubes_explode)}
+
+
+def crash_worker(ws, chunk):
+    import os
+
+    os._exit(3)  # simulates a segfaulting extension: the process vanishes
+
+
+def sleep_forever(ws, chunk):
+    import time
+
+    time.sleep(60)
+
+
+class Crashing(SumOfCubes):
+    """Kills the worker process that runs it (only ever run with process strategies)."""
+
+    name = "crashing"
+    implementations = {"python": Implementation(crash_worker)}
+
+
+class Sleeping(SumOfCubes):
+    """Never finishes in time (to test timeouts)."""
+
+    name = "sleeping"
+    implementations = {"python": Implementation(sleep_forever)}

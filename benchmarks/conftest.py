@@ -9,11 +9,13 @@ of every phase per round, verifies the result afterwards and records run paramet
 from __future__ import annotations
 
 import os
+import time
+from functools import partial
 
 import pytest
 
 from gilbench.flavours import FLAVOURS
-from gilbench.harness import ReferenceCache, RunSpec, execute
+from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, execute
 from gilbench.kernels import get_kernel
 from gilbench.plan import default_workers
 from gilbench.strategies import STRATEGIES, get_strategy
@@ -35,7 +37,8 @@ def cases(kernel_name: str) -> list:
             continue
         reason = kernel.flavour_unavailable_reason(flavour.name)
         for strategy in STRATEGIES.values():
-            if strategy.incompatible_reason(flavour):
+            if (strategy.incompatible_reason(flavour)
+                    or strategy.kernel_incompatible_reason(kernel)):
                 continue
             for workers in [1] if strategy.single_worker else default_workers():
                 marks = [pytest.mark.skip(reason=reason)] if reason else []
@@ -64,7 +67,9 @@ def bench_run(benchmark):
         benchmark.extra_info.update(kernel=kernel_name, flavour=flavour,
                                     strategy=strategy_name, workers=workers, size=size,
                                     chunks=chunks)
-        with strategy.open(problem, kernel.implementations[flavour], workers) as session:
+        payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
+        with strategy.open(problem, kernel.implementations[flavour], workers,
+                           payload=payload) as session:
             benchmark.extra_info["startup_s"] = session.startup_s
 
             def setup():
@@ -73,8 +78,13 @@ def bench_run(benchmark):
             def target():
                 return execute(kernel, problem, session, phases)[0]
 
-            setup()
-            target()  # warm: JIT, first-touch of shared pages, scheduler placement
+            # A smoke run (--benchmark-disable) only checks that the case works.
+            warm_until = time.perf_counter() + (0 if benchmark.disabled else WARMUP_S)
+            while True:  # warm: JIT, first touch of shared pages, scheduler placement
+                setup()
+                target()
+                if time.perf_counter() >= warm_until:
+                    break
             result = benchmark.pedantic(target, setup=setup, rounds=rounds, iterations=1,
                                         warmup_rounds=1)
             mismatch = kernel.compare(result, expected)

@@ -16,7 +16,8 @@ def combinations():
     for kernel in KERNELS.values():
         for flavour in kernel.implementations:
             for strategy in STRATEGIES.values():
-                if strategy.incompatible_reason(FLAVOURS[flavour]):
+                if (strategy.incompatible_reason(FLAVOURS[flavour])
+                        or strategy.kernel_incompatible_reason(kernel)):
                     continue
                 yield pytest.param(kernel.name, flavour, strategy.name,
                                    id=f"{kernel.name}-{flavour}-{strategy.name}")

@@ -13,6 +13,7 @@ import math
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -76,6 +77,7 @@ class RunSpec:
             raise ValueError(f"schedule {self.schedule!r} is not valid for {flavour.name}; "
                              f"valid choices: {', '.join(flavour.schedules)}")
         reason = (strategy.unavailable_reason() or strategy.incompatible_reason(flavour)
+                  or strategy.kernel_incompatible_reason(kernel)
                   or kernel.flavour_unavailable_reason(self.flavour))
         if reason:
             raise ValueError(f"cannot run {self.label}: {reason}")
@@ -187,8 +189,9 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     availability = first = None
     done_warmup = 0
     try:
+        payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
         with strategy.open(problem, impl, workers, schedule=spec.schedule or "static",
-                           timeout=timeout) as session:
+                           timeout=timeout, payload=payload) as session:
             warm_start = clock()
             while done_warmup < warmup or (clock() - warm_start < warmup_s
                                            and done_warmup < MAX_WARMUP):

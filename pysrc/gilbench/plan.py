@@ -108,7 +108,8 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                 plan.skipped.append((f"{kernel.name}/{flavour.name}", reason))
                 continue
             for strategy in strategy_objs:
-                reason = strategy.incompatible_reason(flavour)
+                reason = (strategy.incompatible_reason(flavour)
+                          or strategy.kernel_incompatible_reason(kernel))
                 if reason:
                     if flavours and strategies:  # the user asked for this pair explicitly
                         plan.skipped.append((f"{flavour.name} x {strategy.name}", reason))

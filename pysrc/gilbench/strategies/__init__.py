@@ -6,7 +6,7 @@ from gilbench.registry import add, lookup
 from gilbench.strategies.base import (DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session,
                                       Strategy, WorkerCrashed)
 from gilbench.strategies.inprocess import OpenMPStrategy, SerialStrategy, ThreadsStrategy
-from gilbench.strategies.processes import ProcessesStrategy
+from gilbench.strategies.processes import PickledInputsStrategy, ProcessesStrategy
 
 __all__ = [
     "DEFAULT_TIMEOUT_S", "STRATEGIES", "MapResult", "RunTimeout", "Session", "Strategy",
@@ -29,6 +29,7 @@ def get_strategy(name: str) -> Strategy:
     return lookup(STRATEGIES, "strategy", name)
 
 
-for _s in (SerialStrategy(), ThreadsStrategy(), ProcessesStrategy(), OpenMPStrategy()):
+for _s in (SerialStrategy(), ThreadsStrategy(), ProcessesStrategy(), PickledInputsStrategy(),
+           OpenMPStrategy()):
     register_strategy(_s)
 del _s

@@ -10,12 +10,12 @@ shared-memory segment on close, including after errors and Ctrl-C.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gilbench.flavours import Flavour
-from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
+from gilbench.kernels.base import Chunk, Implementation, Kernel, Problem, Workspace
 
 #: Seconds any single wait on another thread or process may take before the run fails.
 DEFAULT_TIMEOUT_S = 600.0
@@ -79,6 +79,9 @@ class Strategy(ABC):
     drives_parallel_flavours: ClassVar[bool] = False
     #: Runs everything on one worker whatever ``workers`` says (serial).
     single_worker: ClassVar[bool] = False
+    #: Sends each chunk's inputs along with it, so it needs ``Kernel.payload`` and the
+    #: harness passes ``payload=`` to :meth:`open`.
+    ships_inputs: ClassVar[bool] = False
 
     def unavailable_reason(self) -> str | None:
         """None when usable on this machine and Python, else a one-line reason."""
@@ -94,7 +97,19 @@ class Strategy(ABC):
                     f"not {self.name!r} (that would oversubscribe the cores)")
         return None
 
+    def kernel_incompatible_reason(self, kernel: Kernel) -> str | None:
+        """None when this strategy can run ``kernel``, else why not."""
+        if self.ships_inputs and not kernel.supports_payload:
+            return (f"strategy {self.name!r} ships per-chunk inputs, which kernel "
+                    f"{kernel.name!r} does not define (Kernel.payload)")
+        return None
+
     @abstractmethod
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
-        """Start a warm session for ``problem``; its ``startup_s`` is the cold cost."""
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
+             payload: Callable[[Chunk], tuple[Chunk, dict]] | None = None) -> Session:
+        """Start a warm session for ``problem``; its ``startup_s`` is the cold cost.
+
+        ``payload`` (only for strategies with ``ships_inputs``) maps a chunk to its
+        self-contained form, see :meth:`Kernel.payload`.
+        """

@@ -36,7 +36,8 @@ class SerialStrategy(Strategy):
     single_worker = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
+             payload=None) -> Session:
         return LocalSession(problem, impl)
 
 
@@ -47,7 +48,8 @@ class OpenMPStrategy(Strategy):
     drives_parallel_flavours = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
+             payload=None) -> Session:
         return LocalSession(problem, impl, threads=workers, schedule=schedule)
 
 
@@ -94,5 +96,6 @@ class ThreadsStrategy(Strategy):
     uses_threads = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
+             payload=None) -> Session:
         return ThreadSession(problem, impl, workers, timeout)

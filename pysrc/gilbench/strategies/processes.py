@@ -13,7 +13,7 @@ import multiprocessing as mp
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -52,15 +52,19 @@ def _view(shm: shared_memory.SharedMemory, spec: SharedArray) -> np.ndarray:
 
 
 class SharedWorkspace:
-    """Owns the shared-memory segments of one problem; the parent unlinks them on close."""
+    """Owns the shared-memory segments of one problem; the parent unlinks them on close.
 
-    def __init__(self, problem: Problem) -> None:
+    With ``share_inputs=False`` only outputs go to shared memory: inputs then travel
+    pickled with each chunk (the ``processes-pickle`` strategy).
+    """
+
+    def __init__(self, problem: Problem, share_inputs: bool = True) -> None:
         self.segments: list[shared_memory.SharedMemory] = []
         self.layout: dict[str, SharedArray] = {}
         self._outputs = set(problem.outputs)
         arrays: dict[str, np.ndarray] = {}
         try:
-            for name, arr in problem.inputs.items():
+            for name, arr in (problem.inputs.items() if share_inputs else ()):
                 arrays[name] = self._allocate(name, arr.shape, arr.dtype.str)
                 arrays[name][...] = arr
                 arrays[name].flags.writeable = False
@@ -141,15 +145,27 @@ def _worker_run(chunk: Chunk) -> tuple[Any, float]:
     return partial, time.process_time() - c0
 
 
+def _worker_run_shipped(shipped: tuple[Chunk, dict[str, np.ndarray]]) -> tuple[Any, float]:
+    c0 = time.process_time()
+    chunk, inputs = shipped
+    base = _WORKER["workspace"]
+    ws = Workspace(base.params, {**base.arrays, **inputs}, base.threads, base.schedule)
+    partial = _WORKER["fn"](ws, chunk)
+    return partial, time.process_time() - c0
+
+
 class ProcessSession(Session):
     """A ProcessPoolExecutor whose workers are started and attached before timing."""
 
     def __init__(self, problem: Problem, impl: Implementation, workers: int,
-                 timeout: float, context: mp.context.BaseContext) -> None:
+                 timeout: float, context: mp.context.BaseContext,
+                 payload: Callable[[Chunk], tuple[Chunk, dict[str, np.ndarray]]] | None = None,
+                 ) -> None:
         self.timeout = timeout
+        self.payload = payload
         self.pool: ProcessPoolExecutor | None = None
         t0 = time.perf_counter()
-        self.shared = SharedWorkspace(problem)
+        self.shared = SharedWorkspace(problem, share_inputs=payload is None)
         self.workspace = self.shared.workspace
         try:
             barrier = context.Barrier(workers)
@@ -181,7 +197,11 @@ class ProcessSession(Session):
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         if self.pool is None:
             raise RuntimeError("session is closed")
-        futures = [self.pool.submit(_worker_run, chunk) for chunk in chunks]
+        if self.payload is None:
+            futures = [self.pool.submit(_worker_run, chunk) for chunk in chunks]
+        else:  # slicing and pickling the inputs is part of what this variant measures
+            futures = [self.pool.submit(_worker_run_shipped, self.payload(chunk))
+                       for chunk in chunks]
         done = self._wait(futures, f"run {len(chunks)} chunks")
         return MapResult([p for p, _ in done], sum(c for _, c in done))
 
@@ -218,5 +238,22 @@ class ProcessesStrategy(Strategy):
         return None
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S) -> Session:
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
+             payload=None) -> Session:
         return ProcessSession(problem, impl, workers, timeout, self.context())
+
+
+class PickledInputsStrategy(ProcessesStrategy):
+    """Like ``processes``, but each chunk's inputs are pickled to the worker every time."""
+
+    name = "processes-pickle"
+    description = ("warm process pool that pickles each chunk's input slice to the worker "
+                   "instead of sharing memory: the cost of copying")
+    ships_inputs = True
+
+    def open(self, problem: Problem, impl: Implementation, workers: int, *,
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
+             payload=None) -> Session:
+        if payload is None:
+            raise ValueError(f"strategy {self.name!r} needs the kernel's payload() function")
+        return ProcessSession(problem, impl, workers, timeout, self.context(), payload)

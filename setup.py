@@ -28,13 +28,22 @@ def _env_flag(name: str) -> bool:
 # buildinfo reports how the extensions were built (OpenMP, flags) at run time.
 CYTHON_MODULES = [
     "buildinfo",
+    "nbody",
+    "reduction",
     "mandelbrot",
+    "montecarlo",
+    "primes",
+    "pyobjects",
 ]
 
 # Plain C for the c-ctypes flavour: no Python API, one shared library loaded with ctypes.
 C_LIBRARY = "gilbench._native.libgilbench"
 C_SOURCES = [
+    "ext/csrc/nbody.c",
+    "ext/csrc/reduction.c",
     "ext/csrc/mandelbrot.c",
+    "ext/csrc/montecarlo.c",
+    "ext/csrc/primes.c",
 ]
 
 BOUNDSCHECK = _env_flag("GILBENCH_BOUNDSCHECK")
@@ -144,6 +153,7 @@ setup(
         compiler_directives=COMPILER_DIRECTIVES,
         include_path=["ext"],
     )
-    + [Extension(C_LIBRARY, C_SOURCES)],
+    # libm for sqrt & co: without it the library only loads because Python already has libm.
+    + [Extension(C_LIBRARY, C_SOURCES, libraries=["m"] if os.name == "posix" else [])],
     cmdclass={"build_ext": BuildExt},
 )

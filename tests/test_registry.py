@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 import gilbench
-from gilbench import (FLAVOURS, KERNELS, STRATEGIES, get_flavour, get_kernel, get_strategy,
-                      register_kernel)
+from gilbench import (
+    FLAVOURS,
+    KERNELS,
+    STRATEGIES,
+    get_flavour,
+    get_kernel,
+    get_strategy,
+    register_kernel,
+)
 from gilbench.harness import RunSpec, measure
 from tests.userkernel import SumOfCubes
 

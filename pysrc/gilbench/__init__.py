@@ -9,11 +9,18 @@ __version__ = "0.1.0"
 
 from gilbench.flavours import FLAVOURS, Flavour, get_flavour, register_flavour  # noqa: E402
 from gilbench.harness import Measurement, RunError, RunSpec, measure  # noqa: E402
-from gilbench.kernels import (KERNELS, ArraySpec, Implementation, Kernel,  # noqa: E402
-                              Problem, Workspace, get_kernel, register_kernel)
+from gilbench.kernels import (  # noqa: E402
+                              KERNELS,
+                              ArraySpec,
+                              Implementation,
+                              Kernel,
+                              Problem,
+                              Workspace,
+                              get_kernel,
+                              register_kernel,
+)
 from gilbench.plan import PROFILES, build_plan  # noqa: E402
-from gilbench.strategies import (STRATEGIES, Session, Strategy, get_strategy,  # noqa: E402
-                                 register_strategy)
+from gilbench.strategies import STRATEGIES, Session, Strategy, get_strategy, register_strategy  # noqa: E402
 
 __all__ = [
     "FLAVOURS", "KERNELS", "PROFILES", "STRATEGIES", "ArraySpec", "Flavour",

@@ -6,7 +6,6 @@ rendered on another machine. Every verdict sentence is computed here from measur
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any

@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -284,8 +283,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _progress(console: Console):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.progress import TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     # auto_refresh=False: no refresh thread, so forking workers never sees extra threads.
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

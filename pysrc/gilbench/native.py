@@ -23,6 +23,8 @@ class NativeUnavailable(ImportError):
 
 @functools.cache
 def _import(module: str) -> ModuleType | str:
+    if module == "numba":
+        _configure_numba()
     try:
         return importlib.import_module(module)
     except Exception as exc:  # noqa: BLE001 - any import failure is a reason to report
@@ -95,6 +97,31 @@ def c_array(arr: object, dtype: str, ndim: int, *, writeable: bool, name: str) -
     if writeable and not arr.flags.writeable:
         raise ValueError(f"{name} is read-only but is written to")
     return arr
+
+
+def numba() -> ModuleType:
+    """numba for the peer flavours, configured for fair measurements (see below)."""
+    return module("numba")
+
+
+def _configure_numba() -> None:
+    """Environment defaults numba reads once, at import.
+
+    Unless the user chose otherwise, numba's parallel layer is ``workqueue``: its 'omp'
+    layer shares libgomp with cython-prange, and two spinning OpenMP teams in one process
+    slow each other down (seen: prange 3.4 ms -> 10 ms after a numba parallel compile).
+    Its thread cap is raised to twice the usable cores so oversubscription points can run.
+    """
+    import os
+    import sys
+
+    if "numba" not in sys.modules:
+        os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:
+            cores = os.cpu_count() or 1
+        os.environ.setdefault("NUMBA_NUM_THREADS", str(2 * cores))
 
 
 def build_info() -> dict[str, object]:

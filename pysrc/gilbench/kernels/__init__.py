@@ -6,8 +6,17 @@ listed by ``gilbench list``.
 
 from __future__ import annotations
 
-from gilbench.kernels.base import (ArraySpec, Chunk, ChunkFunction, Implementation, Kernel,
-                                   Problem, Workspace, compare_values, even_ranges)
+from gilbench.kernels.base import (
+    ArraySpec,
+    Chunk,
+    ChunkFunction,
+    Implementation,
+    Kernel,
+    Problem,
+    Workspace,
+    compare_values,
+    even_ranges,
+)
 from gilbench.registry import add, lookup
 
 __all__ = [
@@ -46,9 +55,16 @@ def get_kernel(name: str) -> Kernel:
 
 
 def _register_builtins() -> None:
+    from gilbench.kernels.hashing import Hashing, HashingSmall
     from gilbench.kernels.mandelbrot import Mandelbrot
+    from gilbench.kernels.montecarlo import MonteCarloPi
+    from gilbench.kernels.nbody import NBody
+    from gilbench.kernels.primes import Primes
+    from gilbench.kernels.pyobjects import PythonObjects
+    from gilbench.kernels.reduction import Reduction
 
-    for cls in (Mandelbrot,):
+    for cls in (Mandelbrot, MonteCarloPi, Primes, NBody, Reduction, Hashing, HashingSmall,
+                PythonObjects):
         register_kernel(cls)
 
 

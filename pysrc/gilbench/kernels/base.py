@@ -212,7 +212,7 @@ def compare_values(result: Any, expected: Any, tolerance: float) -> str | None:
     if isinstance(expected, tuple):
         if not isinstance(result, tuple) or len(result) != len(expected):
             return f"expected a tuple of {len(expected)} values, got {result!r}"
-        for i, (r, e) in enumerate(zip(result, expected)):
+        for i, (r, e) in enumerate(zip(result, expected, strict=True)):
             msg = compare_values(r, e, tolerance)
             if msg:
                 return f"item {i}: {msg}"

@@ -15,8 +15,7 @@ import functools
 import numpy as np
 
 from gilbench import native
-from gilbench.kernels.base import (ArraySpec, Implementation, Kernel, Problem, Workspace,
-                                   even_ranges)
+from gilbench.kernels.base import ArraySpec, Implementation, Kernel, Problem, Workspace, even_ranges
 
 # The window of the complex plane: x in [X_MIN, X_MIN + SPAN), y in [Y_MIN, Y_MIN + SPAN).
 X_MIN, Y_MIN, SPAN = -2.0, -1.3, 2.6
@@ -116,9 +115,12 @@ def c_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
     _c_rows()(out.ctypes.data, out.shape[1], start, stop, *_args(ws))
 
 
+_NUMBA_SIG = "void(int32[:, ::1], int64, int64, float64, float64, float64, float64, int64)"
+
+
 @functools.cache
-def _numba_rows():
-    import numba
+def _numba_escape():
+    numba = native.numba()
 
     @numba.njit(nogil=True)
     def escape(cr, ci, max_iter):
@@ -132,38 +134,48 @@ def _numba_rows():
             n += 1
         return n
 
-    sig = "void(int32[:, ::1], int64, int64, float64, float64, float64, float64, int64)"
+    return escape
 
-    @numba.njit(sig, nogil=True)
+
+# Serial and parallel versions are compiled separately: compiling a parallel=True
+# function starts numba's thread pool, which the plain numba flavour must not pay for.
+@functools.cache
+def _numba_rows():
+    numba = native.numba()
+    escape = _numba_escape()
+
+    @numba.njit(_NUMBA_SIG, nogil=True)
     def rows(out, start, stop, x0, dx, y0, dy, max_iter):
         for y in range(start, stop):
             ci = y0 + y * dy
             for x in range(out.shape[1]):
                 out[y, x] = escape(x0 + x * dx, ci, max_iter)
 
-    @numba.njit(sig, nogil=True, parallel=True)
+    return rows
+
+
+@functools.cache
+def _numba_rows_parallel():
+    numba = native.numba()
+    escape = _numba_escape()
+
+    @numba.njit(_NUMBA_SIG, nogil=True, parallel=True)
     def rows_parallel(out, start, stop, x0, dx, y0, dy, max_iter):
         for y in numba.prange(start, stop):
             ci = y0 + y * dy
             for x in range(out.shape[1]):
                 out[y, x] = escape(x0 + x * dx, ci, max_iter)
 
-    return rows, rows_parallel
+    return rows_parallel
 
 
 def numba_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
-    _numba_rows()[0](ws.arrays["counts"], *chunk, *_args(ws))
+    _numba_rows()(ws.arrays["counts"], *chunk, *_args(ws))
 
 
 def numba_parallel_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
-    import numba
-
-    numba.set_num_threads(ws.threads)
-    _numba_rows()[1](ws.arrays["counts"], *chunk, *_args(ws))
-
-
-def _prepare_numba() -> None:
-    _numba_rows()  # compile (signatures are explicit) before anything is timed
+    native.numba().set_num_threads(ws.threads)
+    _numba_rows_parallel()(ws.arrays["counts"], *chunk, *_args(ws))
 
 
 class Mandelbrot(Kernel):
@@ -180,8 +192,9 @@ class Mandelbrot(Kernel):
         "cython-prange": Implementation(cython_prange_rows, _EXT),
         "c-ctypes": Implementation(c_rows),
         "numpy": Implementation(numpy_rows),
-        "numba": Implementation(numba_rows, prepare=_prepare_numba),
-        "numba-parallel": Implementation(numba_parallel_rows, prepare=_prepare_numba),
+        # prepare compiles (signatures are explicit) before anything is timed.
+        "numba": Implementation(numba_rows, prepare=_numba_rows),
+        "numba-parallel": Implementation(numba_parallel_rows, prepare=_numba_rows_parallel),
     }
     not_applicable = {"stdlib": "no standard-library routine computes escape counts"}
 

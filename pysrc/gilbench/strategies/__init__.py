@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from gilbench.registry import add, lookup
-from gilbench.strategies.base import (DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session,
-                                      Strategy, WorkerCrashed)
+from gilbench.strategies.base import (
+    DEFAULT_TIMEOUT_S,
+    MapResult,
+    RunTimeout,
+    Session,
+    Strategy,
+    WorkerCrashed,
+)
 from gilbench.strategies.inprocess import OpenMPStrategy, SerialStrategy, ThreadsStrategy
 from gilbench.strategies.processes import PickledInputsStrategy, ProcessesStrategy
 

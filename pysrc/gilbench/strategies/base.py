@@ -54,6 +54,7 @@ class Session(ABC):
 
         ``kill`` is set when leaving on an error or Ctrl-C: do not wait for workers politely.
         """
+        return None  # in-process sessions without a pool own nothing to release
 
     def __enter__(self) -> Session:
         return self

@@ -9,8 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
-from gilbench.strategies.base import (DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session,
-                                      Strategy)
+from gilbench.strategies.base import DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session, Strategy
 
 
 class LocalSession(Session):

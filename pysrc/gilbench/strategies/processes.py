@@ -24,8 +24,15 @@ from typing import Any
 import numpy as np
 
 from gilbench.kernels.base import Chunk, ChunkFunction, Implementation, Problem, Workspace
-from gilbench.strategies.base import (DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session,
-                                      Strategy, WorkerCrashed)
+from gilbench.strategies.base import (
+    DEFAULT_TIMEOUT_S,
+    MapResult,
+    RunTimeout,
+    Session,
+    Strategy,
+    WorkerCrashed,
+)
+
 
 @dataclass(frozen=True)
 class SharedArray:

@@ -1,0 +1,233 @@
+"""Monte Carlo pi: pure integer-and-float compute on registers, no data at all.
+
+Each sample hashes its own index with splitmix64 (a counter-based generator keyed by the
+problem seed), so there is no generator state to share or split and the count is
+bit-identical however the samples are chunked. Nothing is read or written but a count:
+the purest test of whether releasing the GIL lets threads scale like processes, and the
+case where pure Python (arbitrary-precision ints masked to 64 bits) is furthest behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+
+import numpy as np
+
+from gilbench import native
+from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
+
+MASK64 = 0xFFFFFFFFFFFFFFFF
+# splitmix64 constants (Steele, Lea and Flood 2014; Vigna's reference C code).
+GOLDEN = 0x9E3779B97F4A7C15
+MIX1 = 0xBF58476D1CE4E5B9
+MIX2 = 0x94D049BB133111EB
+#: (z >> 11) * UNIT maps a 64-bit output exactly onto a double in [0, 1).
+UNIT = 2.0 ** -53
+#: Samples per numpy block: bounds temporary memory (a few MiB) whatever the chunk size.
+BLOCK = 1 << 16
+_EXT = ("gilbench._native.montecarlo",)
+
+
+def splitmix64(x: int) -> int:
+    """The splitmix64 output for counter value ``x`` (Python ints masked to 64 bits)."""
+    z = (x + GOLDEN) & MASK64
+    z = ((z ^ (z >> 30)) * MIX1) & MASK64
+    z = ((z ^ (z >> 27)) * MIX2) & MASK64
+    return z ^ (z >> 31)
+
+
+def estimate_pi(count: int, samples: int) -> float:
+    """The Monte Carlo estimate 4 * count / samples (what the verified count stands for)."""
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1. Got {samples} instead.")
+    return 4.0 * count / samples
+
+
+def _chunk(ws: Workspace, chunk: tuple[int, int]) -> tuple[int, int, int]:
+    start, stop = (int(v) for v in chunk)
+    if not 0 <= start <= stop <= ws.params["samples"]:
+        raise ValueError(f"sample range [{start}, {stop}) is outside the problem's "
+                         f"{ws.params['samples']} samples")
+    return ws.params["key"], start, stop
+
+
+def python_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    """Pure-Python chunk function: two splitmix64 outputs per sample, masked to 64 bits."""
+    key, start, stop = _chunk(ws, chunk)
+    count = 0
+    for i in range(start, stop):
+        c = (key + 2 * i) & MASK64
+        x = (splitmix64(c) >> 11) * UNIT
+        y = (splitmix64((c + 1) & MASK64) >> 11) * UNIT
+        if x * x + y * y <= 1.0:
+            count += 1
+    return count
+
+
+# numpy scalars, so that array arithmetic stays in uint64 (and wraps) instead of promoting.
+GOLDEN_U64, MIX1_U64, MIX2_U64 = np.uint64(GOLDEN), np.uint64(MIX1), np.uint64(MIX2)
+
+
+def splitmix64_array(x: np.ndarray) -> np.ndarray:
+    """splitmix64 of every uint64 counter in ``x`` (uint64 array arithmetic wraps silently)."""
+    z = x + GOLDEN_U64
+    z = (z ^ (z >> np.uint64(30))) * MIX1_U64
+    z = (z ^ (z >> np.uint64(27))) * MIX2_U64
+    return z ^ (z >> np.uint64(31))
+
+
+def _unit_doubles(z: np.ndarray) -> np.ndarray:
+    return (z >> np.uint64(11)).astype(np.float64) * UNIT
+
+
+def numpy_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    """numpy chunk function: the x and y streams of each block as uint64 vectors."""
+    key, start, stop = _chunk(ws, chunk)
+    base = np.uint64(key)
+    count = 0
+    for lo in range(start, stop, BLOCK):
+        c = base + np.uint64(2) * np.arange(lo, min(lo + BLOCK, stop), dtype=np.uint64)
+        x = _unit_doubles(splitmix64_array(c))
+        y = _unit_doubles(splitmix64_array(c + np.uint64(1)))
+        count += int(np.count_nonzero(x * x + y * y <= 1.0))
+    return count
+
+
+def cython_gil_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    return native.extension("montecarlo").count_gil(*_chunk(ws, chunk))
+
+
+def cython_nogil_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    return native.extension("montecarlo").count_nogil(*_chunk(ws, chunk))
+
+
+def cython_prange_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    return native.extension("montecarlo").count_prange(*_chunk(ws, chunk), ws.threads,
+                                                       ws.schedule)
+
+
+@functools.cache
+def _c_count():
+    return native.c_function("gb_montecarlo_count", ctypes.c_int64,
+                             [ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64])
+
+
+def c_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    """c-ctypes chunk function: the range is checked here (C trusts it), then one call."""
+    return _c_count()(*_chunk(ws, chunk))
+
+
+@functools.cache
+def _numba_count():
+    numba = native.numba()
+
+    # Every operand is uint64: numba turns mixed uint64/int64 arithmetic into float64.
+    golden, mix1, mix2 = GOLDEN_U64, MIX1_U64, MIX2_U64
+    s11, s27, s30, s31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
+    one, two = np.uint64(1), np.uint64(2)
+
+    @numba.njit("uint64(uint64)", nogil=True)
+    def mix(x):
+        z = x + golden
+        z = (z ^ (z >> s30)) * mix1
+        z = (z ^ (z >> s27)) * mix2
+        return z ^ (z >> s31)
+
+    @numba.njit("int64(uint64, uint64)", nogil=True)
+    def inside(key, i):
+        x = np.float64(mix(key + two * i) >> s11) * UNIT
+        y = np.float64(mix(key + two * i + one) >> s11) * UNIT
+        return 1 if x * x + y * y <= 1.0 else 0
+
+    sig = "int64(uint64, int64, int64)"
+
+    @numba.njit(sig, nogil=True)
+    def count(key, start, stop):
+        n = 0
+        for i in range(start, stop):
+            n += inside(key, np.uint64(i))
+        return n
+
+    @numba.njit(sig, nogil=True, parallel=True)
+    def count_parallel(key, start, stop):
+        n = 0
+        for i in numba.prange(start, stop):
+            n += inside(key, np.uint64(i))
+        return n
+
+    return count, count_parallel
+
+
+def numba_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    return int(_numba_count()[0](*_chunk(ws, chunk)))
+
+
+def numba_parallel_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    numba = native.numba()
+
+    numba.set_num_threads(ws.threads)
+    return int(_numba_count()[1](*_chunk(ws, chunk)))
+
+
+def _prepare_numba() -> None:
+    _numba_count()  # compile (signatures are explicit) before anything is timed
+
+
+def reference_count(key: int, samples: int, block: int = 1 << 20) -> int:
+    """Independent of the flavours' loops: one interleaved stream of 2*samples outputs,
+    generated in large blocks and read as (x, y) pairs."""
+    count = 0
+    for lo in range(0, samples, block):
+        hi = min(lo + block, samples)
+        counters = np.uint64(key) + np.arange(2 * lo, 2 * hi, dtype=np.uint64)
+        xy = _unit_doubles(splitmix64_array(counters)).reshape(hi - lo, 2)
+        x, y = xy[:, 0], xy[:, 1]
+        count += int(np.count_nonzero(x * x + y * y <= 1.0))
+    return count
+
+
+class MonteCarloPi(Kernel):
+    """Counts the samples inside the quarter circle; the estimate is :func:`estimate_pi`.
+
+    The result is an exact integer count (tolerance 0): every flavour draws the same
+    doubles and compares ``x*x + y*y <= 1.0`` with the same rounding.
+    """
+
+    name = "montecarlo-pi"
+    summary = ("pure register compute with no memory traffic and a counter-based RNG: "
+               "the cleanest test of GIL release, and pure Python's worst case")
+    size_unit = "samples"
+    sizes = {"quick": 120_000, "standard": 720_000, "full": 2_880_000}
+    test_size = 3_001  # not a multiple of the chunk counts the tests use
+    implementations = {
+        "python": Implementation(python_count),
+        "cython-gil": Implementation(cython_gil_count, _EXT),
+        "cython-nogil": Implementation(cython_nogil_count, _EXT),
+        "cython-prange": Implementation(cython_prange_count, _EXT),
+        "c-ctypes": Implementation(c_count),
+        "numpy": Implementation(numpy_count),
+        "numba": Implementation(numba_count, prepare=_prepare_numba),
+        "numba-parallel": Implementation(numba_parallel_count, prepare=_prepare_numba),
+    }
+    not_applicable = {"stdlib": "random.random() is a stateful Mersenne Twister that holds "
+                                "the GIL; no standard-library routine draws keyed samples"}
+    supports_payload = True
+
+    def make_problem(self, size: int, seed: int = 0) -> Problem:
+        size = self.check_size(size)
+        # Hashing the seed spreads nearby seeds far apart in counter space.
+        key = splitmix64(int(seed) & MASK64)
+        return Problem(self.name, size, seed, {"samples": size, "key": key})
+
+    def split(self, problem: Problem, chunks: int) -> list[tuple[int, int]]:
+        return even_ranges(problem.size, chunks)
+
+    def merge(self, problem: Problem, workspace: Workspace, partials: list) -> int:
+        return int(sum(partials))
+
+    def reference(self, problem: Problem) -> int:
+        return reference_count(problem.params["key"], problem.params["samples"])
+
+    def payload(self, problem: Problem, chunk: tuple[int, int]) -> tuple[tuple[int, int], dict]:
+        return chunk, {}  # no inputs: a chunk is self-contained as it is

@@ -1,0 +1,217 @@
+"""Prime counting by trial division: integer division in a loop, badly unbalanced work.
+
+Each candidate n is divided by 2 and then by odd d while d*d <= n. Primes cost about
+sqrt(n)/2 divisions, most composites leave after one or two, and later candidates cost
+more than earlier ones, so equal-sized chunks carry unequal work: the kernel that shows
+what the chunk count and the OpenMP schedule (static, dynamic, guided) are worth.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+
+import numpy as np
+
+from gilbench import native
+from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
+
+#: Largest candidate bound: beyond it d*d in the trial-division loop could overflow int64.
+MAX_CANDIDATE = 2 ** 62
+_EXT = ("gilbench._native.primes",)
+
+
+def _chunk(ws: Workspace, chunk: tuple[int, int]) -> tuple[int, int]:
+    start, stop = (int(v) for v in chunk)
+    if not 0 <= start <= stop <= ws.params["limit"]:
+        raise ValueError(f"candidate range [{start}, {stop}) is outside the problem's "
+                         f"[0, {ws.params['limit']})")
+    return start, stop
+
+
+def is_prime(n: int) -> bool:
+    """Trial division, exactly as every compiled flavour does it."""
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    d = 3
+    while d * d <= n:
+        if n % d == 0:
+            return False
+        d += 2
+    return True
+
+
+def python_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    """Pure-Python chunk function."""
+    start, stop = _chunk(ws, chunk)
+    return sum(1 for n in range(start, stop) if is_prime(n))
+
+
+def count_primes_vectorised(start: int, stop: int) -> int:
+    """Trial division vectorised over the candidates: one pass per odd divisor.
+
+    Survivors that divide by d (and are not d) are composite; survivors with d*d > n are
+    prime and leave the working set, so each pass touches only the undecided candidates.
+    """
+    count = 1 if start <= 2 < stop else 0
+    first_odd = max(start, 3) | 1
+    cand = np.arange(first_odd, stop, 2, dtype=np.int64)
+    d = 3
+    while cand.size:
+        # cand stays sorted: those below d*d have no divisor <= sqrt(n) left, so are prime.
+        decided = int(np.searchsorted(cand, d * d))
+        if decided:
+            count += decided
+            cand = cand[decided:]
+        cand = cand[cand % d != 0]
+        d += 2
+    return count
+
+
+def numpy_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    """numpy chunk function: see :func:`count_primes_vectorised`."""
+    return count_primes_vectorised(*_chunk(ws, chunk))
+
+
+def cython_gil_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    return native.extension("primes").count_gil(*_chunk(ws, chunk))
+
+
+def cython_nogil_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    return native.extension("primes").count_nogil(*_chunk(ws, chunk))
+
+
+def cython_prange_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    return native.extension("primes").count_prange(*_chunk(ws, chunk), ws.threads,
+                                                   ws.schedule)
+
+
+@functools.cache
+def _c_count():
+    return native.c_function("gb_primes_count", ctypes.c_int64,
+                             [ctypes.c_int64, ctypes.c_int64])
+
+
+def check_candidates(start: int, stop: int) -> tuple[int, int]:
+    """Validate a candidate range for C, which trusts it; return it as ints."""
+    start, stop = int(start), int(stop)
+    if not 0 <= start <= stop <= MAX_CANDIDATE:
+        raise ValueError(f"candidate range [{start}, {stop}) is outside [0, 2**62]")
+    return start, stop
+
+
+def c_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    """c-ctypes chunk function: the range is checked here, then one foreign call."""
+    return _c_count()(*check_candidates(*_chunk(ws, chunk)))
+
+
+@functools.cache
+def _numba_count():
+    numba = native.numba()
+
+    @numba.njit("int64(int64)", nogil=True)
+    def prime(n):
+        if n < 2:
+            return 0
+        if n % 2 == 0:
+            return 1 if n == 2 else 0
+        d = 3
+        while d * d <= n:
+            if n % d == 0:
+                return 0
+            d += 2
+        return 1
+
+    sig = "int64(int64, int64)"
+
+    @numba.njit(sig, nogil=True)
+    def count(start, stop):
+        total = 0
+        for n in range(start, stop):
+            total += prime(n)
+        return total
+
+    # numba's prange splits statically: one block per thread, so late blocks cost more.
+    @numba.njit(sig, nogil=True, parallel=True)
+    def count_parallel(start, stop):
+        total = 0
+        for n in numba.prange(start, stop):
+            total += prime(n)
+        return total
+
+    return count, count_parallel
+
+
+def numba_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    return int(_numba_count()[0](*_chunk(ws, chunk)))
+
+
+def numba_parallel_count(ws: Workspace, chunk: tuple[int, int]) -> int:
+    numba = native.numba()
+
+    numba.set_num_threads(ws.threads)
+    return int(_numba_count()[1](*_chunk(ws, chunk)))
+
+
+def _prepare_numba() -> None:
+    _numba_count()  # compile (signatures are explicit) before anything is timed
+
+
+def sieve_count(limit: int) -> int:
+    """pi(limit - 1): the primes below ``limit``, by a numpy sieve of Eratosthenes."""
+    if limit <= 2:
+        return 0
+    is_p = np.ones(limit, dtype=bool)
+    is_p[:2] = False
+    for p in range(2, int(limit ** 0.5) + 1):
+        if is_p[p]:
+            is_p[p * p::p] = False
+    return int(np.count_nonzero(is_p))
+
+
+class Primes(Kernel):
+    """Counts the primes below ``size``; the result is an exact int (tolerance 0)."""
+
+    name = "primes"
+    summary = ("integer division with irregular work per candidate: exposes load "
+               "imbalance, so chunk count and OpenMP schedule matter")
+    size_unit = "candidates (count primes below)"
+    sizes = {"quick": 150_000, "standard": 500_000, "full": 1_300_000}
+    test_size = 5_003  # covers 2, squares of primes and gaps; not a round number
+    # Equal ranges carry unequal work (later candidates cost more): more, smaller chunks
+    # let a pool even out the load.
+    chunks_per_worker = 8
+    implementations = {
+        "python": Implementation(python_count),
+        "cython-gil": Implementation(cython_gil_count, _EXT),
+        "cython-nogil": Implementation(cython_nogil_count, _EXT),
+        "cython-prange": Implementation(cython_prange_count, _EXT),
+        "c-ctypes": Implementation(c_count),
+        "numpy": Implementation(numpy_count),
+        "numba": Implementation(numba_count, prepare=_prepare_numba),
+        "numba-parallel": Implementation(numba_parallel_count, prepare=_prepare_numba),
+    }
+    not_applicable = {"stdlib": "no standard-library routine tests primality "
+                                "(math has gcd and isqrt, nothing that counts primes)"}
+    supports_payload = True
+
+    def make_problem(self, size: int, seed: int = 0) -> Problem:
+        size = self.check_size(size)
+        if size > MAX_CANDIDATE:
+            raise ValueError(f"{self.name} size must be <= 2**62. Got {size} instead.")
+        # The seed does not matter: the candidates are 0 .. size-1 whatever it is.
+        return Problem(self.name, size, seed, {"limit": size})
+
+    def split(self, problem: Problem, chunks: int) -> list[tuple[int, int]]:
+        return even_ranges(problem.size, chunks)
+
+    def merge(self, problem: Problem, workspace: Workspace, partials: list) -> int:
+        return int(sum(partials))
+
+    def reference(self, problem: Problem) -> int:
+        return sieve_count(problem.params["limit"])
+
+    def payload(self, problem: Problem, chunk: tuple[int, int]) -> tuple[tuple[int, int], dict]:
+        return chunk, {}  # no inputs: a chunk is self-contained as it is

@@ -1,0 +1,168 @@
+"""primes: known prime counts, every flavour and strategy, schedules, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from gilbench.harness import RunSpec, measure
+from gilbench.kernels import Workspace, get_kernel
+from gilbench.kernels import primes as pr
+
+KERNEL = get_kernel("primes")
+FLAVOURS = sorted(KERNEL.implementations)
+SERIAL_FLAVOURS = [f for f in FLAVOURS if f not in ("cython-prange", "numba-parallel")]
+SIZE = KERNEL.test_size
+# pi(x) for the primes below N, from standard tables (OEIS A006880 for powers of ten).
+KNOWN = {1: 0, 2: 0, 3: 1, 4: 2, 10: 4, 100: 25, 1000: 168, 10 ** 5: 9592}
+SMALL_PRIMES = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71,
+                73, 79, 83, 89, 97}
+# Edge ranges: 0, 1 and 2, one odd square (9), a prime square (49), a run of composites.
+RANGES = [(0, 1), (0, 2), (1, 2), (2, 3), (0, 3), (3, 4), (4, 5), (8, 10), (9, 10),
+          (49, 50), (90, 97), (90, 98), (1000, 1000), (4_000, SIZE)]
+
+
+def _needs(flavour: str) -> None:
+    if flavour.startswith("numba"):
+        pytest.importorskip("numba", reason="numba flavours need the [peers] extra")
+
+
+def _workspace(size: int = SIZE, threads: int = 2, schedule: str = "static") -> Workspace:
+    ws = Workspace.local(KERNEL.make_problem(size))
+    ws.threads, ws.schedule = threads, schedule
+    return ws
+
+
+def _count_in(start: int, stop: int) -> int:
+    return pr.sieve_count(stop) - pr.sieve_count(start)
+
+
+# -- the reference and the helpers ------------------------------------------------------
+@pytest.mark.parametrize(("limit", "expected"), KNOWN.items())
+def test_known_prime_counts(limit, expected):
+    assert pr.sieve_count(limit) == expected
+    assert KERNEL.reference(KERNEL.make_problem(limit)) == expected
+    assert pr.count_primes_vectorised(0, limit) == expected
+    if limit <= 1000:
+        assert sum(pr.is_prime(n) for n in range(limit)) == expected
+
+
+def test_is_prime_agrees_with_a_list_of_primes():
+    assert {n for n in range(100) if pr.is_prime(n)} == SMALL_PRIMES
+
+
+def test_problem_is_deterministic():
+    a, b = KERNEL.make_problem(1000, seed=3), KERNEL.make_problem(1000, seed=3)
+    assert a.params == b.params == {"limit": 1000}
+    assert a.inputs == {} and a.outputs == {}
+
+
+def test_bad_size_is_rejected():
+    with pytest.raises(ValueError, match="size"):
+        KERNEL.make_problem(0)
+    with pytest.raises(ValueError, match="2\\*\\*62"):
+        KERNEL.make_problem(pr.MAX_CANDIDATE + 1)
+    with pytest.raises(TypeError, match="size"):
+        KERNEL.make_problem("100")
+
+
+def test_irregular_kernel_asks_for_more_chunks():
+    assert KERNEL.chunks_per_worker >= 4
+
+
+# -- flavours ---------------------------------------------------------------------------
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_edge_ranges(flavour):
+    _needs(flavour)
+    fn, ws = KERNEL.implementations[flavour].fn, _workspace()
+    for start, stop in RANGES:
+        assert fn(ws, (start, stop)) == _count_in(start, stop), (start, stop)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("chunks", [1, 3, 7])
+def test_chunk_count_invariance(flavour, chunks):
+    _needs(flavour)
+    problem = KERNEL.make_problem(SIZE)
+    ws = _workspace()
+    fn = KERNEL.implementations[flavour].fn
+    partials = [fn(ws, chunk) for chunk in KERNEL.split(problem, chunks)]
+    assert all(isinstance(p, int) for p in partials)
+    assert KERNEL.merge(problem, ws, partials) == KERNEL.reference(problem)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize("chunk", [(-1, 5), (5, 3), (0, SIZE + 1)])
+def test_out_of_range_chunk_raises(flavour, chunk):
+    _needs(flavour)
+    with pytest.raises(ValueError, match="candidate range"):
+        KERNEL.implementations[flavour].fn(_workspace(), chunk)
+
+
+@pytest.mark.parametrize("schedule", ["static", "dynamic", "guided"])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_prange_schedules_agree(schedule, threads):
+    ws = _workspace(threads=threads, schedule=schedule)
+    assert KERNEL.implementations["cython-prange"].fn(ws, (0, SIZE)) == pr.sieve_count(SIZE)
+
+
+# -- strategies, through the harness ----------------------------------------------------
+@pytest.mark.parametrize("flavour", SERIAL_FLAVOURS)
+@pytest.mark.parametrize("strategy", ["serial", "threads", "processes"])
+def test_every_strategy_verifies(flavour, strategy):
+    _needs(flavour)
+    spec = RunSpec("primes", flavour, strategy, 2, SIZE, 7)
+    m = measure(spec, repeats=1, warmup=0, warmup_s=0, probe=False)
+    assert m.status == "ok" and m.verified
+
+
+@pytest.mark.parametrize(("flavour", "schedule"),
+                         [("cython-prange", s) for s in ("static", "dynamic", "guided")]
+                         + [("numba-parallel", "static")])
+@pytest.mark.parametrize("chunks", [1, 3, 7])
+def test_openmp_strategy_verifies(flavour, schedule, chunks):
+    _needs(flavour)
+    spec = RunSpec("primes", flavour, "openmp", 2, SIZE, chunks, schedule)
+    m = measure(spec, repeats=1, warmup=0, warmup_s=0, probe=False)
+    assert m.status == "ok" and m.verified
+
+
+def test_payload_is_the_chunk_itself():
+    assert KERNEL.supports_payload
+    assert KERNEL.payload(KERNEL.make_problem(SIZE), (3, 9)) == ((3, 9), {})
+
+
+# -- bad input to the native entry points -----------------------------------------------
+def test_cython_defs_reject_bad_input():
+    ext = pytest.importorskip("gilbench._native.primes",
+                              reason="never skipped in CI: the build is part of the run")
+    for count in (ext.count_gil, ext.count_nogil,
+                  lambda a, b: ext.count_prange(a, b, 2, "dynamic")):
+        assert count(100, 100) == 0
+        assert count(0, 100) == 25
+        for start, stop in [(-1, 5), (6, 5), (0, pr.MAX_CANDIDATE + 1)]:
+            with pytest.raises(ValueError, match="candidate range"):
+                count(start, stop)
+        with pytest.raises(TypeError):
+            count(0.5, 5)
+        with pytest.raises(TypeError):
+            count(None, 5)
+        with pytest.raises(OverflowError):
+            count(0, 2 ** 64)
+    with pytest.raises(ValueError, match="n_threads"):
+        ext.count_prange(0, 5, 0)
+    with pytest.raises(ValueError, match="schedule"):
+        ext.count_prange(0, 5, 2, "fastest")
+    with pytest.raises(ValueError, match="schedule"):
+        ext.count_prange(0, 5, 2, None)
+    with pytest.raises(TypeError):
+        ext.count_prange(0, 5, 2, 5)
+
+
+def test_ctypes_wrapper_rejects_bad_input():
+    for start, stop in [(-1, 5), (6, 5), (0, pr.MAX_CANDIDATE + 1)]:
+        with pytest.raises(ValueError, match="candidate range"):
+            pr.check_candidates(start, stop)
+    with pytest.raises(TypeError):
+        pr.c_count(_workspace(), (None, 5))
+    assert pr.check_candidates(2, 10) == (2, 10)
+    assert pr.c_count(_workspace(), (0, 1000)) == 168

@@ -1,0 +1,283 @@
+"""reduction: LLC-based sizes, the reference, payload(), flavours and strategies, bad input."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from gilbench import FLAVOURS, native
+from gilbench.harness import RunSpec, measure
+from gilbench.kernels import Workspace, get_kernel
+from gilbench.kernels import reduction as rd
+from gilbench.machine import last_level_cache_bytes
+from gilbench.native import extension
+
+KERNEL = get_kernel("reduction")
+FLAVOURS_HERE = sorted(KERNEL.implementations)
+PARALLEL = [f for f in FLAVOURS_HERE if FLAVOURS[f].parallel_inside]
+SERIAL = [f for f in FLAVOURS_HERE if f not in PARALLEL]
+#: Flavours that share the block/accumulator order: bit-identical partials.
+BLOCKED = [f for f in FLAVOURS_HERE if f != "numpy"]
+SIZE = KERNEL.test_size
+# Ranges around block (4096) and accumulator (8) boundaries, empty and single elements.
+RANGES = [(0, 0), (5, 5), (0, 1), (3, 4), (0, 7), (0, 8), (1, 9), (0, 4095), (0, 4096),
+          (0, 4097), (13, 8205), (4096, 8192), (100, SIZE), (0, SIZE)]
+
+
+def _needs(flavour: str) -> None:
+    if flavour.startswith("numba"):
+        pytest.importorskip("numba", reason="numba flavours need the [peers] extra")
+
+
+def _workspace(problem=None, threads: int = 2, schedule: str = "static") -> Workspace:
+    ws = Workspace.local(problem or KERNEL.make_problem(SIZE))
+    ws.threads, ws.schedule = threads, schedule
+    return ws
+
+
+def _fsum_squares(x: np.ndarray) -> float:
+    """Correctly rounded sum of the rounded squares, the slow obvious way."""
+    return math.fsum(v * v for v in x.tolist())
+
+
+# -- sizes, problem, reference ------------------------------------------------------------
+def test_sizes_are_multiples_of_the_last_level_cache():
+    assert KERNEL.sizes == rd.profile_sizes(last_level_cache_bytes())
+    llc = last_level_cache_bytes() or rd.FALLBACK_LLC_BYTES
+    assert KERNEL.sizes["quick"] * 8 >= 4 * llc
+    assert KERNEL.sizes["quick"] < KERNEL.sizes["standard"] < KERNEL.sizes["full"]
+
+
+@pytest.mark.parametrize("llc", [None, 0, -1])
+def test_unknown_cache_size_falls_back(llc):
+    assert rd.profile_sizes(llc) == rd.profile_sizes(rd.FALLBACK_LLC_BYTES)
+    assert rd.profile_sizes(llc)["quick"] == 16 * 1024**2  # 4 x 32 MiB of float64
+
+
+def test_sizes_follow_the_cache():
+    assert rd.profile_sizes(8 * 1024**2) == {"quick": 4 * 1024**2, "standard": 16 * 1024**2,
+                                             "full": 32 * 1024**2}
+
+
+def test_exact_sum_squares_on_known_values():
+    assert rd.exact_sum_squares(np.array([1.0, 2.0, 3.0])) == 14.0
+    assert rd.exact_sum_squares(np.array([])) == 0.0
+    assert rd.exact_sum_squares(np.full(3 << 20, 0.5)) == 0.25 * (3 << 20)  # several pieces
+
+
+def test_reference_is_the_correctly_rounded_sum():
+    problem = KERNEL.make_problem(SIZE, seed=2)
+    assert KERNEL.reference(problem) == pytest.approx(_fsum_squares(problem.inputs["x"]),
+                                                      rel=1e-15)
+
+
+def test_problem_is_deterministic_and_seeded():
+    a, b = KERNEL.make_problem(1000, seed=3), KERNEL.make_problem(1000, seed=3)
+    c = KERNEL.make_problem(1000, seed=4)
+    np.testing.assert_array_equal(a.inputs["x"], b.inputs["x"])
+    assert not np.array_equal(a.inputs["x"], c.inputs["x"])
+    assert a.params == {"n": 1000} and a.outputs == {}
+    assert a.inputs["x"].dtype == np.float64 and 0.0 <= a.inputs["x"].min()
+    assert a.inputs["x"].max() < 1.0
+
+
+@pytest.mark.parametrize("size", [0, -3])
+def test_bad_size_is_rejected(size):
+    with pytest.raises(ValueError, match="size"):
+        KERNEL.make_problem(size)
+
+
+def test_work_bytes_is_one_read_of_the_array():
+    problem = KERNEL.make_problem(SIZE)
+    assert KERNEL.work_bytes(problem) == SIZE * 8 == problem.input_bytes
+
+
+def test_merge_adds_partials_in_chunk_order():
+    partials = [1e16, 1.0, -1e16, 1.0]
+    assert KERNEL.merge(None, None, partials) == ((1e16 + 1.0) - 1e16) + 1.0
+
+
+# -- flavours -----------------------------------------------------------------------------
+@pytest.mark.parametrize("flavour", FLAVOURS_HERE)
+def test_each_range_is_summed_within_the_tolerance(flavour):
+    _needs(flavour)
+    ws = _workspace()
+    x = ws.arrays["x"]
+    fn = KERNEL.implementations[flavour].fn
+    for start, stop in RANGES:
+        expected = _fsum_squares(x[start:stop])
+        got = fn(ws, (start, stop))
+        assert isinstance(got, float)
+        assert got == pytest.approx(expected, rel=1e-14, abs=0.0), (start, stop)
+
+
+@pytest.mark.parametrize("chunks", [1, 3, 7])
+def test_blocked_flavours_are_bit_identical(chunks):
+    problem = KERNEL.make_problem(SIZE)
+    results = {}
+    for flavour in BLOCKED:
+        if flavour.startswith("numba"):
+            pytest.importorskip("numba", reason="numba flavours need the [peers] extra")
+        ws = _workspace(problem)
+        fn = KERNEL.implementations[flavour].fn
+        results[flavour] = KERNEL.merge(problem, ws,
+                                        [fn(ws, c) for c in KERNEL.split(problem, chunks)])
+    assert len(set(results.values())) == 1, results
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS_HERE)
+def test_chunk_count_changes_only_rounding(flavour):
+    _needs(flavour)
+    problem = KERNEL.make_problem(SIZE)
+    expected = KERNEL.reference(problem)
+    ws = _workspace(problem)
+    fn = KERNEL.implementations[flavour].fn
+    for chunks in (1, 3, 7):
+        result = KERNEL.merge(problem, ws, [fn(ws, c) for c in KERNEL.split(problem, chunks)])
+        assert KERNEL.compare(result, expected) is None
+
+
+@pytest.mark.parametrize("flavour", PARALLEL)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_parallel_flavours_do_not_depend_on_threads_or_schedule(flavour, threads):
+    _needs(flavour)
+    ws = _workspace()
+    expected = extension("reduction").sum_squares_nogil(ws.arrays["x"], 13, SIZE)
+    for schedule in FLAVOURS[flavour].schedules:
+        ws.threads, ws.schedule = threads, schedule
+        assert KERNEL.implementations[flavour].fn(ws, (13, SIZE)) == expected
+
+
+def test_prange_with_more_threads_than_blocks_is_still_identical():
+    x = KERNEL.make_problem(SIZE).inputs["x"]
+    expected = extension("reduction").sum_squares_nogil(x, 0, SIZE)
+    for schedule in FLAVOURS["cython-prange"].schedules:
+        assert extension("reduction").sum_squares_prange(x, 0, SIZE, 9, schedule) == expected
+
+
+@pytest.mark.parametrize("flavour", SERIAL)
+@pytest.mark.parametrize("strategy", ["serial", "threads", "processes", "processes-pickle"])
+def test_every_flavour_and_strategy_matches(flavour, strategy):
+    _needs(flavour)
+    m = measure(RunSpec("reduction", flavour, strategy, 2, SIZE, 5), repeats=1, warmup=0,
+                warmup_s=0, probe=False)
+    assert m.status == "ok" and m.verified
+    assert m.work_bytes == SIZE * 8
+
+
+@pytest.mark.parametrize("flavour", PARALLEL)
+def test_openmp_strategy_matches(flavour):
+    _needs(flavour)
+    schedule = FLAVOURS[flavour].schedules[-1]
+    m = measure(RunSpec("reduction", flavour, "openmp", 2, SIZE, 3, schedule), repeats=1,
+                warmup=0, warmup_s=0, probe=False)
+    assert m.status == "ok" and m.verified
+
+
+# -- payload ------------------------------------------------------------------------------
+def test_payload_is_the_chunk_slice_rebased():
+    problem = KERNEL.make_problem(SIZE)
+    assert KERNEL.supports_payload
+    chunk, inputs = KERNEL.payload(problem, (100, 5000))
+    assert chunk == (0, 4900)
+    assert set(inputs) == {"x"}
+    np.testing.assert_array_equal(inputs["x"], problem.inputs["x"][100:5000])
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS_HERE)
+def test_chunk_function_on_the_payload_gives_the_same_partial(flavour):
+    _needs(flavour)
+    problem = KERNEL.make_problem(SIZE)
+    full = _workspace(problem)
+    fn = KERNEL.implementations[flavour].fn
+    for chunk in [*KERNEL.split(problem, 3), (13, 8205), (7, 7)]:
+        # Pickled as a strategy that ships inputs would: a fresh, writeable copy.
+        rebased, inputs = pickle.loads(pickle.dumps(KERNEL.payload(problem, chunk)))
+        shipped = Workspace(full.params, {**full.arrays, **inputs}, full.threads,
+                            full.schedule)
+        assert fn(shipped, rebased) == fn(full, chunk), chunk
+
+
+@pytest.mark.parametrize("chunk", [(-1, 5), (0, SIZE + 1), (9, 3)])
+def test_payload_rejects_chunks_outside_the_array(chunk):
+    with pytest.raises(ValueError, match="range"):
+        KERNEL.payload(KERNEL.make_problem(SIZE), chunk)
+
+
+# -- bad input to the native functions ----------------------------------------------------
+def _native_calls():
+    ext = extension("reduction")
+    return {
+        "gil": ext.sum_squares_gil,
+        "nogil": ext.sum_squares_nogil,
+        "prange": lambda x, s, e: ext.sum_squares_prange(x, s, e, 2),
+        "ctypes": rd.c_sum_squares,
+    }
+
+
+CALLS = ["gil", "nogil", "prange", "ctypes"]
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_wrong_dtype_is_rejected(call):
+    with pytest.raises((ValueError, TypeError)):
+        _native_calls()[call](np.ones(10, dtype=np.float32), 0, 10)
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_non_contiguous_and_2d_arrays_are_rejected(call):
+    with pytest.raises(ValueError):
+        _native_calls()[call](np.ones(20)[::2], 0, 10)
+    with pytest.raises(ValueError):
+        _native_calls()[call](np.ones((2, 5)), 0, 5)
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_lists_are_rejected(call):
+    with pytest.raises(TypeError):
+        _native_calls()[call]([1.0, 2.0], 0, 2)
+
+
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize(("start", "stop"), [(-1, 2), (0, 11), (5, 4), (11, 11)])
+def test_out_of_range_chunks_are_rejected(call, start, stop):
+    with pytest.raises(ValueError, match="range"):
+        _native_calls()[call](np.ones(10), start, stop)
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_empty_arrays_and_ranges_sum_to_zero(call):
+    assert _native_calls()[call](np.ones(0), 0, 0) == 0.0
+    assert _native_calls()[call](np.ones(10), 4, 4) == 0.0
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_read_only_input_is_accepted(call):
+    x = np.arange(10, dtype=np.float64)
+    x.flags.writeable = False
+    assert _native_calls()[call](x, 0, 10) == 285.0
+
+
+def test_prange_rejects_bad_threads_and_schedule():
+    ext = extension("reduction")
+    with pytest.raises(ValueError, match="n_threads"):
+        ext.sum_squares_prange(np.ones(10), 0, 10, 0)
+    with pytest.raises(ValueError, match="schedule"):
+        ext.sum_squares_prange(np.ones(10), 0, 10, 2, "auto")
+
+
+def test_block_size_agrees_with_the_native_code():
+    assert extension("reduction").BLOCK == rd.BLOCK
+    block = native.c_function("gb_reduction_block", ctypes.c_int64, [])
+    assert block() == rd.BLOCK
+
+
+@pytest.mark.parametrize("flavour", ["numpy", "numba", "numba-parallel"])
+def test_python_side_flavours_reject_out_of_range_chunks(flavour):
+    _needs(flavour)
+    with pytest.raises(ValueError, match="range"):
+        KERNEL.implementations[flavour].fn(_workspace(), (0, SIZE + 1))

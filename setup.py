@@ -7,6 +7,7 @@ setuptools picked, so no flag or compiler name is hard-coded.
 Environment variables:
   GILBENCH_REQUIRE_OPENMP=1  fail the build when OpenMP is not usable (CI sets it).
   GILBENCH_BOUNDSCHECK=1     compile Cython with bounds/wraparound checks (debugging).
+  GILBENCH_MARCH=...         target CPU for -march (default "native"; "none" to omit).
 """
 
 import os
@@ -74,6 +75,40 @@ int main(void) {
 """
 
 
+def probe_flags(compiler, flags: list[str]) -> bool:
+    """True when ``compiler`` compiles and links a trivial program with ``flags``."""
+    tmp = tempfile.mkdtemp(prefix="gilbench-flags-")
+    try:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as fh:
+            fh.write("int main(void) { return 0; }\n")
+        try:
+            objs = compiler.compile([src], output_dir=tmp, extra_postargs=flags)
+            compiler.link_executable(objs, "probe", output_dir=tmp, extra_postargs=flags)
+        except Exception:  # noqa: BLE001 - any failure means "not with these flags"
+            return False
+        return True
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def march_flags(compiler) -> list[str]:
+    """``-march=<GILBENCH_MARCH or native>`` when the compiler accepts it.
+
+    gilbench is built on the machine it measures, and numba JIT-compiles for the host CPU;
+    targeting the host here too compares like with like (FMA stays off: -ffp-contract=off).
+    """
+    target = os.environ.get("GILBENCH_MARCH", "native").strip()
+    if compiler.compiler_type == "msvc" or target.lower() in ("", "none", "0", "off"):
+        return []
+    flag = [f"-march={target}"]
+    if probe_flags(compiler, flag):
+        return flag
+    print(f"WARNING: gilbench: the compiler rejects {flag[0]}; building for the "
+          "default target", file=sys.stderr)
+    return []
+
+
 def _openmp_candidates(compiler_type: str) -> list[tuple[list[str], list[str]]]:
     """(compile args, link args) worth trying for this compiler family, most common first."""
     if compiler_type == "msvc":
@@ -113,7 +148,8 @@ class BuildExt(build_ext):
 
     def build_extensions(self):
         unix = self.compiler.compiler_type != "msvc"
-        base = list(UNIX_CFLAGS) if unix else ["/O2", "/fp:precise"]
+        base = (list(UNIX_CFLAGS) if unix else ["/O2", "/fp:precise"]) + \
+            march_flags(self.compiler)
         omp = probe_openmp(self.compiler)
         if omp is None:
             msg = (

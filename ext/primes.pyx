@@ -7,7 +7,7 @@ is selectable: static, dynamic or guided.
 """
 
 from cython.parallel cimport prange
-from libc.stdint cimport int64_t
+from libc.stdint cimport UINT32_MAX, int64_t, uint32_t, uint64_t
 
 from common cimport (Schedule, SCHEDULE_DYNAMIC, SCHEDULE_GUIDED, SCHEDULE_STATIC,
                      check_threads, schedule_code)
@@ -22,11 +22,24 @@ cdef enum:
     SCHEDULE_CHUNK = 256
 
 
+cdef inline int64_t is_prime32(uint32_t n) noexcept nogil:
+    # 32-bit division is several times cheaper than 64-bit on most x86 cores; LLVM
+    # (numba) emits this bypass by itself, gcc does not, so it is written out here.
+    cdef uint32_t d = 3
+    while <uint64_t>d * d <= n:
+        if n % d == 0:
+            return 0
+        d += 2
+    return 1
+
+
 cdef inline int64_t is_prime(int64_t n) noexcept nogil:
     if n < 2:
         return 0
     if n % 2 == 0:
         return 1 if n == 2 else 0
+    if n <= UINT32_MAX:
+        return is_prime32(<uint32_t>n)
     cdef int64_t d = 3
     while d * d <= n:
         if n % d == 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from gilbench import FLAVOURS, KERNELS
@@ -41,6 +43,29 @@ def test_numba_nogil_releases_it():
     assert availability("numba") > 0.5
 
 
+#: Probed work must last long compared with the 0.5 ms turns the probe takes between calls.
+PROBED_S = 0.06
+#: ...without growing a problem's inputs beyond this.
+MAX_INPUT_BYTES = 256 << 20
+
+
+def _long_problem(kernel, impl):
+    """A problem whose single-chunk execution takes >= PROBED_S, or the largest allowed."""
+    size = kernel.sizes["quick"]
+    while True:
+        problem = kernel.make_problem(size)
+        ws = Workspace.local(problem)
+        phases = kernel.phases(problem, 1)
+        t0 = time.perf_counter()
+        for phase in phases:
+            for chunk in phase:
+                impl.fn(ws, chunk)
+        took = time.perf_counter() - t0
+        if took >= PROBED_S or problem.input_bytes * 2 > MAX_INPUT_BYTES:
+            return problem, ws, phases, took
+        size *= 2
+
+
 @pytest.mark.parametrize("kernel_name", sorted(KERNELS))
 def test_each_flavour_behaves_as_declared(kernel_name):
     """Compiled flavours declared 'releases' leave the GIL available, 'holds' ones do not.
@@ -55,21 +80,15 @@ def test_each_flavour_behaves_as_declared(kernel_name):
             continue
         if kernel.flavour_unavailable_reason(flavour) and flavour.startswith("numba"):
             continue
-        # One chunk at the standard size: each call is long compared with the switch
-        # interval the probe hands the GIL over at call boundaries.
-        problem = kernel.make_problem(kernel.sizes["standard"])
-        ws = Workspace.local(problem)
-        phases = kernel.phases(problem, 1)
         if impl.prepare:
             impl.prepare()
-        for phase in phases:
-            for chunk in phase:
-                impl.fn(ws, chunk)
-        ws.reset(list(problem.outputs))
+        problem, ws, phases, took = _long_problem(kernel, impl)
+        rounds = max(1, round(PROBED_S / took))
         with GilProbe(idle_s=0.02) as probe:
-            for phase in phases:
-                for chunk in phase:
-                    impl.fn(ws, chunk)
+            for _ in range(rounds):
+                for phase in phases:
+                    for chunk in phase:
+                        impl.fn(ws, chunk)
         if spec.gil == "releases":
             assert probe.availability > 0.5, f"{kernel_name}/{flavour}: {probe.availability}"
         else:

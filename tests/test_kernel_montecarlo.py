@@ -159,44 +159,11 @@ def test_openmp_strategy_verifies(flavour, schedule, chunks):
     assert m.status == "ok" and m.verified
 
 
-def test_payload_is_the_chunk_itself():
-    problem = KERNEL.make_problem(SIZE)
-    assert KERNEL.supports_payload
-    assert KERNEL.payload(problem, (3, 9)) == ((3, 9), {})
+def test_processes_pickle_has_nothing_to_ship():
+    from gilbench import STRATEGIES
 
-
-# -- bad input to the native entry points -----------------------------------------------
-def test_cython_defs_reject_bad_input():
-    ext = pytest.importorskip("gilbench._native.montecarlo",
-                              reason="never skipped in CI: the build is part of the run")
-    key = 12345
-    for count in (ext.count_gil, ext.count_nogil):
-        assert count(key, 5, 5) == 0
-        with pytest.raises(ValueError, match="sample range"):
-            count(key, -1, 5)
-        with pytest.raises(ValueError, match="sample range"):
-            count(key, 6, 5)
-        with pytest.raises(OverflowError):
-            count(-1, 0, 5)  # the key is a uint64
-        with pytest.raises(OverflowError):
-            count(2 ** 64, 0, 5)
-        with pytest.raises(TypeError):
-            count("key", 0, 5)
-        with pytest.raises(TypeError):
-            count(1.5, 0, 5)  # never truncated to a different key
-        with pytest.raises(TypeError):
-            count(key, 0.5, 5)
-    assert ext.count_prange(key, 5, 5, 2) == 0
-    with pytest.raises(ValueError, match="sample range"):
-        ext.count_prange(key, 6, 5, 2)
-    with pytest.raises(ValueError, match="n_threads"):
-        ext.count_prange(key, 0, 5, 0)
-    with pytest.raises(ValueError, match="schedule"):
-        ext.count_prange(key, 0, 5, 2, "fastest")
-    with pytest.raises(ValueError, match="schedule"):
-        ext.count_prange(key, 0, 5, 2, None)
-    with pytest.raises(TypeError):
-        ext.count_prange(key, 0, 5, 2, 5)
+    assert not KERNEL.supports_payload
+    assert "does not define" in STRATEGIES["processes-pickle"].kernel_incompatible_reason(KERNEL)
 
 
 def test_ctypes_wrapper_rejects_bad_input():

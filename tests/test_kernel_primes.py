@@ -126,36 +126,11 @@ def test_openmp_strategy_verifies(flavour, schedule, chunks):
     assert m.status == "ok" and m.verified
 
 
-def test_payload_is_the_chunk_itself():
-    assert KERNEL.supports_payload
-    assert KERNEL.payload(KERNEL.make_problem(SIZE), (3, 9)) == ((3, 9), {})
+def test_processes_pickle_has_nothing_to_ship():
+    from gilbench import STRATEGIES
 
-
-# -- bad input to the native entry points -----------------------------------------------
-def test_cython_defs_reject_bad_input():
-    ext = pytest.importorskip("gilbench._native.primes",
-                              reason="never skipped in CI: the build is part of the run")
-    for count in (ext.count_gil, ext.count_nogil,
-                  lambda a, b: ext.count_prange(a, b, 2, "dynamic")):
-        assert count(100, 100) == 0
-        assert count(0, 100) == 25
-        for start, stop in [(-1, 5), (6, 5), (0, pr.MAX_CANDIDATE + 1)]:
-            with pytest.raises(ValueError, match="candidate range"):
-                count(start, stop)
-        with pytest.raises(TypeError):
-            count(0.5, 5)
-        with pytest.raises(TypeError):
-            count(None, 5)
-        with pytest.raises(OverflowError):
-            count(0, 2 ** 64)
-    with pytest.raises(ValueError, match="n_threads"):
-        ext.count_prange(0, 5, 0)
-    with pytest.raises(ValueError, match="schedule"):
-        ext.count_prange(0, 5, 2, "fastest")
-    with pytest.raises(ValueError, match="schedule"):
-        ext.count_prange(0, 5, 2, None)
-    with pytest.raises(TypeError):
-        ext.count_prange(0, 5, 2, 5)
+    assert not KERNEL.supports_payload
+    assert "does not define" in STRATEGIES["processes-pickle"].kernel_incompatible_reason(KERNEL)
 
 
 def test_ctypes_wrapper_rejects_bad_input():

@@ -1,14 +1,19 @@
-"""GIL probe: how often a pure-Python ticker thread gets to run while work executes.
+"""GIL probe: how much a pure-Python ticker thread gets to run while work executes.
 
-The ticker needs the GIL for every tick. Its tick rate during a run, divided by its rate
-while the main thread merely sleeps, is the run's **GIL availability** (0..1): near 1
-when the work releases the GIL, near 0 when it holds it. On a machine whose cores are all
-busy the ticker also competes for a CPU, which lowers the figure without any GIL being
-held; reports say so.
+The ticker needs the GIL for every tick. **GIL availability** (0..1) is its tick rate
+during the work relative to an idle interpreter, counted only over the time it was not
+merely waiting for a CPU: near 1 when the work releases the GIL, near 0 when it holds it,
+about one half for pure-Python work (the interpreter hands the GIL over every switch
+interval).
+
+On Linux the ticker's scheduler statistics (``/proc/self/task/<tid>/schedstat``: time
+runnable but waiting for a CPU) separate "blocked on the GIL" from "no CPU free", so all
+cores being busy does not read as a held GIL (if the ticker got no CPU at all, the figure
+is None). Elsewhere it falls back to the plain tick ratio, which conflates the two.
 
 While probing, the interpreter's switch interval is lowered (0.5 ms instead of 5 ms):
 when the work ends, the measuring thread must win the GIL back from the ticker, and every
-switch interval spent waiting would otherwise count as ticks.
+switch interval spent waiting would otherwise count as availability.
 """
 
 from __future__ import annotations
@@ -16,13 +21,23 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from pathlib import Path
+
+
+def _schedstat(tid: int) -> tuple[int, int] | None:
+    """(ns on a CPU, ns runnable but waiting for a CPU) of thread ``tid``, or None."""
+    try:
+        fields = Path(f"/proc/self/task/{tid}/schedstat").read_text().split()
+        return int(fields[0]), int(fields[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class GilProbe:
     """Context manager: ``with GilProbe() as probe: work()``, then ``probe.availability``.
 
-    The ticker's idle rate is measured on entry (``idle_s`` of sleeping), so the figure
-    is relative to this machine at this moment.
+    ``tick_ratio`` (ticks per second during the work / while idle) is kept as well; the
+    idle rate is measured on entry (``idle_s`` of sleeping).
     """
 
     def __init__(self, idle_s: float = 0.05, switch_interval_s: float = 5e-4) -> None:
@@ -30,13 +45,17 @@ class GilProbe:
         self.switch_interval_s = switch_interval_s
         self._saved_interval = sys.getswitchinterval()
         self.availability: float | None = None
+        self.tick_ratio: float | None = None
         self.idle_rate: float | None = None
         self.busy_rate: float | None = None
+        self.method: str | None = None
         self._running = False
         self._ticks = 0
+        self._tid: int | None = None
         self._thread: threading.Thread | None = None
 
     def _tick(self) -> None:
+        self._tid = threading.get_native_id()
         # Deliberately pure Python: every iteration needs the GIL.
         while self._running:
             self._ticks += 1
@@ -52,16 +71,35 @@ class GilProbe:
         time.sleep(self.idle_s)
         t1, n1 = time.perf_counter(), self._ticks
         self.idle_rate = (n1 - n0) / (t1 - t0)
+        self._sched0 = _schedstat(self._tid) if self._tid else None
         self._t0, self._n0 = time.perf_counter(), self._ticks
         return self
 
     def __exit__(self, *exc: object) -> None:
         t1, n1 = time.perf_counter(), self._ticks
+        sched1 = _schedstat(self._tid) if self._tid else None
         self._running = False
         if self._thread is not None:
             self._thread.join()
         sys.setswitchinterval(self._saved_interval)
         elapsed = t1 - self._t0
-        if elapsed > 0 and self.idle_rate:
-            self.busy_rate = (n1 - self._n0) / elapsed
-            self.availability = min(1.0, max(0.0, self.busy_rate / self.idle_rate))
+        if elapsed <= 0:
+            return
+        self.busy_rate = (n1 - self._n0) / elapsed
+        if self.idle_rate:
+            self.tick_ratio = _clip(self.busy_rate / self.idle_rate)
+        if self._sched0 and sched1 and self.idle_rate:
+            # Run-queue delay is accounted exactly at each switch, unlike time on a CPU.
+            starved = (sched1[1] - self._sched0[1]) / 1e9
+            could_run = elapsed - starved
+            self.method = "schedstat"
+            if could_run > 0.05 * elapsed:
+                self.availability = _clip((n1 - self._n0) / (self.idle_rate * could_run))
+            # else: starved of CPU nearly all the time, so the GIL cannot be judged.
+            return
+        self.availability = self.tick_ratio
+        self.method = "tick rate"
+
+
+def _clip(x: float) -> float:
+    return min(1.0, max(0.0, x))

@@ -32,6 +32,8 @@ NOISY_CV = 0.10
 #: Warm-up runs at least this long: freshly forked workers share one core until the
 #: scheduler migrates them, which takes tens of milliseconds (seen on Linux).
 WARMUP_S = 0.2
+#: The untimed GIL-probe executions last at least this long.
+PROBE_S = 0.03
 #: Upper bound on warm-up repeats, whatever warmup_s says.
 MAX_WARMUP = 200
 MIN_REPEATS = 1
@@ -236,9 +238,15 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                 wall.append(t1 - t0)
                 verify(result, f"repeat {i + 1}")
             if probe:
-                session.workspace.reset(outputs)
+                # Executions under the probe run for at least PROBE_S so that the figure
+                # rests on more than a few scheduler ticks.
                 with GilProbe() as gil:
-                    result, _ = execute(kernel, problem, session, phases)
+                    probe_start = clock()
+                    while True:
+                        session.workspace.reset(outputs)
+                        result, _ = execute(kernel, problem, session, phases)
+                        if clock() - probe_start >= PROBE_S:
+                            break
                 verify(result, "the GIL-probe repeat")
                 availability = gil.availability
             startup = session.startup_s

@@ -24,11 +24,14 @@ class Profile:
     warmup_s: float = 0.2
     #: Worker counts beyond the usable cores, to show oversubscription.
     oversubscribe: bool = False
+    #: Skip 1-worker thread/process pools (serial is their baseline) to save time.
+    skip_single_worker_pools: bool = False
 
 
 PROFILES: dict[str, Profile] = {
-    "quick": Profile("quick", "small sizes, 5 repeats: the thesis in about a minute", 5,
-                     warmup_s=0.1),
+    "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers: the "
+                              "thesis in about a minute", 5, warmup_s=0.1,
+                     skip_single_worker_pools=True),
     "standard": Profile("standard", "medium sizes, 7 repeats", 7),
     "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point", 10,
                     warmup_s=0.3, oversubscribe=True),
@@ -56,6 +59,14 @@ def default_workers(cores: int | None = None, oversubscribe: bool = False) -> li
     if oversubscribe:
         counts.append(2 * cores)
     return counts
+
+
+#: OpenMP schedules a sweep compares by default (where the flavour offers them).
+DEFAULT_SCHEDULES = ("static", "dynamic")
+
+#: Which flavour runs strategies whose cost is copying, not computing (first available).
+REPRESENTATIVE_FLAVOURS = ("cython-nogil", "c-ctypes", "stdlib", "numba", "numpy", "python",
+                           "cython-gil")
 
 
 @dataclass
@@ -93,12 +104,20 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                              "dynamic, guided, static")
     worker_counts = sorted(set(workers)) or default_workers(oversubscribe=prof.oversubscribe)
     plan = Plan(prof)
+    pool_counts = worker_counts
+    if prof.skip_single_worker_pools and max(worker_counts) > 1 and not workers:
+        pool_counts = [n for n in worker_counts if n > 1]
     for strategy in strategy_objs:
         reason = strategy.unavailable_reason()
         if reason:
             plan.skipped.append((f"strategy {strategy.name}", reason))
     strategy_objs = [s for s in strategy_objs if not s.unavailable_reason()]
     for kernel in kernel_objs:
+        # Copying cost does not depend on the flavour: unless flavours were named, a
+        # strategy that ships inputs runs with one representative flavour only.
+        shipping_flavour = next((f for f in REPRESENTATIVE_FLAVOURS
+                                 if f in kernel.implementations
+                                 and not kernel.flavour_unavailable_reason(f)), None)
         kernel_sizes = [kernel.check_size(s) for s in sizes] or [kernel.sizes[profile]]
         # Same chunking for every strategy of a kernel, so runs are comparable.
         chunk_counts = list(chunks) or [kernel.chunks_per_worker * max(worker_counts)]
@@ -114,9 +133,16 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                     if flavours and strategies:  # the user asked for this pair explicitly
                         plan.skipped.append((f"{flavour.name} x {strategy.name}", reason))
                     continue
-                counts = [1] if strategy.single_worker else worker_counts
-                scheds = [s for s in schedules if s in flavour.schedules] or \
-                    [flavour.schedules[0]]
+                if strategy.ships_inputs and not flavours and flavour.name != shipping_flavour:
+                    continue
+                if strategy.single_worker:
+                    counts = [1]
+                elif strategy.drives_parallel_flavours:
+                    counts = worker_counts  # its 1-thread run is its own baseline
+                else:
+                    counts = pool_counts
+                scheds = [s for s in schedules or DEFAULT_SCHEDULES
+                          if s in flavour.schedules] or [flavour.schedules[0]]
                 for size in kernel_sizes:
                     for n_chunks in chunk_counts:
                         for n in counts:

@@ -23,8 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from gilbench import native
-from gilbench.kernels.base import (ArraySpec, Implementation, Kernel, Problem, Workspace,
-                                   even_ranges)
+from gilbench.kernels.base import ArraySpec, Implementation, Kernel, Problem, Workspace, even_ranges
 
 DIGEST_BYTES = 32  # SHA-256
 

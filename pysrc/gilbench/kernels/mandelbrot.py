@@ -183,7 +183,7 @@ class Mandelbrot(Kernel):
     summary = ("compute-bound, irregular rows, int32 output: the textbook case where "
                "releasing the GIL should let threads match processes")
     size_unit = "grid side (pixels)"
-    sizes = {"quick": 144, "standard": 400, "full": 1000}
+    sizes = {"quick": 256, "standard": 640, "full": 1280}
     test_size = 48
     implementations = {
         "python": Implementation(python_rows),

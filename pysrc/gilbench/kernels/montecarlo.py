@@ -198,7 +198,7 @@ class MonteCarloPi(Kernel):
     summary = ("pure register compute with no memory traffic and a counter-based RNG: "
                "the cleanest test of GIL release, and pure Python's worst case")
     size_unit = "samples"
-    sizes = {"quick": 120_000, "standard": 720_000, "full": 2_880_000}
+    sizes = {"quick": 300_000, "standard": 1_200_000, "full": 4_800_000}
     test_size = 3_001  # not a multiple of the chunk counts the tests use
     implementations = {
         "python": Implementation(python_count),
@@ -212,7 +212,6 @@ class MonteCarloPi(Kernel):
     }
     not_applicable = {"stdlib": "random.random() is a stateful Mersenne Twister that holds "
                                 "the GIL; no standard-library routine draws keyed samples"}
-    supports_payload = True
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         size = self.check_size(size)
@@ -228,6 +227,3 @@ class MonteCarloPi(Kernel):
 
     def reference(self, problem: Problem) -> int:
         return reference_count(problem.params["key"], problem.params["samples"])
-
-    def payload(self, problem: Problem, chunk: tuple[int, int]) -> tuple[tuple[int, int], dict]:
-        return chunk, {}  # no inputs: a chunk is self-contained as it is

@@ -195,7 +195,6 @@ class Primes(Kernel):
     }
     not_applicable = {"stdlib": "no standard-library routine tests primality "
                                 "(math has gcd and isqrt, nothing that counts primes)"}
-    supports_payload = True
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         size = self.check_size(size)
@@ -212,6 +211,3 @@ class Primes(Kernel):
 
     def reference(self, problem: Problem) -> int:
         return sieve_count(problem.params["limit"])
-
-    def payload(self, problem: Problem, chunk: tuple[int, int]) -> tuple[tuple[int, int], dict]:
-        return chunk, {}  # no inputs: a chunk is self-contained as it is

@@ -7,7 +7,10 @@ from typing import Any
 
 from gilbench.analysis import Analysis, KernelAnalysis, Row
 
-VERDICT_WORDS = {"win": "threads win", "tie": "tie", "lose": "processes win"}
+VERDICT_WORDS = {"win": "threads win", "tie": "tie", "lose": "processes win",
+                 "serial": "serial wins (work too small)",
+                 "memory-bound": "neither (memory-bound)",
+                 "processes only": "processes only (no GIL-free flavour)"}
 
 
 def fmt_time(seconds: float | None) -> str:
@@ -133,8 +136,9 @@ def render_markdown(analysis: Analysis, doc: Mapping[str, Any],
         out += ["## At a glance: GIL-free threads against warm processes", "",
                 "| kernel | verdict | why |", "|---|---|---|"]
         for ka in glance:
+            why = next((v for v in ka.verdicts if "processes" in v), ka.verdicts[0])
             out.append(f"| {ka.kernel} | {VERDICT_WORDS[ka.threads_vs_processes]} | "
-                       f"{ka.verdicts[0]} |")
+                       f"{why} |")
         out.append("")
     for ka in analysis.kernels:
         out += kernel_section(ka, images)

@@ -118,8 +118,10 @@ def c_count(ws: Workspace, chunk: tuple[int, int]) -> int:
     return _c_count()(*_chunk(ws, chunk))
 
 
+# One factory per variant: compiling a parallel=True function starts numba's thread pool,
+# which the plain numba flavour must not pay for.
 @functools.cache
-def _numba_count():
+def _numba_count(parallel: bool):
     numba = native.numba()
 
     # Every operand is uint64: numba turns mixed uint64/int64 arithmetic into float64.
@@ -142,12 +144,15 @@ def _numba_count():
 
     sig = "int64(uint64, int64, int64)"
 
-    @numba.njit(sig, nogil=True)
-    def count(key, start, stop):
-        n = 0
-        for i in range(start, stop):
-            n += inside(key, np.uint64(i))
-        return n
+    if not parallel:
+        @numba.njit(sig, nogil=True)
+        def count(key, start, stop):
+            n = 0
+            for i in range(start, stop):
+                n += inside(key, np.uint64(i))
+            return n
+
+        return count
 
     @numba.njit(sig, nogil=True, parallel=True)
     def count_parallel(key, start, stop):
@@ -156,22 +161,26 @@ def _numba_count():
             n += inside(key, np.uint64(i))
         return n
 
-    return count, count_parallel
+    return count_parallel
 
 
 def numba_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return int(_numba_count()[0](*_chunk(ws, chunk)))
+    return int(_numba_count(False)(*_chunk(ws, chunk)))
 
 
 def numba_parallel_count(ws: Workspace, chunk: tuple[int, int]) -> int:
     numba = native.numba()
 
     numba.set_num_threads(ws.threads)
-    return int(_numba_count()[1](*_chunk(ws, chunk)))
+    return int(_numba_count(True)(*_chunk(ws, chunk)))
 
 
 def _prepare_numba() -> None:
-    _numba_count()  # compile (signatures are explicit) before anything is timed
+    _numba_count(False)  # compile (signatures are explicit) before anything is timed
+
+
+def _prepare_numba_parallel() -> None:
+    _numba_count(True)
 
 
 def reference_count(key: int, samples: int, block: int = 1 << 20) -> int:
@@ -208,7 +217,8 @@ class MonteCarloPi(Kernel):
         "c-ctypes": Implementation(c_count),
         "numpy": Implementation(numpy_count),
         "numba": Implementation(numba_count, prepare=_prepare_numba),
-        "numba-parallel": Implementation(numba_parallel_count, prepare=_prepare_numba),
+        "numba-parallel": Implementation(numba_parallel_count,
+                                         prepare=_prepare_numba_parallel),
     }
     not_applicable = {"stdlib": "random.random() is a stateful Mersenne Twister that holds "
                                 "the GIL; no standard-library routine draws keyed samples"}

@@ -107,8 +107,10 @@ def c_count(ws: Workspace, chunk: tuple[int, int]) -> int:
     return _c_count()(*check_candidates(*_chunk(ws, chunk)))
 
 
+# One factory per variant: compiling a parallel=True function starts numba's thread pool,
+# which the plain numba flavour must not pay for.
 @functools.cache
-def _numba_count():
+def _numba_count(parallel: bool):
     numba = native.numba()
 
     @numba.njit("int64(int64)", nogil=True)
@@ -126,12 +128,15 @@ def _numba_count():
 
     sig = "int64(int64, int64)"
 
-    @numba.njit(sig, nogil=True)
-    def count(start, stop):
-        total = 0
-        for n in range(start, stop):
-            total += prime(n)
-        return total
+    if not parallel:
+        @numba.njit(sig, nogil=True)
+        def count(start, stop):
+            total = 0
+            for n in range(start, stop):
+                total += prime(n)
+            return total
+
+        return count
 
     # numba's prange splits statically: one block per thread, so late blocks cost more.
     @numba.njit(sig, nogil=True, parallel=True)
@@ -141,22 +146,26 @@ def _numba_count():
             total += prime(n)
         return total
 
-    return count, count_parallel
+    return count_parallel
 
 
 def numba_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return int(_numba_count()[0](*_chunk(ws, chunk)))
+    return int(_numba_count(False)(*_chunk(ws, chunk)))
 
 
 def numba_parallel_count(ws: Workspace, chunk: tuple[int, int]) -> int:
     numba = native.numba()
 
     numba.set_num_threads(ws.threads)
-    return int(_numba_count()[1](*_chunk(ws, chunk)))
+    return int(_numba_count(True)(*_chunk(ws, chunk)))
 
 
 def _prepare_numba() -> None:
-    _numba_count()  # compile (signatures are explicit) before anything is timed
+    _numba_count(False)  # compile (signatures are explicit) before anything is timed
+
+
+def _prepare_numba_parallel() -> None:
+    _numba_count(True)
 
 
 def sieve_count(limit: int) -> int:
@@ -191,7 +200,8 @@ class Primes(Kernel):
         "c-ctypes": Implementation(c_count),
         "numpy": Implementation(numpy_count),
         "numba": Implementation(numba_count, prepare=_prepare_numba),
-        "numba-parallel": Implementation(numba_parallel_count, prepare=_prepare_numba),
+        "numba-parallel": Implementation(numba_parallel_count,
+                                         prepare=_prepare_numba_parallel),
     }
     not_applicable = {"stdlib": "no standard-library routine tests primality "
                                 "(math has gcd and isqrt, nothing that counts primes)"}

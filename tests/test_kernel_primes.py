@@ -141,3 +141,12 @@ def test_ctypes_wrapper_rejects_bad_input():
         pr.c_count(_workspace(), (None, 5))
     assert pr.check_candidates(2, 10) == (2, 10)
     assert pr.c_count(_workspace(), (0, 1000)) == 168
+
+
+@pytest.mark.parametrize("flavour", ["cython-nogil", "c-ctypes"])
+def test_32_bit_division_bypass_is_exact_across_the_boundary(flavour):
+    """Compiled flavours divide in 32 bits below 2**32 and in 64 bits above."""
+    start, stop = 2**32 - 25, 2**32 + 25
+    ws = _workspace(size=stop)
+    fn = KERNEL.chunk_function(flavour)
+    assert fn(ws, (start, stop)) == sum(pr.is_prime(n) for n in range(start, stop))

@@ -182,28 +182,26 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     for name, s in strategies.items():
         table.add_row(name, _status(s["status"]), s["description"])
     console.print(table)
-    table = Table(title="Kernels (flavours: ✓ available, ✗ not here, - not applicable)",
-                  title_justify="left")
+    table = Table(title="Kernels x flavours (✓ runs here, ✗ implemented but unavailable "
+                        "here, - not applicable)", title_justify="left")
     table.add_column("kernel")
-    table.add_column("what it stresses")
+    for f in FLAVOURS:
+        table.add_column(f, justify="center")
     table.add_column("quick/standard/full size")
-    table.add_column("flavours")
     notes = []
     for name, k in kernels.items():
+        kernel = KERNELS[name]
         marks = []
         for f, status in k["flavours"].items():
-            kernel = KERNELS[name]
             if status == "available":
-                marks.append(f"✓ {f}")
-            elif f in kernel.implementations:
-                marks.append(f"✗ {f}")
-                notes.append(f"{name} x {f}: {status}")
-            else:
-                marks.append(f"- {f}")
-                notes.append(f"{name} x {f}: {status}")
-        sizes = "/".join(str(k["sizes"][p]) for p in PROFILES)
-        table.add_row(name, k["summary"], sizes, "\n".join(marks))
+                marks.append("[green]✓[/green]")
+                continue
+            marks.append("[red]✗[/red]" if f in kernel.implementations else "-")
+            notes.append(f"{name} x {f}: {status}")
+        table.add_row(name, *marks, "/".join(str(k["sizes"][p]) for p in PROFILES))
     console.print(table)
+    for name, k in kernels.items():
+        console.print(f"  [bold]{name}[/bold]: {k['summary']}", highlight=False)
     if notes:
         console.print("[bold]Why not:[/bold]")
         for note in notes:

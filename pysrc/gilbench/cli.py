@@ -243,12 +243,13 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         reasons = "; ".join(f"{what}: {why}" for what, why in plan.skipped[:5])
         raise UsageError("nothing to run with these filters" +
                          (f" ({reasons})" if reasons else ""))
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
     if not args.quiet:
         err.print(f"gilbench: {len(plan.specs)} runs, profile {plan.profile.name}, "
-                  f"results in {args.out}/")
+                  f"results in {args.out}/ ({len(plan.not_applicable)} kernel x flavour "
+                  "pairs are not applicable: gilbench list says why)")
         for what, why in plan.skipped:
-            err.print(f"  skipped {what}: {why}", style="dim")
+            err.print(f"  unavailable here, skipped: {what}: {why}", style="yellow")
     progress = None if args.quiet else _progress(err)
     try:
         if progress is None:

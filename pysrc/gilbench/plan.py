@@ -75,7 +75,10 @@ class Plan:
 
     profile: Profile
     specs: list[RunSpec] = field(default_factory=list)
+    #: Things that exist but cannot run here (optional dependency missing, no OpenMP).
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Kernel x flavour pairs that make no sense (``gilbench list`` explains each).
+    not_applicable: list[tuple[str, str]] = field(default_factory=list)
 
 
 def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
@@ -124,7 +127,9 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
         for flavour in flavour_objs:
             reason = kernel.flavour_unavailable_reason(flavour.name)
             if reason:
-                plan.skipped.append((f"{kernel.name}/{flavour.name}", reason))
+                where = (plan.skipped if flavour.name in kernel.implementations
+                         else plan.not_applicable)
+                where.append((f"{kernel.name}/{flavour.name}", reason))
                 continue
             for strategy in strategy_objs:
                 reason = (strategy.incompatible_reason(flavour)

@@ -47,6 +47,7 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
         "flavours": {name: {"gil": f.gil, "parallel_inside": f.parallel_inside}
                      for name, f in FLAVOURS.items()},
         "skipped": [f"{what}: {why}" for what, why in plan.skipped],
+        "not_applicable": [f"{what}: {why}" for what, why in plan.not_applicable],
     }
     # The copy baseline (~0.3 s) gives bandwidth-bound kernels a ceiling to compare with.
     store = ResultsStore(Path(out_dir) / RESULTS_NAME,

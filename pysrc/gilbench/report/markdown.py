@@ -142,6 +142,9 @@ def render_markdown(analysis: Analysis, doc: Mapping[str, Any],
         out.append("")
     for ka in analysis.kernels:
         out += kernel_section(ka, images)
+    if settings.get("skipped"):
+        out += ["## Not measured on this machine", ""]
+        out += [f"- {line}" for line in settings["skipped"]] + [""]
     if analysis.failures:
         out += ["## Failed runs", ""]
         for f in analysis.failures:

@@ -8,14 +8,30 @@ from pathlib import Path
 import psutil
 import pytest
 
+from gilbench.strategies.processes import SEGMENT_PREFIX
+
 SHM_DIR = Path("/dev/shm")
 
 
 def shm_segments() -> set[str]:
-    """Names of POSIX shared-memory segments Python's shared_memory creates (psm_*)."""
+    """gilbench's shared-memory segments whose creator is this process or has exited.
+
+    Segment names carry the creator's pid (``gilbench_<pid>_...``): segments of other,
+    still running gilbench processes (a concurrent sweep) are not this test's leaks.
+    """
     if not SHM_DIR.is_dir():
         return set()
-    return {p.name for p in SHM_DIR.iterdir() if p.name.startswith("psm_")}
+    mine = set()
+    for p in SHM_DIR.iterdir():
+        if not p.name.startswith(SEGMENT_PREFIX):
+            continue
+        try:
+            pid = int(p.name[len(SEGMENT_PREFIX):].split("_")[0])
+        except ValueError:
+            continue
+        if pid == os.getpid() or not psutil.pid_exists(pid):
+            mine.add(p.name)
+    return mine
 
 
 def live_children() -> list[psutil.Process]:

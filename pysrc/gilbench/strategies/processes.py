@@ -9,7 +9,10 @@ separately from the timed repeats.
 from __future__ import annotations
 
 import atexit
+import itertools
 import multiprocessing as mp
+import os
+import secrets
 import signal
 import sys
 import time
@@ -32,6 +35,16 @@ from gilbench.strategies.base import (
     Strategy,
     WorkerCrashed,
 )
+
+
+SEGMENT_PREFIX = "gilbench_"
+_segments = itertools.count()
+
+
+def segment_name() -> str:
+    """A fresh segment name that says which process created it (``gilbench_<pid>_...``),
+    so a leak can be traced to its owner; short enough for macOS's 31-character limit."""
+    return f"{SEGMENT_PREFIX}{os.getpid()}_{next(_segments)}_{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ class SharedWorkspace:
 
     def _allocate(self, name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
         nbytes = max(1, int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize)
-        shm = shared_memory.SharedMemory(create=True, size=nbytes)
+        shm = shared_memory.SharedMemory(name=segment_name(), create=True, size=nbytes)
         self.segments.append(shm)
         spec = SharedArray(shm.name, tuple(shape), dtype, readonly=False)
         # Workers see inputs read-only; the parent fills them first.

@@ -2,23 +2,20 @@
 
 The ticker needs the GIL for every tick. **GIL availability** (0..1) is its tick rate
 during the work relative to an idle interpreter, counted only over the time it was not
-merely waiting for a CPU: near 1 when the work releases the GIL, near 0 when it holds it,
-about one half for pure-Python work (the interpreter hands the GIL over every switch
-interval).
+merely waiting for a CPU: near 1 when the work releases the GIL, near 0 when it holds it.
 
 On Linux the ticker's scheduler statistics (``/proc/self/task/<tid>/schedstat``: time
 runnable but waiting for a CPU) separate "blocked on the GIL" from "no CPU free", so all
 cores being busy does not read as a held GIL (if the ticker got no CPU at all, the figure
 is None). Elsewhere it falls back to the plain tick ratio, which conflates the two.
 
-While probing, the interpreter's switch interval is lowered (0.5 ms instead of 5 ms):
-when the work ends, the measuring thread must win the GIL back from the ticker, and every
-switch interval spent waiting would otherwise count as availability.
+The ticker hands the GIL back after every tick, so it never makes the work wait for the
+GIL: it observes without perturbing. Pure-Python work therefore reads near 0 (it holds
+the GIL and gives it up only when the interpreter forces a switch every 5 ms).
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
@@ -40,10 +37,8 @@ class GilProbe:
     idle rate is measured on entry (``idle_s`` of sleeping).
     """
 
-    def __init__(self, idle_s: float = 0.05, switch_interval_s: float = 5e-4) -> None:
+    def __init__(self, idle_s: float = 0.05) -> None:
         self.idle_s = idle_s
-        self.switch_interval_s = switch_interval_s
-        self._saved_interval = sys.getswitchinterval()
         self.availability: float | None = None
         self.tick_ratio: float | None = None
         self.idle_rate: float | None = None
@@ -56,13 +51,14 @@ class GilProbe:
 
     def _tick(self) -> None:
         self._tid = threading.get_native_id()
-        # Deliberately pure Python: every iteration needs the GIL.
+        sleep = time.sleep
+        # Each tick needs the GIL, then gives it straight back (sleep(0) releases it), so
+        # the probe only takes a GIL that is free and never makes the work wait for it.
         while self._running:
             self._ticks += 1
+            sleep(0)
 
     def __enter__(self) -> GilProbe:
-        self._saved_interval = sys.getswitchinterval()
-        sys.setswitchinterval(self.switch_interval_s)
         self._running = True
         self._thread = threading.Thread(target=self._tick, name="gilbench-probe", daemon=True)
         self._thread.start()
@@ -81,7 +77,6 @@ class GilProbe:
         self._running = False
         if self._thread is not None:
             self._thread.join()
-        sys.setswitchinterval(self._saved_interval)
         elapsed = t1 - self._t0
         if elapsed <= 0:
             return

@@ -136,6 +136,8 @@ class Measurement:
     utilisation: float | None = None
     noisy: bool = False
     work_bytes: int | None = None
+    #: Wall time of the whole run: start-up, warm-up, repeats, probe, verification.
+    elapsed_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -191,6 +193,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
             references: ReferenceCache | None = None,
             clock: Callable[[], float] = time.perf_counter) -> Measurement:
     """Measure one run. Raises ValueError for a bad spec and :class:`RunError` on failure."""
+    run_start = time.perf_counter()
     spec.validate()
     equalise_allocator()
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < MIN_REPEATS:
@@ -264,7 +267,8 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         spec.schedule, "ok", None, tuple(wall), cpu_med, startup, availability, True,
         done_warmup, first_s=first,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
-        noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem), **stats)
+        noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
+        elapsed_s=time.perf_counter() - run_start, **stats)
 
 
 def failed(spec: RunSpec, message: str) -> Measurement:

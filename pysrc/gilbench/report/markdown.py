@@ -108,10 +108,12 @@ HOW_TO_READ = """\
   speedup / workers (100% is ideal linear scaling).
 - **CPU/wall**: CPU seconds (this process plus worker processes) per wall second. About
   1.0 with several threads means they took turns: the GIL serialised them.
-- **GIL free**: how often a pure-Python probe thread got to run during an extra, untimed
-  repeat, relative to an idle interpreter (1 = never blocked). Work that holds the GIL
-  drives it to 0. When every core is busy the probe also waits for a CPU, which lowers the
-  figure without any GIL being held.
+- **GIL free**: how much a probe thread, which takes the GIL only when it is free and hands
+  it straight back, got to run during extra, untimed executions, relative to an idle
+  interpreter (time it spent waiting for a CPU is discounted). 1: the work released the
+  GIL; 0: the work held it (pure Python holds it too: other threads get it only when the
+  interpreter forces a switch). Compiled code that holds the GIL still frees it between
+  chunks, which shows as a small non-zero figure.
 - **start-up**: the cold cost of creating the pool (and, for processes, the shared-memory
   workspace, the worker processes and their imports). It is measured once and kept out of
   the timed repeats, which run on a warm pool after a warm-up.

@@ -55,7 +55,7 @@ def bench_run(benchmark):
     def run(kernel_name: str, flavour: str, strategy_name: str, workers: int,
             size: int | None = None, rounds: int = 5) -> None:
         kernel = get_kernel(kernel_name)
-        size = size or kernel.sizes[PROFILE]
+        size = size or kernel.size_for(PROFILE, flavour)
         chunks = kernel.chunks_per_worker * max(default_workers())
         spec = RunSpec(kernel_name, flavour, strategy_name, workers, size, chunks,
                        "static" if FLAVOURS[flavour].parallel_inside else None)

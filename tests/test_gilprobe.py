@@ -49,9 +49,9 @@ PROBED_S = 0.06
 MAX_INPUT_BYTES = 256 << 20
 
 
-def _long_problem(kernel, impl):
+def _long_problem(kernel, flavour, impl):
     """A problem whose single-chunk execution takes >= PROBED_S, or the largest allowed."""
-    size = kernel.sizes["quick"]
+    size = kernel.size_for("quick", flavour)
     while True:
         problem = kernel.make_problem(size)
         ws = Workspace.local(problem)
@@ -79,7 +79,7 @@ def test_each_flavour_behaves_as_declared(kernel_name):
             continue
         if impl.prepare:
             impl.prepare()
-        problem, ws, phases, took = _long_problem(kernel, impl)
+        problem, ws, phases, took = _long_problem(kernel, flavour, impl)
         rounds = max(1, round(PROBED_S / took))
         with GilProbe(idle_s=0.02) as probe:
             for _ in range(rounds):

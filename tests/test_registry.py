@@ -73,3 +73,32 @@ def test_flavour_traits_are_declared():
     assert get_flavour("cython-nogil").gil == "releases"
     assert get_flavour("cython-prange").parallel_inside
     assert not get_flavour("cython-nogil").parallel_inside
+
+
+def test_flavour_sizes_need_work_units():
+    class Uneven(SumOfCubes):
+        name = "uneven"
+        flavour_sizes = {"python": {"quick": 10, "standard": 20, "full": 30}}
+
+    with pytest.raises(ValueError, match="work_units"):
+        register_kernel(Uneven)
+    assert "uneven" not in KERNELS
+
+
+def test_python_runs_a_smaller_montecarlo_and_is_compared_per_sample():
+    from gilbench.analysis import analyse
+
+    kernel = get_kernel("montecarlo-pi")
+    assert kernel.size_for("quick", "python") < kernel.size_for("quick", "cython-nogil")
+    plan = gilbench.build_plan("quick", kernels=["montecarlo-pi"],
+                               flavours=["python", "cython-nogil"], strategies=["serial"])
+    sizes = {s.flavour: s.size for s in plan.specs}
+    assert sizes == {"python": kernel.size_for("quick", "python"),
+                     "cython-nogil": kernel.size_for("quick", "cython-nogil")}
+    runs = [{"kernel": "montecarlo-pi", "flavour": f, "strategy": "serial", "workers": 1,
+             "size": n, "chunks": 2, "wall_s": [t], "median_s": t, "cpu_s": t,
+             "startup_s": None, "gil_availability": None, "verified": True,
+             "work_units": float(n)}
+            for f, n, t in [("python", 1000, 1e-3), ("cython-nogil", 100_000, 1e-4)]]
+    (ka,) = analyse({"machine": {}, "runs": runs}).kernels
+    assert any("1000x faster than pure Python per unit of work" in v for v in ka.verdicts)

@@ -42,6 +42,7 @@ class Row:
     speedup: float | None
     efficiency: float | None
     gbs: float | None
+    work_units: float | None = None
 
 
 @dataclass
@@ -100,7 +101,7 @@ def analyse(doc: dict[str, Any]) -> Analysis:
             r.get("iqr_s") or 0.0, r.get("cv") or 0.0, bool(r.get("noisy")), r.get("cpu_s"),
             r.get("utilisation"), r.get("gil_availability"), r.get("startup_s"),
             r.get("first_s"), speedup, speedup / r["workers"] if speedup else None,
-            work / r["median_s"] / 1e9 if work else None))
+            work / r["median_s"] / 1e9 if work else None, r.get("work_units")))
     max_workers = max((r["workers"] for r in runs), default=1)
     traits = doc.get("settings", {}).get("flavours", {})
     holding = tuple(f for f, t in traits.items() if t.get("gil") == "holds") or GIL_HOLDING
@@ -219,11 +220,21 @@ def _verdicts(ka: KernelAnalysis, copy_gbs: float | None, holding: tuple[str, ..
                            f"{_ms(schedules['static'].median_s)}).")
     serial = {r.flavour: r for r in ka.rows if r.strategy == "serial"}
     if "python" in serial:
-        compiled = _best(r for f, r in serial.items() if f != "python")
-        if compiled and compiled.median_s > 0:
+        py = serial["python"]
+        others = [r for f, r in serial.items() if f != "python"]
+        same = [r for r in others if r.size == py.size]
+        if same:
+            compiled = _best(same)
             ka.verdicts.append(f"Serially, {compiled.flavour} is "
-                               f"{serial['python'].median_s / compiled.median_s:.0f}x faster "
-                               f"than pure Python.")
+                               f"{py.median_s / compiled.median_s:.0f}x faster than pure "
+                               f"Python.")
+        elif py.work_units and all(r.work_units for r in others) and others:
+            # Python ran a smaller problem: compare time per unit of work.
+            compiled = min(others, key=lambda r: r.median_s / r.work_units)
+            ratio = (py.median_s / py.work_units) / (compiled.median_s / compiled.work_units)
+            ka.verdicts.append(f"Serially, {compiled.flavour} is {ratio:.0f}x faster than "
+                               f"pure Python per unit of work (Python ran size {py.size}, "
+                               f"{compiled.flavour} size {compiled.size}).")
     bw = [r for r in ka.rows if r.gbs]
     best = max(bw, key=lambda r: r.gbs, default=None)
     if best and copy_gbs and best.gbs > 0.25 * copy_gbs:

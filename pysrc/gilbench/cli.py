@@ -198,7 +198,10 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
                 continue
             marks.append("[red]✗[/red]" if f in kernel.implementations else "-")
             notes.append(f"{name} x {f}: {status}")
-        table.add_row(name, *marks, "/".join(str(k["sizes"][p]) for p in PROFILES))
+        sizes = "/".join(str(k["sizes"][p]) for p in PROFILES)
+        for f, fs in kernel.flavour_sizes.items():
+            sizes += f"\n{f}: " + "/".join(str(fs[p]) for p in PROFILES)
+        table.add_row(name, *marks, sizes)
     console.print(table)
     for name, k in kernels.items():
         console.print(f"  [bold]{name}[/bold]: {k['summary']}", highlight=False)

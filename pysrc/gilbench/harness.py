@@ -136,6 +136,8 @@ class Measurement:
     utilisation: float | None = None
     noisy: bool = False
     work_bytes: int | None = None
+    #: Units of work (see Kernel.work_units), for comparing runs of different sizes.
+    work_units: float | None = None
     #: Wall time of the whole run: start-up, warm-up, repeats, probe, verification.
     elapsed_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -268,6 +270,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         done_warmup, first_s=first,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
+        work_units=kernel.work_units(spec.size),
         elapsed_s=time.perf_counter() - run_start, **stats)
 
 

@@ -121,7 +121,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
         shipping_flavour = next((f for f in REPRESENTATIVE_FLAVOURS
                                  if f in kernel.implementations
                                  and not kernel.flavour_unavailable_reason(f)), None)
-        kernel_sizes = [kernel.check_size(s) for s in sizes] or [kernel.sizes[profile]]
+        explicit_sizes = [kernel.check_size(s) for s in sizes]
         # Same chunking for every strategy of a kernel, so runs are comparable.
         chunk_counts = list(chunks) or [kernel.chunks_per_worker * max(worker_counts)]
         for flavour in flavour_objs:
@@ -148,7 +148,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                     counts = pool_counts
                 scheds = [s for s in schedules or DEFAULT_SCHEDULES
                           if s in flavour.schedules] or [flavour.schedules[0]]
-                for size in kernel_sizes:
+                for size in explicit_sizes or [kernel.size_for(profile, flavour.name)]:
                     for n_chunks in chunk_counts:
                         for n in counts:
                             for sched in scheds:

@@ -46,6 +46,10 @@ def register_kernel(kernel: Kernel | type[Kernel], *, replace: bool = False) -> 
     missing = [p for p in PROFILES if p not in kernel.sizes]
     if missing:
         raise ValueError(f"kernel {kernel.name!r} has no size for profile(s) {missing}")
+    for flavour, sizes in kernel.flavour_sizes.items():
+        if any(p not in sizes for p in PROFILES) or kernel.work_units(1) is None:
+            raise ValueError(f"kernel {kernel.name!r}: flavour_sizes[{flavour!r}] needs a "
+                             "size per profile and a work_units() to compare by")
     return add(KERNELS, "kernel", kernel.name, kernel, replace=replace)
 
 

@@ -109,6 +109,10 @@ class Kernel(ABC):
     sizes: ClassVar[Mapping[str, int]]
     #: A size small enough for unit tests of every flavour (pure Python included).
     test_size: ClassVar[int] = 64
+    #: Per-flavour overrides of ``sizes`` (flavour -> profile -> size), for a flavour too
+    #: slow to run at the others' size. Only for kernels that define :meth:`work_units`,
+    #: so that reports compare flavours by time per unit of work.
+    flavour_sizes: ClassVar[Mapping[str, Mapping[str, int]]] = {}
     implementations: ClassVar[Mapping[str, Implementation]]
     not_applicable: ClassVar[Mapping[str, str]] = {}
     #: Relative tolerance of the reference check; 0.0 means bit-identical.
@@ -192,6 +196,15 @@ class Kernel(ABC):
         function then sees the slices under the input names and the rebased chunk.
         """
         raise NotImplementedError(f"kernel {self.name!r} cannot ship per-chunk inputs")
+
+    def size_for(self, profile: str, flavour: str) -> int:
+        """The default size of ``flavour`` in ``profile`` (usually ``sizes[profile]``)."""
+        return self.flavour_sizes.get(flavour, self.sizes)[profile]
+
+    def work_units(self, size: int) -> float | None:
+        """Units of work in a problem of ``size`` when work is proportional to them (e.g.
+        samples), so that time per unit compares runs of different sizes; else None."""
+        return None
 
     def work_bytes(self, problem: Problem) -> int | None:
         """Bytes a run must stream through memory (for GB/s), or None if not meaningful."""

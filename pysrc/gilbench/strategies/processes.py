@@ -36,7 +36,6 @@ from gilbench.strategies.base import (
     WorkerCrashed,
 )
 
-
 SEGMENT_PREFIX = "gilbench_"
 _segments = itertools.count()
 

@@ -105,10 +105,13 @@ def analyse(doc: dict[str, Any]) -> Analysis:
     max_workers = max((r["workers"] for r in runs), default=1)
     traits = doc.get("settings", {}).get("flavours", {})
     holding = tuple(f for f, t in traits.items() if t.get("gil") == "holds") or GIL_HOLDING
+    strategy_traits = doc.get("settings", {}).get("strategies", {})
+    shipping = tuple(s for s, t in strategy_traits.items() if t.get("ships_inputs")) or \
+        ("processes-pickle",)
     for ka in by_kernel.values():
         ka.rows.sort(key=lambda row: (row.flavour, row.strategy, row.workers, row.size,
                                       row.chunks, row.schedule or ""))
-        _verdicts(ka, copy_gbs, holding)
+        _verdicts(ka, copy_gbs, holding, shipping)
     return Analysis(doc["machine"], list(by_kernel.values()), failures, max_workers)
 
 
@@ -181,7 +184,8 @@ def _threads_vs_processes(ka: KernelAnalysis, nogil: str, copy_gbs: float | None
         f"({proc.speedup:.2f}x); {startup}.")
 
 
-def _verdicts(ka: KernelAnalysis, copy_gbs: float | None, holding: tuple[str, ...]) -> None:
+def _verdicts(ka: KernelAnalysis, copy_gbs: float | None, holding: tuple[str, ...],
+              shipping: tuple[str, ...] = ()) -> None:
     flavours = {r.flavour for r in ka.rows}
     nogil = next((f for f in NOGIL_PREFERENCE if f in flavours and ka.find(f, "threads")
                   and ka.find(f, "processes")), None)
@@ -247,8 +251,27 @@ def _verdicts(ka: KernelAnalysis, copy_gbs: float | None, holding: tuple[str, ..
     elif best:
         ka.verdicts.append(f"Best throughput {best.gbs:.2f} GB/s ({best.flavour} + "
                            f"{best.strategy}, {best.workers} workers).")
+    _copying_verdict(ka, shipping)
     noisy = [r for r in ka.rows if r.noisy]
     if noisy:
         ka.verdicts.append(f"{len(noisy)} run(s) varied by more than 10% between repeats "
                            f"(marked ~); read their figures with care.")
 
+
+
+def _copying_verdict(ka: KernelAnalysis, shipping: tuple[str, ...]) -> None:
+    """How much pickling each chunk's inputs costs against sharing them."""
+    for strategy in shipping:
+        for ship in ka.rows:
+            if ship.strategy != strategy:
+                continue
+            shared = [r for r in ka.find(ship.flavour, "processes", ship.workers)
+                      if r.size == ship.size]
+            if not shared:
+                continue
+            ratio = ship.median_s / shared[0].median_s
+            rate = f" ({ship.gbs:.2f} GB/s)" if ship.gbs else ""
+            ka.verdicts.append(
+                f"Pickling each chunk's inputs to {ship.workers} worker processes took "
+                f"{_ms(ship.median_s)}{rate}, {ratio:.1f}x the {_ms(shared[0].median_s)} of "
+                f"reading them from shared memory ({ship.flavour}).")

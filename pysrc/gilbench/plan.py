@@ -148,8 +148,9 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                     counts = pool_counts
                 scheds = [s for s in schedules or DEFAULT_SCHEDULES
                           if s in flavour.schedules] or [flavour.schedules[0]]
+                strategy_chunks = [1] if strategy.one_chunk and not chunks else chunk_counts
                 for size in explicit_sizes or [kernel.size_for(profile, flavour.name)]:
-                    for n_chunks in chunk_counts:
+                    for n_chunks in strategy_chunks:
                         for n in counts:
                             for sched in scheds:
                                 plan.specs.append(RunSpec(

@@ -14,7 +14,7 @@ from gilbench.kernels import KERNELS
 from gilbench.machine import collect_machine_metadata
 from gilbench.plan import Plan
 from gilbench.results import RESULTS_NAME, ResultsStore
-from gilbench.strategies import DEFAULT_TIMEOUT_S
+from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
 
 
 @dataclass
@@ -46,6 +46,9 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
         "kernel_summaries": {k: KERNELS[k].summary for k in kernels},
         "flavours": {name: {"gil": f.gil, "parallel_inside": f.parallel_inside}
                      for name, f in FLAVOURS.items()},
+        "strategies": {name: {"uses_processes": s.uses_processes, "uses_threads": s.uses_threads,
+                              "ships_inputs": s.ships_inputs, "one_chunk": s.one_chunk}
+                       for name, s in STRATEGIES.items()},
         "skipped": [f"{what}: {why}" for what, why in plan.skipped],
         "not_applicable": [f"{what}: {why}" for what, why in plan.not_applicable],
     }

@@ -80,6 +80,9 @@ class Strategy(ABC):
     drives_parallel_flavours: ClassVar[bool] = False
     #: Runs everything on one worker whatever ``workers`` says (serial).
     single_worker: ClassVar[bool] = False
+    #: Runs the whole problem as one chunk by default: the flavour splits the work itself
+    #: (by its schedule), and every extra chunk would add a fork/join barrier.
+    one_chunk: ClassVar[bool] = False
     #: Sends each chunk's inputs along with it, so it needs ``Kernel.payload`` and the
     #: harness passes ``payload=`` to :meth:`open`.
     ships_inputs: ClassVar[bool] = False

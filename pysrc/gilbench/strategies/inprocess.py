@@ -45,6 +45,7 @@ class OpenMPStrategy(Strategy):
     description = ("the flavour parallelises itself (OpenMP prange, numba parallel); "
                    "workers = its thread count")
     drives_parallel_flavours = True
+    one_chunk = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,

@@ -243,7 +243,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
     if not plan.specs:
-        reasons = "; ".join(f"{what}: {why}" for what, why in plan.skipped[:5])
+        reasons = "; ".join(list(dict.fromkeys(
+            f"{what}: {why}" for what, why in plan.skipped + plan.not_applicable))[:3])
         raise UsageError("nothing to run with these filters" +
                          (f" ({reasons})" if reasons else ""))
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)

@@ -136,7 +136,8 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                           or strategy.kernel_incompatible_reason(kernel))
                 if reason:
                     if flavours and strategies:  # the user asked for this pair explicitly
-                        plan.skipped.append((f"{flavour.name} x {strategy.name}", reason))
+                        plan.not_applicable.append((f"{flavour.name} x {strategy.name}",
+                                                    reason))
                     continue
                 if strategy.ships_inputs and not flavours and flavour.name != shipping_flavour:
                     continue

@@ -6,7 +6,10 @@ from pathlib import Path
 
 from gilbench.analysis import KernelAnalysis
 
-STRATEGY_STYLE = {"threads": "-", "processes": "--", "openmp": ":"}
+#: Line style and marker per strategy; colour is per flavour, so a flavour's strategies
+#: read as one family.
+STRATEGY_STYLE = {"threads": ("-", "o"), "processes": ("--", "s"), "openmp": (":", "^"),
+                  "processes-pickle": ("-.", "x")}
 
 
 def plot_kernel(ka: KernelAnalysis, path: Path) -> Path:
@@ -16,23 +19,27 @@ def plot_kernel(ka: KernelAnalysis, path: Path) -> Path:
 
     matplotlib.use("Agg")  # no display: reports render on servers and in CI
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
     lines = sorted({(r.flavour, r.strategy) for r in ka.rows
                     if r.strategy != "serial" and r.speedup})
+    flavours = sorted({f for f, _ in lines})
+    colour = {f: plt.get_cmap("tab10")(i % 10) for i, f in enumerate(flavours)}
     top = max((r.workers for r in ka.rows), default=1)
     ax1.plot([1, top], [1, top], color="0.75", lw=1, label="ideal")
     for flavour, strategy in lines:
-        rows = sorted((r for r in ka.rows if (r.flavour, r.strategy) == (flavour, strategy)
-                       and r.speedup), key=lambda r: r.workers)
-        by_workers = {}
-        for r in rows:  # several sizes/chunks/schedules: keep the best per worker count
-            if r.workers not in by_workers or r.speedup > by_workers[r.workers].speedup:
-                by_workers[r.workers] = r
+        by_workers: dict[int, float] = {1: 1.0}  # the serial baseline, by definition
+        for r in ka.rows:  # several sizes/chunks/schedules: keep the best per worker count
+            if (r.flavour, r.strategy) == (flavour, strategy) and r.speedup:
+                by_workers[r.workers] = max(r.speedup, by_workers.get(r.workers, 0.0))
         xs = sorted(by_workers)
-        ax1.plot(xs, [by_workers[x].speedup for x in xs], marker="o",
-                 ls=STRATEGY_STYLE.get(strategy, "-."), label=f"{flavour} + {strategy}")
+        ls, marker = STRATEGY_STYLE.get(strategy, ("-.", "d"))
+        ax1.plot(xs, [by_workers[x] for x in xs], marker=marker, ls=ls,
+                 color=colour[flavour], label=f"{flavour} + {strategy}")
     ax1.set_xscale("log", base=2)
+    ax1.set_xticks(sorted({1, *(r.workers for r in ka.rows)}))
+    ax1.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     ax1.set_xlabel("workers")
     ax1.set_ylabel("speedup over the same flavour, serial")
     ax1.set_title(f"{ka.kernel}: scaling")

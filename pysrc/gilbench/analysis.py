@@ -272,6 +272,7 @@ def _copying_verdict(ka: KernelAnalysis, shipping: tuple[str, ...]) -> None:
             ratio = ship.median_s / shared[0].median_s
             rate = f" ({ship.gbs:.2f} GB/s)" if ship.gbs else ""
             ka.verdicts.append(
-                f"Pickling each chunk's inputs to {ship.workers} worker processes took "
+                f"Pickling each chunk's inputs to {ship.workers} worker "
+                f"process{'es' if ship.workers > 1 else ''} took "
                 f"{_ms(ship.median_s)}{rate}, {ratio:.1f}x the {_ms(shared[0].median_s)} of "
                 f"reading them from shared memory ({ship.flavour}).")

@@ -127,3 +127,16 @@ def test_ctrl_c_exits_130_and_keeps_finished_runs(tmp_path):
     # Workers belonged to the interrupted process; none may outlive it.
     leftovers = subprocess.run(["pgrep", "-f", f"{out_dir}"], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "" or os.name != "posix"
+
+
+def test_a_kernel_whose_reference_raises_fails_only_that_run(registered):
+    class BadReference(Exploding):
+        name = "bad-reference"
+
+        def reference(self, problem):
+            raise ZeroDivisionError("no reference today")
+
+    registered(BadReference)
+    with pytest.raises(RunError, match="no reference today"):
+        measure(RunSpec("bad-reference", "python", "serial", 1, 10, 1), repeats=1,
+                warmup=0, warmup_s=0, probe=False)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gilbench.flavours import SCHEDULES, get_flavour
+from gilbench.flavours import get_flavour
 from gilbench.gilprobe import GilProbe
 from gilbench.kernels import Kernel, Problem, get_kernel
 from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, get_strategy
@@ -206,20 +206,21 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     strategy = get_strategy(spec.strategy)
     impl = kernel.implementations[spec.flavour]
     workers = 1 if strategy.single_worker else spec.workers
-    problem, expected = (references or ReferenceCache()).get(kernel, spec.size, seed)
-    phases = kernel.phases(problem, spec.chunks)
-    outputs = list(problem.outputs)
-
-    def verify(result: Any, label: str) -> None:
-        mismatch = kernel.compare(result, expected)
-        if mismatch:
-            raise RunError(spec, f"verification failed on {label}: {mismatch}")
-
     wall: list[float] = []
     cpu: list[float] = []
     availability = first = None
     done_warmup = 0
     try:
+        # Inside the try: a kernel whose problem or reference raises fails this run only.
+        problem, expected = (references or ReferenceCache()).get(kernel, spec.size, seed)
+        phases = kernel.phases(problem, spec.chunks)
+        outputs = list(problem.outputs)
+
+        def verify(result: Any, label: str) -> None:
+            mismatch = kernel.compare(result, expected)
+            if mismatch:
+                raise RunError(spec, f"verification failed on {label}: {mismatch}")
+
         payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
         with strategy.open(problem, impl, workers, schedule=spec.schedule or "static",
                            timeout=timeout, payload=payload) as session:
@@ -280,5 +281,5 @@ def failed(spec: RunSpec, message: str) -> Measurement:
                        spec.chunks, spec.schedule, "failed", message)
 
 
-__all__ = ["NOISY_CV", "SCHEDULES", "Measurement", "ReferenceCache", "RunError", "RunSpec",
+__all__ = ["NOISY_CV", "Measurement", "ReferenceCache", "RunError", "RunSpec",
            "execute", "failed", "measure", "summarise"]

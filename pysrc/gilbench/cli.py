@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gilbench import __version__
-from gilbench.flavours import FLAVOURS
+from gilbench.flavours import FLAVOURS, SCHEDULES
 from gilbench.harness import Measurement
 from gilbench.kernels import KERNELS
 from gilbench.plan import PROFILES, build_plan
@@ -127,7 +127,7 @@ def build_parser() -> Parser:
                    help="chunk count(s) (default: the kernel's chunks per worker x the "
                         "largest worker count)")
     p.add_argument("--schedule", action="append",
-                   type=_name_list("schedule", ["static", "dynamic", "guided"]),
+                   type=_name_list("schedule", list(SCHEDULES)),
                    metavar="S", help="OpenMP schedule(s) for flavours that parallelise "
                                      "themselves (default: static)")
     p.add_argument("--repeat", type=_positive_int("repeat count"), metavar="N",

@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gilbench.flavours import FLAVOURS, get_flavour
+from gilbench.flavours import FLAVOURS, SCHEDULES, get_flavour
 from gilbench.harness import RunSpec
 from gilbench.kernels import KERNELS, get_kernel
 from gilbench.strategies import STRATEGIES, get_strategy
@@ -87,9 +87,11 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                chunks: Sequence[int] = (), schedules: Sequence[str] = ()) -> Plan:
     """Cross kernels x flavours x strategies x workers x sizes x chunks x schedules.
 
-    Empty filters mean "all" (and the profile's defaults). Combinations that cannot run
-    (incompatible pair, unavailable flavour) go to ``plan.skipped`` with the reason; a
-    filter naming an unknown thing raises ValueError listing the valid names.
+    Empty filters mean "all" (and the profile's defaults). What exists but cannot run here
+    (optional dependency missing, no OpenMP) goes to ``plan.skipped`` and what makes no
+    sense (a kernel without that flavour, an incompatible pair the user named) goes to
+    ``plan.not_applicable``, each with the reason; a filter naming an unknown thing raises
+    ValueError listing the valid names.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid choices: "
@@ -102,9 +104,9 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
     for sched in schedules:
-        if sched not in ("static", "dynamic", "guided"):
+        if sched not in SCHEDULES:
             raise ValueError(f"unknown schedule {sched!r}; valid choices: "
-                             "dynamic, guided, static")
+                             f"{', '.join(sorted(SCHEDULES))}")
     worker_counts = sorted(set(workers)) or default_workers(oversubscribe=prof.oversubscribe)
     plan = Plan(prof)
     pool_counts = worker_counts

@@ -193,7 +193,9 @@ class Kernel(ABC):
 
         Strategies that ship inputs with every chunk (pickled, instead of shared memory)
         call this inside the timed region, so copying costs what it costs. The chunk
-        function then sees the slices under the input names and the rebased chunk.
+        function then sees the slices under the input names and the rebased chunk; outputs
+        stay whole (in shared memory), so a kernel that writes outputs by index keeps the
+        original offset in the rebased chunk (``hashing`` uses ``(start, stop, base)``).
         """
         raise NotImplementedError(f"kernel {self.name!r} cannot ship per-chunk inputs")
 

@@ -254,6 +254,9 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                   "pairs are not applicable: gilbench list says why)")
         for what, why in plan.skipped:
             err.print(f"  unavailable here, skipped: {what}: {why}", style="yellow")
+        if plan.baselines:
+            err.print(f"  added {len(plan.baselines)} baseline run(s) that speedups are "
+                      "measured against (serial, or 1 OpenMP thread)")
     progress = None if args.quiet else _progress(err)
     try:
         if progress is None:

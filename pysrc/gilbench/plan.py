@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gilbench.flavours import FLAVOURS, SCHEDULES, get_flavour
 from gilbench.harness import RunSpec
@@ -79,6 +79,8 @@ class Plan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Kernel x flavour pairs that make no sense (``gilbench list`` explains each).
     not_applicable: list[tuple[str, str]] = field(default_factory=list)
+    #: Runs added because a selected run's speedup needs them as its baseline.
+    baselines: list[RunSpec] = field(default_factory=list)
 
 
 def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
@@ -160,4 +162,31 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                                     kernel.name, flavour.name, strategy.name, n, size,
                                     n_chunks,
                                     sched if flavour.parallel_inside else None))
+    _add_baselines(plan)
     return plan
+
+
+def baseline_of(spec: RunSpec) -> RunSpec | None:
+    """The run whose median is ``spec``'s speedup baseline (None: it is its own).
+
+    The same flavour run serially, or, for flavours that parallelise themselves, their
+    own 1-thread run (the analysis uses the same rule).
+    """
+    strategy = get_strategy(spec.strategy)
+    if strategy.single_worker or (strategy.drives_parallel_flavours and spec.workers == 1):
+        return None
+    if strategy.drives_parallel_flavours:
+        return replace(spec, workers=1)
+    return RunSpec(spec.kernel, spec.flavour, "serial", 1, spec.size, spec.chunks)
+
+
+def _add_baselines(plan: Plan) -> None:
+    """Filters may leave out the runs speedups are measured against; put them back."""
+    present = set(plan.specs)
+    for spec in list(plan.specs):
+        base = baseline_of(spec)
+        if base is not None and base not in present and \
+                not get_strategy(base.strategy).unavailable_reason():
+            present.add(base)
+            plan.baselines.append(base)
+    plan.specs[:0] = plan.baselines

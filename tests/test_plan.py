@@ -1,0 +1,74 @@
+"""Plans: profiles and filters become run specs, with baselines and reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from gilbench.plan import PROFILES, baseline_of, build_plan, default_workers
+
+
+@pytest.mark.parametrize(("cores", "expected"), [
+    (1, [1]), (2, [1, 2]), (6, [1, 2, 4, 6]), (16, [1, 2, 4, 8, 16])])
+def test_default_workers_double_up_to_the_cores_and_include_them(cores, expected):
+    assert default_workers(cores) == expected
+    assert default_workers(cores, oversubscribe=True) == expected + [2 * cores]
+
+
+def test_filtered_plan_gets_its_baselines_back():
+    plan = build_plan("quick", kernels=["mandelbrot"], flavours=["cython-nogil", "cython-prange"],
+                      strategies=["threads", "openmp"], workers=[2])
+    labels = {(s.flavour, s.strategy, s.workers) for s in plan.specs}
+    assert ("cython-nogil", "serial", 1) in labels
+    assert ("cython-prange", "openmp", 1) in labels
+    assert len(plan.baselines) == 3  # serial, and 1 thread for each of 2 schedules
+    for spec in plan.specs:
+        base = baseline_of(spec)
+        assert base is None or base in plan.specs
+
+
+def test_quick_skips_single_worker_pools_but_keeps_openmps_own_baseline():
+    plan = build_plan("quick", kernels=["mandelbrot"], workers=[])
+    pools = {(s.strategy, s.workers) for s in plan.specs}
+    if max(default_workers()) > 1:
+        assert ("threads", 1) not in pools and ("processes", 1) not in pools
+        assert ("openmp", 1) in pools
+    assert PROFILES["standard"].skip_single_worker_pools is False
+
+
+def test_openmp_runs_one_chunk_others_share_the_chunking():
+    plan = build_plan("quick", kernels=["primes"], flavours=["cython-nogil", "cython-prange"])
+    chunks = {s.strategy: s.chunks for s in plan.specs}
+    assert chunks["openmp"] == 1
+    assert chunks["serial"] == chunks["threads"] == chunks["processes"] > 1
+
+
+def test_copying_strategy_runs_one_representative_flavour():
+    plan = build_plan("quick", kernels=["reduction"])
+    shipped = {s.flavour for s in plan.specs if s.strategy == "processes-pickle"}
+    assert shipped == {"cython-nogil"}
+    named = build_plan("quick", kernels=["reduction"], flavours=["numba", "c-ctypes"],
+                       strategies=["processes-pickle"])
+    assert {s.flavour for s in named.specs if s.strategy == "processes-pickle"} == \
+        {"numba", "c-ctypes"}
+
+
+def test_incompatible_and_not_applicable_pairs_carry_reasons():
+    plan = build_plan("quick", kernels=["hashing"], flavours=["cython-prange"],
+                      strategies=["processes"])
+    assert not plan.specs
+    assert any("hashing/cython-prange" in what for what, _ in plan.not_applicable)
+    assert not plan.skipped
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"workers": [0]}, "workers"), ({"chunks": [-1]}, "chunks"),
+    ({"schedules": ["sometimes"]}, "unknown schedule"), ({"kernels": ["nope"]}, "nope"),
+])
+def test_bad_filters_raise_value_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_plan("quick", **kwargs)
+
+
+def test_unknown_profile_lists_the_profiles():
+    with pytest.raises(ValueError, match="quick, standard, full"):
+        build_plan("huge")

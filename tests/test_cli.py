@@ -64,6 +64,9 @@ def test_run_quick_then_report_rerenders(tmp_path):
     report = (out_dir / "report.md").read_text()
     assert "# gilbench report" in report and "## mandelbrot" in report
     assert (out_dir / "mandelbrot.png").stat().st_size > 1000
+    html = (out_dir / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<table>" in html
+    assert 'src="data:image/png;base64,' in html  # self-contained: plots inlined
     # Re-render elsewhere without running anything.
     again = gilbench("report", str(out_dir / "results.json"), "--out", str(tmp_path / "r2"))
     assert again.returncode == 0, again.stderr

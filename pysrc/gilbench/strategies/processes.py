@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import shared_memory
 from typing import Any
 
@@ -99,11 +99,10 @@ class SharedWorkspace:
         nbytes = max(1, int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize)
         shm = shared_memory.SharedMemory(name=segment_name(), create=True, size=nbytes)
         self.segments.append(shm)
-        spec = SharedArray(shm.name, tuple(shape), dtype, readonly=False)
-        # Workers see inputs read-only; the parent fills them first.
+        # Workers see inputs read-only; the parent's view stays writable to fill them.
         self.layout[name] = SharedArray(shm.name, tuple(shape), dtype,
                                         readonly=name not in self._outputs)
-        return _view(shm, spec)
+        return _view(shm, replace(self.layout[name], readonly=False))
 
     def close(self) -> None:
         """Unlink every segment (idempotent). Memory is freed when the last view dies."""

@@ -56,13 +56,14 @@ def bench_run(benchmark):
             size: int | None = None, rounds: int = 5) -> None:
         kernel = get_kernel(kernel_name)
         size = size or kernel.size_for(PROFILE, flavour)
-        chunks = kernel.chunks_per_worker * max(default_workers())
+        strategy = get_strategy(strategy_name)
+        # The same chunking as `gilbench run`: openmp splits one chunk by its schedule.
+        chunks = 1 if strategy.one_chunk else kernel.chunks_per_worker * max(default_workers())
         spec = RunSpec(kernel_name, flavour, strategy_name, workers, size, chunks,
                        "static" if FLAVOURS[flavour].parallel_inside else None)
         spec.validate()
         problem, expected = REFERENCES.get(kernel, size, 0)
         phases = kernel.phases(problem, chunks)
-        strategy = get_strategy(strategy_name)
         benchmark.group = kernel_name
         benchmark.extra_info.update(kernel=kernel_name, flavour=flavour,
                                     strategy=strategy_name, workers=workers, size=size,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+from functools import partial
 
 import numpy as np
 
@@ -175,13 +176,6 @@ def numba_parallel_count(ws: Workspace, chunk: tuple[int, int]) -> int:
     return int(_numba_count(True)(*_chunk(ws, chunk)))
 
 
-def _prepare_numba() -> None:
-    _numba_count(False)  # compile (signatures are explicit) before anything is timed
-
-
-def _prepare_numba_parallel() -> None:
-    _numba_count(True)
-
 
 def reference_count(key: int, samples: int, block: int = 1 << 20) -> int:
     """Independent of the flavours' loops: one interleaved stream of 2*samples outputs,
@@ -220,9 +214,10 @@ class MonteCarloPi(Kernel):
         "cython-prange": Implementation(cython_prange_count, _EXT),
         "c-ctypes": Implementation(c_count),
         "numpy": Implementation(numpy_count),
-        "numba": Implementation(numba_count, prepare=_prepare_numba),
+        # prepare compiles (signatures are explicit) before anything is timed.
+        "numba": Implementation(numba_count, prepare=partial(_numba_count, False)),
         "numba-parallel": Implementation(numba_parallel_count,
-                                         prepare=_prepare_numba_parallel),
+                                         prepare=partial(_numba_count, True)),
     }
     not_applicable = {"stdlib": "random.random() is a stateful Mersenne Twister that holds "
                                 "the GIL; no standard-library routine draws keyed samples"}

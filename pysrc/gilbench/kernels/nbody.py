@@ -282,13 +282,6 @@ def numba_parallel_step(ws: Workspace, chunk: Chunk) -> None:
     _numba_parallel()(*_numba_args(ws, chunk))
 
 
-def _prepare_numba() -> None:
-    _numba_serial()  # compile (signatures are explicit) before anything is timed
-
-
-def _prepare_numba_parallel() -> None:
-    _numba_parallel()
-
 
 def simulate(pos: np.ndarray, vel: np.ndarray, mass: np.ndarray, steps: int, dt: float,
              eps2: float) -> tuple[np.ndarray, np.ndarray]:
@@ -344,9 +337,10 @@ class NBody(Kernel):
         "cython-prange": Implementation(cython_prange_step, _EXT),
         "c-ctypes": Implementation(c_step),
         "numpy": Implementation(numpy_step),
-        "numba": Implementation(numba_step, prepare=_prepare_numba),
+        # prepare compiles (signatures are explicit) before anything is timed.
+        "numba": Implementation(numba_step, prepare=_numba_serial),
         "numba-parallel": Implementation(numba_parallel_step,
-                                         prepare=_prepare_numba_parallel),
+                                         prepare=_numba_parallel),
     }
     not_applicable = {"stdlib": "no standard-library routine computes pairwise forces"}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+from functools import partial
 
 import numpy as np
 
@@ -160,13 +161,6 @@ def numba_parallel_count(ws: Workspace, chunk: tuple[int, int]) -> int:
     return int(_numba_count(True)(*_chunk(ws, chunk)))
 
 
-def _prepare_numba() -> None:
-    _numba_count(False)  # compile (signatures are explicit) before anything is timed
-
-
-def _prepare_numba_parallel() -> None:
-    _numba_count(True)
-
 
 def sieve_count(limit: int) -> int:
     """pi(limit - 1): the primes below ``limit``, by a numpy sieve of Eratosthenes."""
@@ -199,9 +193,10 @@ class Primes(Kernel):
         "cython-prange": Implementation(cython_prange_count, _EXT),
         "c-ctypes": Implementation(c_count),
         "numpy": Implementation(numpy_count),
-        "numba": Implementation(numba_count, prepare=_prepare_numba),
+        # prepare compiles (signatures are explicit) before anything is timed.
+        "numba": Implementation(numba_count, prepare=partial(_numba_count, False)),
         "numba-parallel": Implementation(numba_parallel_count,
-                                         prepare=_prepare_numba_parallel),
+                                         prepare=partial(_numba_count, True)),
     }
     not_applicable = {"stdlib": "no standard-library routine tests primality "
                                 "(math has gcd and isqrt, nothing that counts primes)"}

@@ -195,13 +195,6 @@ def numba_parallel_sum(ws: Workspace, chunk: Chunk) -> float:
     return _numba_parallel()(*_numba_args(ws, chunk))
 
 
-def _prepare_numba() -> None:
-    _numba_serial()  # compile (signatures are explicit) before anything is timed
-
-
-def _prepare_numba_parallel() -> None:
-    _numba_parallel()
-
 
 def exact_sum_squares(x: np.ndarray) -> float:
     """Sum of the rounded squares, correctly rounded: numpy squares per piece, fsum adds.
@@ -242,9 +235,10 @@ class Reduction(Kernel):
         "cython-prange": Implementation(cython_prange_sum, _EXT),
         "c-ctypes": Implementation(c_sum),
         "numpy": Implementation(numpy_sum),
-        "numba": Implementation(numba_sum, prepare=_prepare_numba),
+        # prepare compiles (signatures are explicit) before anything is timed.
+        "numba": Implementation(numba_sum, prepare=_numba_serial),
         "numba-parallel": Implementation(numba_parallel_sum,
-                                         prepare=_prepare_numba_parallel),
+                                         prepare=_numba_parallel),
     }
     not_applicable = {
         "python": ("a Python loop over 16 Mi+ floats takes seconds and measures the "

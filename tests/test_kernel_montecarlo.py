@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from gilbench.harness import RunSpec, measure
 from gilbench.kernels import Workspace, get_kernel
 from gilbench.kernels import montecarlo as mc
 
@@ -139,26 +138,6 @@ def test_prange_schedules_agree(schedule, threads):
 
 
 # -- strategies, through the harness ----------------------------------------------------
-@pytest.mark.parametrize("flavour", SERIAL_FLAVOURS)
-@pytest.mark.parametrize("strategy", ["serial", "threads", "processes"])
-def test_every_strategy_verifies(flavour, strategy):
-    _needs(flavour)
-    spec = RunSpec("montecarlo-pi", flavour, strategy, 2, SIZE, 7)
-    m = measure(spec, repeats=1, warmup=0, warmup_s=0, probe=False)
-    assert m.status == "ok" and m.verified
-
-
-@pytest.mark.parametrize(("flavour", "schedule"),
-                         [("cython-prange", s) for s in ("static", "dynamic", "guided")]
-                         + [("numba-parallel", "static")])
-@pytest.mark.parametrize("chunks", [1, 3, 7])
-def test_openmp_strategy_verifies(flavour, schedule, chunks):
-    _needs(flavour)
-    spec = RunSpec("montecarlo-pi", flavour, "openmp", 2, SIZE, chunks, schedule)
-    m = measure(spec, repeats=1, warmup=0, warmup_s=0, probe=False)
-    assert m.status == "ok" and m.verified
-
-
 def test_processes_pickle_has_nothing_to_ship():
     from gilbench import STRATEGIES
 

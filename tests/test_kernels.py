@@ -13,14 +13,19 @@ OPTIONAL = {"numba": "numba", "numba-parallel": "numba"}
 
 
 def combinations():
+    """Every runnable kernel x flavour x strategy, and every schedule of a flavour that
+    parallelises itself."""
     for kernel in KERNELS.values():
         for flavour in kernel.implementations:
+            spec = FLAVOURS[flavour]
             for strategy in STRATEGIES.values():
-                if (strategy.incompatible_reason(FLAVOURS[flavour])
+                if (strategy.incompatible_reason(spec)
                         or strategy.kernel_incompatible_reason(kernel)):
                     continue
-                yield pytest.param(kernel.name, flavour, strategy.name,
-                                   id=f"{kernel.name}-{flavour}-{strategy.name}")
+                for schedule in spec.schedules if spec.parallel_inside else [None]:
+                    sched = f"-{schedule}" if schedule else ""
+                    yield pytest.param(kernel.name, flavour, strategy.name, schedule,
+                                       id=f"{kernel.name}-{flavour}-{strategy.name}{sched}")
 
 
 def require_available(kernel, flavour: str) -> None:
@@ -31,13 +36,14 @@ def require_available(kernel, flavour: str) -> None:
     assert reason is None, reason
 
 
-@pytest.mark.parametrize(("kernel_name", "flavour", "strategy"), list(combinations()))
-def test_every_combination_matches_the_reference(kernel_name, flavour, strategy):
+@pytest.mark.parametrize("chunks", [1, 3, 7])
+@pytest.mark.parametrize(("kernel_name", "flavour", "strategy", "schedule"),
+                         list(combinations()))
+def test_every_combination_matches_the_reference(kernel_name, flavour, strategy, schedule,
+                                                 chunks):
     kernel = KERNELS[kernel_name]
     require_available(kernel, flavour)
-    schedules = FLAVOURS[flavour].schedules
-    schedule = schedules[-1] if FLAVOURS[flavour].parallel_inside else None
-    m = measure(RunSpec(kernel_name, flavour, strategy, 2, kernel.test_size, 5, schedule),
+    m = measure(RunSpec(kernel_name, flavour, strategy, 2, kernel.test_size, chunks, schedule),
                 repeats=1, warmup=0, warmup_s=0, probe=False)
     assert m.status == "ok" and m.verified
 

@@ -14,6 +14,7 @@ from functools import partial
 
 import pytest
 
+from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS
 from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, execute
 from gilbench.kernels import get_kernel
@@ -37,8 +38,7 @@ def cases(kernel_name: str) -> list:
             continue
         reason = kernel.flavour_unavailable_reason(flavour.name)
         for strategy in STRATEGIES.values():
-            if (strategy.incompatible_reason(flavour)
-                    or strategy.kernel_incompatible_reason(kernel)):
+            if incompatible_reason(kernel, flavour, strategy):
                 continue
             for workers in [1] if strategy.single_worker else default_workers():
                 marks = [pytest.mark.skip(reason=reason)] if reason else []

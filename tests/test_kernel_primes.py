@@ -77,18 +77,6 @@ def test_edge_ranges(flavour):
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
-@pytest.mark.parametrize("chunks", [1, 3, 7])
-def test_chunk_count_invariance(flavour, chunks):
-    _needs(flavour)
-    problem = KERNEL.make_problem(SIZE)
-    ws = _workspace()
-    fn = KERNEL.implementations[flavour].fn
-    partials = [fn(ws, chunk) for chunk in KERNEL.split(problem, chunks)]
-    assert all(isinstance(p, int) for p in partials)
-    assert KERNEL.merge(problem, ws, partials) == KERNEL.reference(problem)
-
-
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize("chunk", [(-1, 5), (5, 3), (0, SIZE + 1)])
 def test_out_of_range_chunk_raises(flavour, chunk):
     _needs(flavour)
@@ -105,10 +93,12 @@ def test_prange_schedules_agree(schedule, threads):
 
 # -- strategies, through the harness ----------------------------------------------------
 def test_processes_pickle_has_nothing_to_ship():
-    from gilbench import STRATEGIES
+    from gilbench import FLAVOURS, STRATEGIES
+    from gilbench.compat import incompatible_reason
 
     assert not KERNEL.supports_payload
-    assert "does not define" in STRATEGIES["processes-pickle"].kernel_incompatible_reason(KERNEL)
+    assert "does not define" in incompatible_reason(KERNEL, FLAVOURS["cython-nogil"],
+                                                    STRATEGIES["processes-pickle"])
 
 
 def test_ctypes_wrapper_rejects_bad_input():

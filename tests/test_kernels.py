@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gilbench import FLAVOURS, KERNELS, STRATEGIES
+from gilbench.compat import incompatible_reason
 from gilbench.harness import RunSpec, measure
 
 #: Flavours that come from an optional extra; only these may be skipped, with the reason.
@@ -19,8 +20,7 @@ def combinations():
         for flavour in kernel.implementations:
             spec = FLAVOURS[flavour]
             for strategy in STRATEGIES.values():
-                if (strategy.incompatible_reason(spec)
-                        or strategy.kernel_incompatible_reason(kernel)):
+                if incompatible_reason(kernel, spec, strategy):
                     continue
                 for schedule in spec.schedules if spec.parallel_inside else [None]:
                     sched = f"-{schedule}" if schedule else ""

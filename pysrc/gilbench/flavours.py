@@ -37,6 +37,13 @@ class Flavour:
     requires: tuple[str, ...] = ()
     #: Parallel only when the extensions were compiled with OpenMP.
     needs_openmp: bool = False
+    #: Runs as interpreted bytecode (the baseline compiled flavours are compared with).
+    interpreted: bool = False
+
+    def traits(self) -> dict[str, object]:
+        """The declared behaviour analysis reads from results.json (never the name)."""
+        return {"gil": self.gil, "parallel_inside": self.parallel_inside,
+                "schedules": list(self.schedules), "interpreted": self.interpreted}
 
     def unavailable_reason(self) -> str | None:
         """None when usable on this machine, else a one-line reason."""
@@ -67,7 +74,7 @@ def get_flavour(name: str) -> Flavour:
 
 _EXT = ("gilbench._native.buildinfo",)
 for _f in (
-    Flavour("python", "pure Python; the interpreter holds the GIL", HOLDS),
+    Flavour("python", "pure Python; the interpreter holds the GIL", HOLDS, interpreted=True),
     Flavour("cython-gil", "compiled Cython loop that keeps holding the GIL", HOLDS,
             requires=_EXT),
     Flavour("cython-nogil", "compiled Cython loop inside `with nogil:`", RELEASES,

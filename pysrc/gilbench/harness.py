@@ -1,10 +1,12 @@
 """The harness: start a warm session, time repeats honestly, verify every result.
 
-One :func:`measure` call is one **run**: warm-up, ``repeats`` timed repeats (wall clock by
-``perf_counter``, CPU by ``process_time`` plus what process workers report), then one extra
-untimed repeat under the GIL probe, whose ticker thread would otherwise steal GIL time
-from the repeats it observes. Every repeat's result is checked against the kernel's
-reference outside the timed region; a mismatch fails the run.
+One :func:`measure` call is one **run**: warm-up (at least ``warmup`` executions and
+``warmup_s`` seconds), ``repeats`` timed repeats (wall clock by ``perf_counter``, CPU by
+``process_time`` plus what process workers report), then extra untimed executions under
+the GIL probe, looped for at least ``PROBE_S`` so the reading rests on more than a few
+scheduler ticks (kept out of the timed repeats, whose GIL the ticker would otherwise
+share). Every execution's result is checked against the kernel's reference outside the
+timed region; a mismatch fails the run.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gilbench.compat import unavailable_reason
 from gilbench.flavours import get_flavour
 from gilbench.gilprobe import GilProbe
 from gilbench.kernels import Kernel, Problem, get_kernel
@@ -101,9 +104,7 @@ class RunSpec:
         if self.schedule is not None and self.schedule not in flavour.schedules:
             raise ValueError(f"schedule {self.schedule!r} is not valid for {flavour.name}; "
                              f"valid choices: {', '.join(flavour.schedules)}")
-        reason = (strategy.unavailable_reason() or strategy.incompatible_reason(flavour)
-                  or strategy.kernel_incompatible_reason(kernel)
-                  or kernel.flavour_unavailable_reason(self.flavour))
+        reason = unavailable_reason(kernel, flavour, strategy)
         if reason:
             raise ValueError(f"cannot run {self.label}: {reason}")
 

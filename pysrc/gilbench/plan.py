@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS, SCHEDULES, get_flavour
 from gilbench.harness import RunSpec
 from gilbench.kernels import KERNELS, get_kernel
@@ -64,9 +65,25 @@ def default_workers(cores: int | None = None, oversubscribe: bool = False) -> li
 #: OpenMP schedules a sweep compares by default (where the flavour offers them).
 DEFAULT_SCHEDULES = ("static", "dynamic")
 
-#: Which flavour runs strategies whose cost is copying, not computing (first available).
-REPRESENTATIVE_FLAVOURS = ("cython-nogil", "c-ctypes", "stdlib", "numba", "numpy", "python",
-                           "cython-gil")
+#: How the flavour that runs copying strategies is chosen, by declared GIL trait: one that
+#: releases the GIL first (its time is the computation, so the rest is the copying).
+REPRESENTATIVE_GIL_ORDER = ("releases", "partial", "holds")
+
+
+def representative_flavour(kernel) -> str | None:
+    """The flavour that speaks for ``kernel`` where the flavour does not matter (copying).
+
+    Chosen by traits: available, not parallel inside, GIL released if possible; registry
+    order breaks ties, so a newly registered flavour takes part without being named here.
+    """
+    candidates = [f for f in FLAVOURS.values()
+                  if f.name in kernel.implementations and not f.parallel_inside
+                  and not kernel.flavour_unavailable_reason(f.name)]
+    for gil in REPRESENTATIVE_GIL_ORDER:
+        for flavour in candidates:
+            if flavour.gil == gil:
+                return flavour.name
+    return None
 
 
 @dataclass
@@ -122,9 +139,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     for kernel in kernel_objs:
         # Copying cost does not depend on the flavour: unless flavours were named, a
         # strategy that ships inputs runs with one representative flavour only.
-        shipping_flavour = next((f for f in REPRESENTATIVE_FLAVOURS
-                                 if f in kernel.implementations
-                                 and not kernel.flavour_unavailable_reason(f)), None)
+        shipping_flavour = representative_flavour(kernel)
         explicit_sizes = [kernel.check_size(s) for s in sizes]
         # Same chunking for every strategy of a kernel, so runs are comparable.
         chunk_counts = list(chunks) or [kernel.chunks_per_worker * max(worker_counts)]
@@ -136,8 +151,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                 where.append((f"{kernel.name}/{flavour.name}", reason))
                 continue
             for strategy in strategy_objs:
-                reason = (strategy.incompatible_reason(flavour)
-                          or strategy.kernel_incompatible_reason(kernel))
+                reason = incompatible_reason(kernel, flavour, strategy)
                 if reason:
                     if flavours and strategies:  # the user asked for this pair explicitly
                         plan.not_applicable.append((f"{flavour.name} x {strategy.name}",
@@ -177,7 +191,15 @@ def baseline_of(spec: RunSpec) -> RunSpec | None:
         return None
     if strategy.drives_parallel_flavours:
         return replace(spec, workers=1)
-    return RunSpec(spec.kernel, spec.flavour, "serial", 1, spec.size, spec.chunks)
+    return RunSpec(spec.kernel, spec.flavour, baseline_strategy(), 1, spec.size, spec.chunks)
+
+
+def baseline_strategy() -> str:
+    """The registered strategy that runs everything on one worker (``single_worker``)."""
+    for strategy in STRATEGIES.values():
+        if strategy.single_worker and not strategy.unavailable_reason():
+            return strategy.name
+    raise ValueError("no single-worker strategy is registered: speedups need a baseline")
 
 
 def _add_baselines(plan: Plan) -> None:

@@ -44,11 +44,9 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
         "warmup_s": plan.profile.warmup_s, "seed": seed,
         "timeout_s": timeout, "argv": sys.argv[1:],
         "kernel_summaries": {k: KERNELS[k].summary for k in kernels},
-        "flavours": {name: {"gil": f.gil, "parallel_inside": f.parallel_inside}
-                     for name, f in FLAVOURS.items()},
-        "strategies": {name: {"uses_processes": s.uses_processes, "uses_threads": s.uses_threads,
-                              "ships_inputs": s.ships_inputs, "one_chunk": s.one_chunk}
-                       for name, s in STRATEGIES.items()},
+        # Every declared trait: analysis chooses roles from these, never from names.
+        "flavours": {name: f.traits() for name, f in FLAVOURS.items()},
+        "strategies": {name: s.capabilities() for name, s in STRATEGIES.items()},
         "skipped": [f"{what}: {why}" for what, why in plan.skipped],
         "not_applicable": [f"{what}: {why}" for what, why in plan.not_applicable],
     }

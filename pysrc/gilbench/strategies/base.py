@@ -1,6 +1,7 @@
 """The strategy contract: how the chunks of one problem are executed.
 
-A strategy knows nothing about any kernel. :meth:`Strategy.open` builds a warm
+A strategy knows no kernel: it sees only the contract's data (a :class:`Problem`, a chunk
+function, chunk descriptors, a :class:`Workspace`). :meth:`Strategy.open` builds a warm
 :class:`Session` (pool started, workspace allocated, workers prepared) and reports the
 cold start-up cost; :meth:`Session.map` runs a chunk function over chunks and is what the
 harness times. Sessions are context managers and must release every thread, process and
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gilbench.flavours import Flavour
-from gilbench.kernels.base import Chunk, Implementation, Kernel, Problem, Workspace
+from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 
 #: Seconds any single wait on another thread or process may take before the run fails.
 DEFAULT_TIMEOUT_S = 600.0
@@ -87,6 +88,16 @@ class Strategy(ABC):
     #: harness passes ``payload=`` to :meth:`open`.
     ships_inputs: ClassVar[bool] = False
 
+    #: The capability attributes above: recorded in every results file, so that analysis,
+    #: plans and plots choose roles from traits, never from strategy names.
+    CAPABILITIES: ClassVar[tuple[str, ...]] = (
+        "uses_processes", "uses_threads", "drives_parallel_flavours", "single_worker",
+        "one_chunk", "ships_inputs")
+
+    def capabilities(self) -> dict[str, Any]:
+        """``{attribute: value}`` for every name in :attr:`CAPABILITIES`."""
+        return {name: getattr(self, name) for name in self.CAPABILITIES}
+
     def unavailable_reason(self) -> str | None:
         """None when usable on this machine and Python, else a one-line reason."""
         return None
@@ -99,13 +110,6 @@ class Strategy(ABC):
         if flavour.parallel_inside and not self.drives_parallel_flavours:
             return (f"{flavour.name!r} parallelises itself; run it with the 'openmp' strategy, "
                     f"not {self.name!r} (that would oversubscribe the cores)")
-        return None
-
-    def kernel_incompatible_reason(self, kernel: Kernel) -> str | None:
-        """None when this strategy can run ``kernel``, else why not."""
-        if self.ships_inputs and not kernel.supports_payload:
-            return (f"strategy {self.name!r} ships per-chunk inputs, which kernel "
-                    f"{kernel.name!r} does not define (Kernel.payload)")
         return None
 
     @abstractmethod

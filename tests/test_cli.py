@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from gilbench import FLAVOURS, KERNELS, STRATEGIES
+from gilbench.analysis import load_findings
 from gilbench.cli import main
 from gilbench.results import load_results
 
@@ -63,6 +64,13 @@ def test_run_quick_then_report_rerenders(tmp_path):
     assert all(len(r["wall_s"]) == 5 for r in runs)
     report = (out_dir / "report.md").read_text()
     assert "# gilbench report" in report and "## mandelbrot" in report
+    # findings.json beside the results; the terminal printed each finding, as the report did.
+    findings = load_findings(out_dir)
+    assert {f.kind for f in findings} >= {"threads-vs-processes", "gil-serialises"}
+    terminal = " ".join(out.stdout.split())
+    for finding in findings:
+        assert finding.sentence in report
+        assert " ".join(finding.sentence.split()) in terminal, finding.sentence
     assert (out_dir / "mandelbrot.png").stat().st_size > 1000
     html = (out_dir / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<table>" in html

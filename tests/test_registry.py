@@ -100,5 +100,6 @@ def test_python_runs_a_smaller_montecarlo_and_is_compared_per_sample():
              "startup_s": None, "gil_availability": None, "verified": True,
              "work_units": float(n)}
             for f, n, t in [("python", 1000, 1e-3), ("cython-nogil", 100_000, 1e-4)]]
-    (ka,) = analyse({"machine": {}, "runs": runs}).kernels
-    assert any("1000x faster than pure Python per unit of work" in v for v in ka.verdicts)
+    (finding,) = analyse({"machine": {}, "runs": runs}, kinds=["compiled-vs-python"]).findings
+    assert "1000x faster than python (interpreted) per unit of work" in finding.sentence
+    assert finding.figure("ratio") == pytest.approx(1000)

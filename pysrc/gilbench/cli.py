@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gilbench import __version__
+from gilbench.analysis import FINDINGS_NAME
 from gilbench.flavours import FLAVOURS, SCHEDULES
 from gilbench.harness import Measurement
 from gilbench.kernels import KERNELS
@@ -276,11 +277,12 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         err.print(f"gilbench: interrupted; finished runs are in {args.out}/results.json")
         return EXIT_INTERRUPTED
     doc = load_results(outcome.path)
-    report = render_report(doc, args.out, plots=not args.no_plots)
+    report = render_report(doc, args.out, plots=not args.no_plots, source=str(outcome.path))
     if not args.quiet:
-        _summary_table(console, outcome.measurements)
+        print_summary(console, doc, report.parent)
         err.print(f"gilbench: {len(outcome.measurements)} runs in {outcome.elapsed_s:.1f} s; "
-                  f"results {outcome.path}; report {report}")
+                  f"results {outcome.path}; findings {report.parent / FINDINGS_NAME}; "
+                  f"report {report}")
     else:
         print(report)
     for failure in outcome.failures:
@@ -304,27 +306,26 @@ def _one_line(m: Measurement) -> str:
             f"{m.median_s * 1e3:.1f} ms")
 
 
-def _summary_table(console: Console, measurements: list[Measurement]) -> None:
-    from gilbench.analysis import analyse
-    from gilbench.report.markdown import fmt_time
+def print_summary(console: Console, doc: dict, findings_dir) -> None:
+    """The terminal's view of a sweep: per kernel, the run table and the findings, read
+    back from the findings.json the report was rendered from (so the two cannot differ)."""
+    from gilbench.analysis import VERDICT_TEXT, analyse, load_findings
+    from gilbench.report.markdown import TABLE_HEADER, finding_lines, row_cells
 
-    doc = {"machine": {}, "runs": [m.to_dict() for m in measurements]}
-    analysis = analyse(doc)
-    for ka in analysis.kernels:
-        table = Table(title=f"{ka.kernel}", title_justify="left")
-        for col in ("flavour", "strategy", "workers", "median", "speedup", "CPU/wall",
-                    "GIL free", "start-up"):
-            table.add_column(col, justify="left" if col in ("flavour", "strategy") else
-                             "right")
-        for r in ka.rows:
-            table.add_row(r.flavour, r.strategy, str(r.workers), fmt_time(r.median_s),
-                          f"{r.speedup:.2f}x" if r.speedup else "-",
-                          f"{r.utilisation:.2f}" if r.utilisation else "-",
-                          f"{r.gil_availability:.2f}" if r.gil_availability is not None
-                          else "-", fmt_time(r.startup_s))
+    findings = load_findings(findings_dir)
+    for view in analyse(doc, kinds=()).kernels:
+        rows = view.main_rows()
+        table = Table(title=view.kernel, title_justify="left")
+        with_gbs = any(r.gbs for r in rows)
+        for col in TABLE_HEADER + (["GB/s"] if with_gbs else []):
+            table.add_column(col, justify="left" if col in ("flavour", "strategy") else "right")
+        for r in rows:
+            table.add_row(*row_cells(r, with_gbs))
         console.print(table)
-        for v in ka.verdicts:
-            console.print(f"  • {v}", highlight=False)
+        mine = [f for f in findings if f.kernel == view.kernel]
+        for f, line in zip(mine, finding_lines(mine), strict=True):
+            mark = f"[bold]{VERDICT_TEXT.get(f.verdict, f.verdict)}:[/bold] " if f.headline else ""
+            console.print(f"  • {mark}{line}", highlight=False)
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
@@ -336,7 +337,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out = args.out or resolve(args.path).parent
-    print(render_report(doc, out, plots=not args.no_plots))
+    print(render_report(doc, out, plots=not args.no_plots, source=str(resolve(args.path))))
     return 0
 
 

@@ -1,33 +1,45 @@
-"""Reports: Markdown, self-contained HTML and PNG plots, from a results document alone."""
+"""Reports: findings.json, Markdown, self-contained HTML and PNG plots, from a results
+document alone."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gilbench.analysis import analyse
+from gilbench.analysis import FINDINGS_NAME, Analysis, analyse, write_findings
 from gilbench.report.html import render_html
-from gilbench.report.markdown import render_markdown
+from gilbench.report.markdown import Image, ReportContext, render_markdown
 
 __all__ = ["render_report"]
 
 
-def render_report(doc: dict[str, Any], out_dir: str | Path, *, plots: bool = True) -> Path:
-    """Write ``report.md``, ``report.html`` and one ``<kernel>.png`` per kernel into
-    ``out_dir``; returns the Markdown path."""
+def render_report(doc: Mapping[str, Any], out_dir: str | Path, *, plots: bool = True,
+                  source: str | None = None) -> Path:
+    """Analyse ``doc`` once and write ``findings.json``, ``report.md``, ``report.html`` and
+    the plots into ``out_dir``; returns the Markdown path. Every output renders the same
+    findings."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     analysis = analyse(doc)
-    images: dict[str, str] = {}
-    if plots:
-        from gilbench.report.plots import plot_kernel
-
-        for ka in analysis.kernels:
-            name = f"{ka.kernel}.png"
-            plot_kernel(ka, out / name)
-            images[ka.kernel] = name
-    text = render_markdown(analysis, doc, images)
+    write_findings(out / FINDINGS_NAME, analysis.findings,
+                   {"results": source, "created": doc.get("created"),
+                    "machine": doc.get("machine", {}).get("hostname")})
+    images = draw_plots(analysis, out) if plots else {}
+    text = render_markdown(ReportContext(analysis, doc, images))
     path = out / "report.md"
     path.write_text(text)
     (out / "report.html").write_text(render_html(text, out))
     return path
+
+
+def draw_plots(analysis: Analysis, out: Path) -> dict[str, list[Image]]:
+    """Run every registered plotter on every kernel: ``{kernel: [Image, ...]}``."""
+    from gilbench.report.plots import PLOTTERS
+
+    images: dict[str, list[Image]] = {}
+    for view in analysis.kernels:
+        findings = analysis.for_kernel(view.kernel)
+        for plotter in PLOTTERS.values():
+            images.setdefault(view.kernel, []).extend(plotter(view, findings, out))
+    return images

@@ -1,16 +1,48 @@
-"""Markdown rendering of an :class:`~gilbench.analysis.Analysis`."""
+"""Markdown rendering of an :class:`~gilbench.analysis.Analysis`, section by section.
+
+The report is a list of registered **sections**, each a function of the
+:class:`ReportContext` returning Markdown lines; other modules add theirs with
+:func:`register_section` (the "When" map goes before "At a glance", say).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from gilbench.analysis import Analysis, KernelAnalysis, Row
+from gilbench.analysis import VERDICT_TEXT, Analysis, Finding, KernelView, Row
 
-VERDICT_WORDS = {"win": "threads win", "tie": "tie", "lose": "processes win",
-                 "serial": "serial wins (work too small)",
-                 "memory-bound": "neither (memory-bound)",
-                 "processes only": "processes only (no GIL-free flavour)"}
+
+@dataclass(frozen=True)
+class Image:
+    """A plot file beside the report, and what it shows (the Markdown alt text)."""
+
+    file: str
+    alt: str
+
+
+@dataclass
+class ReportContext:
+    """What every section may read: the analysis, the document, the plots by kernel."""
+
+    analysis: Analysis
+    doc: Mapping[str, Any]
+    images: Mapping[str, list[Image]] = field(default_factory=dict)
+
+
+Section = Callable[[ReportContext], list[str]]
+SECTIONS: dict[str, Section] = {}
+
+
+def register_section(name: str, fn: Section, *, before: str | None = None) -> Section:
+    """Add a report section; it goes last, or just before the section ``before``."""
+    items = [(k, v) for k, v in SECTIONS.items() if k != name]
+    at = next((i for i, (k, _) in enumerate(items) if k == before), len(items))
+    items.insert(at, (name, fn))
+    SECTIONS.clear()
+    SECTIONS.update(items)
+    return fn
 
 
 def fmt_time(seconds: float | None) -> str:
@@ -52,6 +84,9 @@ def machine_lines(machine: Mapping[str, Any], created: str | None,
         ("multiprocessing", f"start method {machine.get('start_method')}"),
         ("Platform", f"{machine.get('platform', '?')}"),
     ]
+    if "allocator_equalised" in machine:
+        lines.append(("Allocator", "glibc top padding equalised (see README)"
+                      if machine["allocator_equalised"] else "as the platform set it"))
     if machine.get("copy_bandwidth_gbs"):
         lines.append(("Memory copy", f"{machine['copy_bandwidth_gbs']:.1f} GB/s "
                                      "(numpy copy, 4x last-level cache)"))
@@ -63,11 +98,25 @@ def machine_lines(machine: Mapping[str, Any], created: str | None,
     return lines
 
 
-def _row_cells(row: Row, with_gbs: bool) -> list[str]:
+def finding_lines(findings: list[Finding]) -> list[str]:
+    """One line per finding of a kernel, in the order the finders ran; prefixed by its
+    context where the kernel's headline findings have several (the terminal and the report
+    both print exactly these)."""
+    several = len({f.context for f in findings if f.headline}) > 1
+    out = []
+    for f in findings:
+        label = f.context_label() if several else ""
+        out.append(f"[{label}] {f.sentence}" if label else f.sentence)
+    return out
+
+
+def row_cells(row: Row, with_gbs: bool) -> list[str]:
+    """The table cells of one run (shared by the Markdown tables and the terminal)."""
     flag = "~" if row.noisy else ""
+    strategy = row.strategy + (f" ({row.schedule})" if row.schedule else "") + \
+        (f" [{row.start_method}]" if row.start_method else "")
     cells = [
-        row.flavour, row.strategy + (f" ({row.schedule})" if row.schedule else ""),
-        str(row.workers),
+        row.flavour, strategy, str(row.workers),
         f"{flag}{fmt_time(row.median_s)} ± {fmt_time(row.iqr_s)}",
         _num(row.speedup, ".2f") + ("x" if row.speedup else ""),
         "-" if row.efficiency is None else f"{row.efficiency:.0%}",
@@ -80,25 +129,39 @@ def _row_cells(row: Row, with_gbs: bool) -> list[str]:
     return cells
 
 
-def kernel_section(ka: KernelAnalysis, images: Mapping[str, str] | None = None) -> list[str]:
-    """The Markdown lines for one kernel: summary, verdicts, plot and table."""
-    out = [f"## {ka.kernel}", ""]
-    sizes = sorted({r.size for r in ka.rows})
-    chunks = sorted({r.chunks for r in ka.rows})
-    if ka.summary:
-        out += [f"*{ka.summary}*", ""]
-    out += [f"Size {', '.join(map(str, sizes))}; {', '.join(map(str, chunks))} chunks.", ""]
-    out += [f"- {v}" for v in ka.verdicts] + [""]
-    if images and ka.kernel in images:
-        out += [f"![{ka.kernel}: speedup against workers]({images[ka.kernel]})", ""]
-    with_gbs = any(r.gbs for r in ka.rows)
-    header = ["flavour", "strategy", "workers", "median ± IQR", "speedup", "efficiency",
-              "CPU/wall", "GIL free", "start-up"] + (["GB/s"] if with_gbs else [])
-    out.append("| " + " | ".join(header) + " |")
-    out.append("|" + "|".join("---" for _ in header) + "|")
-    for row in ka.rows:
-        out.append("| " + " | ".join(_row_cells(row, with_gbs)) + " |")
+TABLE_HEADER = ["flavour", "strategy", "workers", "median ± IQR", "speedup", "efficiency",
+                "CPU/wall", "GIL free", "start-up"]
+
+
+def kernel_section(view: KernelView, lines: list[str],
+                   images: list[Image] | None = None) -> list[str]:
+    """The Markdown lines for one kernel: summary, findings, plots and the run table."""
+    rows = view.main_rows()
+    out = [f"## {view.kernel}", ""]
+    if view.summary:
+        out += [f"*{view.summary}*", ""]
+    sizes = sorted({r.size for r in rows})
+    chunks = sorted({r.chunks for r in rows})
+    if rows:
+        out += [f"Size {', '.join(map(str, sizes))}; {', '.join(map(str, chunks))} chunks.", ""]
+    out += [f"- {line}" for line in lines] + [""]
+    for image in images or []:
+        out += [f"![{image.alt}]({image.file})", ""]
+    with_gbs = any(r.gbs for r in rows)
+    header = TABLE_HEADER + (["GB/s"] if with_gbs else [])
+    if rows:
+        out.append("| " + " | ".join(header) + " |")
+        out.append("|" + "|".join("---" for _ in header) + "|")
+        out += ["| " + " | ".join(row_cells(r, with_gbs)) + " |" for r in rows]
     return out + [""]
+
+
+def glance_rows(analysis: Analysis) -> list[tuple[str, str, str]]:
+    """(kernel, verdict in words, why) for every headline finding."""
+    heads = analysis.headlines()
+    several = {f.kernel for f in heads if sum(g.kernel == f.kernel for g in heads) > 1}
+    return [(f.kernel + (f" ({f.context_label()})" if f.kernel in several else ""),
+             VERDICT_TEXT.get(f.verdict, f.verdict or ""), f.sentence) for f in heads]
 
 
 HOW_TO_READ = """\
@@ -120,38 +183,65 @@ HOW_TO_READ = """\
 - Times are medians of the repeats ± inter-quartile range; `~` marks runs whose
   coefficient of variation exceeded 10%.
 - Every run was verified against the kernel's reference outside the timed region.
+- Every sentence above is a finding computed from the measurements; `findings.json`
+  beside this report holds each one with its figures and the runs it rests on.
 """
 
 
-def render_markdown(analysis: Analysis, doc: Mapping[str, Any],
-                    images: Mapping[str, str] | None = None) -> str:
-    """The whole report as Markdown; ``images`` maps kernel name to a plot file name."""
-    settings = doc.get("settings", {})
+def _header(ctx: ReportContext) -> list[str]:
     out = ["# gilbench report", "",
-           "When does releasing the GIL let plain threads rival processes? Measured here:", ""]
-    out += ["| | |", "|---|---|"]
-    out += [f"| {k} | {v} |" for k, v in machine_lines(analysis.machine, doc.get("created"),
-                                                         settings)]
-    out.append("")
-    glance = [ka for ka in analysis.kernels if ka.threads_vs_processes]
-    if glance:
-        out += ["## At a glance: GIL-free threads against warm processes", "",
-                "| kernel | verdict | why |", "|---|---|---|"]
-        for ka in glance:
-            why = next((v for v in ka.verdicts if "processes" in v), ka.verdicts[0])
-            out.append(f"| {ka.kernel} | {VERDICT_WORDS[ka.threads_vs_processes]} | "
-                       f"{why} |")
-        out.append("")
-    for ka in analysis.kernels:
-        out += kernel_section(ka, images)
-    if settings.get("skipped"):
-        out += ["## Not measured on this machine", ""]
-        out += [f"- {line}" for line in settings["skipped"]] + [""]
-    if analysis.failures:
-        out += ["## Failed runs", ""]
-        for f in analysis.failures:
-            out.append(f"- {f['kernel']}/{f['flavour']}/{f['strategy']} workers={f['workers']}"
-                       f" size={f['size']}: {f.get('error')}")
-        out.append("")
-    out.append(HOW_TO_READ)
+           "When does releasing the GIL let plain threads rival processes? Measured here:", "",
+           "| | |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in machine_lines(ctx.analysis.machine,
+                                                         ctx.doc.get("created"),
+                                                         ctx.doc.get("settings", {}))]
+    return out + [""]
+
+
+def _glance(ctx: ReportContext) -> list[str]:
+    rows = glance_rows(ctx.analysis)
+    if not rows:
+        return []
+    out = ["## At a glance: GIL-free threads against warm processes", "",
+           "| kernel | verdict | why |", "|---|---|---|"]
+    out += [f"| {kernel} | {verdict} | {why} |" for kernel, verdict, why in rows]
+    return out + [""]
+
+
+def _kernels(ctx: ReportContext) -> list[str]:
+    out = []
+    for view in ctx.analysis.kernels:
+        out += kernel_section(view, finding_lines(ctx.analysis.for_kernel(view.kernel)),
+                              ctx.images.get(view.kernel))
+    return out
+
+
+def _not_measured(ctx: ReportContext) -> list[str]:
+    skipped = ctx.doc.get("settings", {}).get("skipped")
+    if not skipped:
+        return []
+    return ["## Not measured on this machine", ""] + [f"- {line}" for line in skipped] + [""]
+
+
+def _failed(ctx: ReportContext) -> list[str]:
+    if not ctx.analysis.failures:
+        return []
+    out = ["## Failed runs", ""]
+    for f in ctx.analysis.failures:
+        out.append(f"- {f['kernel']}/{f['flavour']}/{f['strategy']} workers={f['workers']}"
+                   f" size={f['size']}: {f.get('error')}")
+    return out + [""]
+
+
+for _name, _fn in (("header", _header), ("at-a-glance", _glance), ("kernels", _kernels),
+                   ("not-measured", _not_measured), ("failed", _failed),
+                   ("how-to-read", lambda ctx: [HOW_TO_READ])):
+    register_section(_name, _fn)
+
+
+def render_markdown(ctx: ReportContext) -> str:
+    """The whole report as Markdown: every registered section, in order."""
+    out: list[str] = []
+    for section in SECTIONS.values():
+        out += section(ctx)
     return "\n".join(out)

@@ -1,0 +1,177 @@
+"""Rows: the successful runs of a results document with their derived figures, and the
+declared traits of flavours and strategies that analysis chooses roles by."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Run fields (besides kernel, flavour, strategy) that tell two runs of a sweep apart.
+IDENTITY_FIELDS = ("workers", "size", "chunks", "schedule", "start_method", "axis",
+                   "axis_value")
+
+
+def run_id(run: Mapping[str, Any]) -> str:
+    """A run's stable id: ``kernel/flavour/strategy workers=2 size=256 chunks=4 ...``.
+
+    Fields that are unset (None) are left out, so ids stay short for the plain sweep.
+    """
+    head = f"{run['kernel']}/{run['flavour']}/{run['strategy']}"
+    tail = " ".join(f"{name}={run[name]}" for name in IDENTITY_FIELDS
+                    if run.get(name) is not None)
+    return f"{head} {tail}"
+
+
+@dataclass(frozen=True)
+class Traits:
+    """Declared traits of flavours and strategies, as recorded in ``settings``.
+
+    Where a results file predates a trait, the live registry fills it in (by name), so old
+    files still analyse; a name unknown to both gets neutral defaults.
+    """
+
+    flavours: Mapping[str, Mapping[str, Any]]
+    strategies: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Traits:
+        from gilbench.flavours import FLAVOURS
+        from gilbench.strategies import STRATEGIES
+
+        flavours = {name: f.traits() for name, f in FLAVOURS.items()}
+        for name, recorded in settings.get("flavours", {}).items():
+            flavours[name] = {**flavours.get(name, {}), **recorded}
+        strategies = {name: s.capabilities() for name, s in STRATEGIES.items()}
+        for name, recorded in settings.get("strategies", {}).items():
+            strategies[name] = {**strategies.get(name, {}), **recorded}
+        # Recorded order first: it is the registry order of the sweep that wrote them.
+        order = list(settings.get("flavours", {})) + [f for f in flavours
+                                                      if f not in settings.get("flavours", {})]
+        return cls({name: flavours[name] for name in order}, strategies)
+
+    # -- flavours -------------------------------------------------------------------------
+    def gil(self, flavour: str) -> str | None:
+        """``holds``, ``releases`` or ``partial``: what the flavour's code does."""
+        return self.flavours.get(flavour, {}).get("gil")
+
+    def parallel_inside(self, flavour: str) -> bool:
+        return bool(self.flavours.get(flavour, {}).get("parallel_inside"))
+
+    def interpreted(self, flavour: str) -> bool:
+        return bool(self.flavours.get(flavour, {}).get("interpreted"))
+
+    def flavour_order(self, names: set[str] | None = None) -> list[str]:
+        """Flavour names in registry order (those in ``names`` only, when given)."""
+        return [f for f in self.flavours if names is None or f in names]
+
+    # -- strategies (roles) ---------------------------------------------------------------
+    def _cap(self, strategy: str, name: str) -> bool:
+        return bool(self.strategies.get(strategy, {}).get(name))
+
+    def is_baseline(self, strategy: str) -> bool:
+        """Runs everything on one worker: the reference speedups are measured against."""
+        return self._cap(strategy, "single_worker")
+
+    def drives_parallel(self, strategy: str) -> bool:
+        return self._cap(strategy, "drives_parallel_flavours")
+
+    def ships_inputs(self, strategy: str) -> bool:
+        return self._cap(strategy, "ships_inputs")
+
+    def is_thread_pool(self, strategy: str) -> bool:
+        """Chunks on several threads of one interpreter: the GIL, if held, is shared."""
+        return (self._cap(strategy, "uses_threads") and not self._cap(strategy, "uses_processes")
+                and not self.drives_parallel(strategy) and not self.is_baseline(strategy))
+
+    def is_process_pool(self, strategy: str) -> bool:
+        """Warm worker processes reading a shared workspace: one GIL per worker."""
+        return self._cap(strategy, "uses_processes") and not self.ships_inputs(strategy)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One successful run with its derived figures (speedup, efficiency, GB/s)."""
+
+    id: str
+    kernel: str
+    flavour: str
+    strategy: str
+    workers: int
+    size: int
+    chunks: int
+    schedule: str | None
+    median_s: float
+    min_s: float
+    iqr_s: float
+    cv: float
+    noisy: bool
+    cpu_s: float | None
+    utilisation: float | None
+    gil_availability: float | None
+    startup_s: float | None
+    first_s: float | None
+    speedup: float | None
+    efficiency: float | None
+    gbs: float | None
+    work_units: float | None = None
+    start_method: str | None = None
+    axis: str | None = None
+    axis_value: Any = None
+    #: Whether the GIL was enabled while this run ran (free-threaded builds may turn it off).
+    gil_enabled: bool | None = None
+    #: The run as recorded, for finders that read fields this class does not name.
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A recorded run field by name (``extra`` fields included)."""
+        if name in self.raw:
+            return self.raw[name]
+        return self.raw.get("extra", {}).get(name, default)
+
+
+def _baseline_key(run: Mapping[str, Any]) -> tuple:
+    return (run["kernel"], run["flavour"], run["size"], run["chunks"], run.get("schedule"),
+            run.get("axis"), _hashable(run.get("axis_value")))
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def derive_rows(runs: list[Mapping[str, Any]], traits: Traits,
+                machine: Mapping[str, Any]) -> list[Row]:
+    """Rows for the successful ``runs``, each with its speedup against its baseline.
+
+    The baseline is the same flavour on a ``single_worker`` strategy with the same size,
+    chunks and axis point; flavours that parallelise themselves have no such run, so their
+    own 1-worker run (same schedule) is theirs.
+    """
+    serial: dict[tuple, float] = {}
+    one_worker: dict[tuple, float] = {}
+    for r in runs:
+        if traits.is_baseline(r["strategy"]):
+            serial[_baseline_key(r)] = r["median_s"]
+        elif r["workers"] == 1:
+            one_worker[_baseline_key(r) + (r["strategy"],)] = r["median_s"]
+    machine_gil = machine.get("gil", {}).get("gil_enabled")
+    rows = []
+    for r in runs:
+        key = _baseline_key(r)
+        base = serial.get(key) or one_worker.get(key + (r["strategy"],))
+        speedup = base / r["median_s"] if base else None
+        work = r.get("work_bytes")
+        gil_enabled = r.get("gil_enabled", r.get("extra", {}).get("gil_enabled", machine_gil))
+        utilisation = r.get("utilisation")
+        if utilisation is None and r.get("cpu_s") is not None:
+            utilisation = r["cpu_s"] / r["median_s"]
+        rows.append(Row(
+            run_id(r), r["kernel"], r["flavour"], r["strategy"], r["workers"], r["size"],
+            r["chunks"], r.get("schedule"), r["median_s"], r.get("min_s") or min(r["wall_s"]),
+            r.get("iqr_s") or 0.0, r.get("cv") or 0.0, bool(r.get("noisy")), r.get("cpu_s"),
+            utilisation, r.get("gil_availability"), r.get("startup_s"),
+            r.get("first_s"), speedup, speedup / r["workers"] if speedup else None,
+            work / r["median_s"] / 1e9 if work else None, r.get("work_units"),
+            r.get("start_method"), r.get("axis"), r.get("axis_value"),
+            None if gil_enabled is None else bool(gil_enabled), r))
+    return rows

@@ -1,0 +1,368 @@
+"""The core finders: threads against processes, the GIL, OpenMP, copying, compiled code.
+
+Roles come from declared traits only: a *thread pool* is a strategy that ``uses_threads``
+(and not processes), a *process pool* one that ``uses_processes`` over shared memory, the
+*baseline* the ``single_worker`` one; a flavour *releases*, *holds* or *partially
+releases* the GIL, may *parallelise itself* or be *interpreted*. A strategy or flavour
+registered tomorrow with those traits takes part in every finding below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from gilbench.analysis.engine import KernelView, register_finder
+from gilbench.analysis.findings import Figure, Finding
+from gilbench.analysis.rows import Row
+
+#: Within this relative margin two strategies "tie".
+TIE_MARGIN = 0.05
+#: Below this speedup a parallel run is not worth its trouble.
+WORTHWHILE = 1.1
+#: One core streaming more than this share of the copy baseline is memory-bound.
+MEMORY_BOUND_SHARE = 0.5
+#: GIL traits whose flavours can speak for "nogil threads", most convincing first.
+NOGIL_TRAITS = ("releases", "partial")
+
+#: How the "At a glance" table words each headline verdict.
+VERDICT_TEXT = {
+    "win": "threads win", "tie": "tie", "lose": "processes win",
+    "serial": "serial wins (work too small)", "memory-bound": "neither (memory-bound)",
+    "processes only": "processes only (no GIL-free flavour)",
+}
+
+
+# -- small helpers ------------------------------------------------------------------------
+def fmt_ms(seconds: float | None) -> str:
+    """Milliseconds with the precision a sentence needs."""
+    if seconds is None:
+        return "n/a"
+    return f"{seconds * 1e3:.0f} ms" if seconds >= 0.01 else f"{seconds * 1e3:.1f} ms"
+
+
+def compare_word(ratio: float) -> str:
+    """'win', 'tie' or 'lose' for a time ratio other/this (> 1 means this is faster)."""
+    if ratio > 1 + TIE_MARGIN:
+        return "win"
+    if ratio < 1 - TIE_MARGIN:
+        return "lose"
+    return "tie"
+
+
+def fastest(rows: Iterable[Row]) -> Row | None:
+    rows = list(rows)
+    return min(rows, key=lambda r: r.median_s) if rows else None
+
+
+def _context(rows: Sequence[Row], keys: Sequence[str] = ("size", "chunks")) -> tuple:
+    first = rows[0]
+    return tuple((k, getattr(first, k)) for k in keys)
+
+
+def _parallel(rows: Iterable[Row]) -> list[Row]:
+    return [r for r in rows if r.workers > 1 and r.speedup]
+
+
+def _at_most_workers(rows: Sequence[Row]) -> list[Row]:
+    top = max((r.workers for r in rows), default=0)
+    return [r for r in rows if r.workers == top]
+
+
+def nogil_flavours(view: KernelView, rows: Sequence[Row]) -> list[str]:
+    """Flavours present in ``rows`` whose code drops the GIL (fully first, then partly),
+    excluding those that parallelise themselves; registry order breaks ties."""
+    present = {r.flavour for r in rows}
+    t = view.traits
+    return [f for gil in NOGIL_TRAITS for f in t.flavour_order(present)
+            if t.gil(f) == gil and not t.parallel_inside(f)]
+
+
+def holding_flavours(view: KernelView, rows: Sequence[Row]) -> list[str]:
+    present = {r.flavour for r in rows}
+    t = view.traits
+    return [f for f in t.flavour_order(present) if t.gil(f) == "holds"]
+
+
+# -- threads against processes ------------------------------------------------------------
+def _pair(view: KernelView, rows: Sequence[Row], flavour: str) -> tuple[Row, Row] | None:
+    """The fastest thread-pool and process-pool runs of ``flavour`` at the largest worker
+    count both reached, or None."""
+    t = view.traits
+    thr = _parallel(r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy))
+    proc = _parallel(r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy))
+    common = {r.workers for r in thr} & {r.workers for r in proc}
+    if not common:
+        return None
+    top = max(common)
+    return (fastest(r for r in thr if r.workers == top),
+            fastest(r for r in proc if r.workers == top))
+
+
+def _startup_words(proc: Row) -> str:
+    words = f"{proc.strategy} paid {fmt_ms(proc.startup_s)} start-up"
+    if proc.first_s:
+        words += f" and {fmt_ms(proc.first_s)} for their first, cold execution"
+    return words
+
+
+@register_finder("threads-vs-processes",
+                 "whether GIL-free threads rival warm processes, and why not when they don't")
+def threads_vs_processes(view: KernelView) -> Iterator[Finding]:
+    copy_gbs = view.machine.get("copy_bandwidth_gbs")
+    for rows in view.contexts().values():
+        for flavour in nogil_flavours(view, rows):
+            pair = _pair(view, rows, flavour)
+            if pair:
+                yield _threads_vs_processes(view, rows, flavour, *pair, copy_gbs)
+                break
+
+
+def _threads_vs_processes(view: KernelView, rows: Sequence[Row], flavour: str, thr: Row,
+                          proc: Row, copy_gbs: float | None) -> Finding:
+    ratio = proc.median_s / thr.median_s
+    figures = [Figure("workers", thr.workers), Figure("threads_speedup", thr.speedup, "x"),
+               Figure("processes_speedup", proc.speedup, "x"),
+               Figure("threads_over_processes", ratio, "x"),
+               Figure("processes_startup", proc.startup_s, "s"),
+               Figure("processes_first_call", proc.first_s, "s"),
+               Figure("thread_strategy", thr.strategy), Figure("process_strategy", proc.strategy)]
+    startup = _startup_words(proc)
+    runs = [thr.id, proc.id]
+    if max(thr.speedup, proc.speedup) < WORTHWHILE:
+        serial = fastest(r for r in rows if r.flavour == flavour
+                         and view.traits.is_baseline(r.strategy))
+        if serial:
+            runs.append(serial.id)
+        if serial and serial.gbs and copy_gbs and serial.gbs > MEMORY_BOUND_SHARE * copy_gbs:
+            verdict = "memory-bound"
+            figures += [Figure("serial_bandwidth", serial.gbs, "GB/s"),
+                        Figure("copy_bandwidth", copy_gbs, "GB/s")]
+            sentence = (f"Neither pays off: {flavour} + {thr.strategy} {thr.speedup:.2f}x, + "
+                        f"{proc.strategy} {proc.speedup:.2f}x on {thr.workers} workers, because "
+                        f"one core already streams {serial.gbs:.1f} GB/s, "
+                        f"{serial.gbs / copy_gbs:.0%} of the copy baseline: memory bandwidth "
+                        f"is the limit ({startup}).")
+        else:
+            verdict = "serial"
+            took = fmt_ms(serial.median_s) if serial else "too little"
+            sentence = (f"Neither pays off: {flavour} + {thr.strategy} {thr.speedup:.2f}x, + "
+                        f"{proc.strategy} {proc.speedup:.2f}x on {thr.workers} workers; "
+                        f"serially the work takes only {took}, too little to hand out in "
+                        f"chunks ({startup}).")
+    else:
+        verdict = compare_word(ratio)
+        rel = (f"{ratio:.2f}x faster than" if verdict == "win" else
+               f"{1 / ratio:.2f}x slower than" if verdict == "lose" else "on par with")
+        sentence = (f"{flavour} + {thr.strategy} reached {thr.speedup:.2f}x on {thr.workers} "
+                    f"workers ({thr.efficiency:.0%} of ideal), {rel} warm {proc.strategy} "
+                    f"({proc.speedup:.2f}x); {startup}.")
+    return Finding(view.kernel, "threads-vs-processes", sentence, tuple(runs), tuple(figures),
+                   verdict, _context(rows), headline=True)
+
+
+# -- the GIL ------------------------------------------------------------------------------
+@register_finder("gil-serialises",
+                 "what threads do for code that holds the GIL (or for any code, GIL off)")
+def gil_serialises(view: KernelView) -> Iterator[Finding]:
+    t = view.traits
+    for rows in view.contexts().values():
+        for flavour in holding_flavours(view, rows):
+            thr = fastest(_at_most_workers(_parallel(
+                r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy))))
+            if thr:
+                yield _gil_finding(view, rows, thr)
+
+
+def _gil_finding(view: KernelView, rows: Sequence[Row], thr: Row) -> Finding:
+    util = thr.utilisation
+    util_words = f", CPU/wall {util:.2f}" if util else ""
+    if thr.gil_enabled is False:
+        verdict = "gil-off"
+        why = (f"the GIL is off in this interpreter (free-threaded build), so code that would "
+               f"hold it runs in parallel{util_words}")
+    elif thr.speedup < WORTHWHILE and util and util >= 0.65 * thr.workers:
+        # CPU/wall says the threads ran at once: what stopped them was not the GIL.
+        verdict = "contended"
+        why = (f"the threads ran at the same time (CPU/wall {util:.2f}) yet gained nothing: "
+               f"they contend for something other than the GIL")
+    elif thr.speedup < WORTHWHILE:
+        verdict = "serialised"
+        why = f"the GIL serialises it{util_words}"
+    elif thr.speedup < 1.3:
+        verdict = "barely"
+        why = f"barely faster than serial{util_words}"
+    else:
+        verdict = "scales"
+        free = (f", GIL free {thr.gil_availability:.2f}"
+                if thr.gil_availability is not None else "")
+        why = f"it scales all the same: the GIL must be released inside{util_words}{free}"
+    sentence = (f"{thr.flavour} + {thr.strategy}: {thr.speedup:.2f}x on {thr.workers} "
+                f"workers: {why}.")
+    figures = (Figure("workers", thr.workers), Figure("speedup", thr.speedup, "x"),
+               Figure("cpu_per_wall", util), Figure("gil_free", thr.gil_availability),
+               Figure("gil_enabled", thr.gil_enabled))
+    return Finding(view.kernel, "gil-serialises", sentence, (thr.id,), figures, verdict,
+                   _context(rows))
+
+
+@register_finder("one-gil-per-process",
+                 "what processes do for code that holds the GIL: one interpreter each")
+def one_gil_per_process(view: KernelView) -> Iterator[Finding]:
+    t = view.traits
+    main = view.main_rows()
+    has_nogil_threads = any(t.gil(r.flavour) in NOGIL_TRAITS and t.is_thread_pool(r.strategy)
+                            and not t.parallel_inside(r.flavour) for r in main)
+    headline_given = False
+    for rows in view.contexts().values():
+        for flavour in holding_flavours(view, rows):
+            proc = fastest(_at_most_workers(_parallel(
+                r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy))))
+            if not proc:
+                continue
+            # No flavour here can drop the GIL: processes are the only way to scale.
+            headline = not has_nogil_threads and not headline_given
+            headline_given |= headline
+            yield Finding(
+                view.kernel, "one-gil-per-process",
+                f"{flavour} + {proc.strategy}: {proc.speedup:.2f}x on {proc.workers} workers: "
+                f"one interpreter (and GIL) per worker.", (proc.id,),
+                (Figure("workers", proc.workers), Figure("speedup", proc.speedup, "x"),
+                 Figure("startup", proc.startup_s, "s")),
+                "processes only" if headline else "scales", _context(rows), headline)
+
+
+# -- flavours that parallelise themselves --------------------------------------------------
+def _self_parallel_rows(view: KernelView) -> list[Row]:
+    t = view.traits
+    return [r for r in view.main_rows()
+            if t.parallel_inside(r.flavour) and t.drives_parallel(r.strategy)]
+
+
+@register_finder("self-parallel", "how far a flavour that parallelises itself (OpenMP) scales")
+def self_parallel(view: KernelView) -> Iterator[Finding]:
+    groups = view.contexts(_self_parallel_rows(view), ("flavour", "size"))
+    for (flavour, _size), rows in groups.items():
+        best = fastest(_at_most_workers(_parallel(rows)))
+        if best:
+            yield Finding(
+                view.kernel, "self-parallel",
+                f"{flavour} ({best.strategy}, {best.schedule or 'default'} schedule) reached "
+                f"{best.speedup:.2f}x on {best.workers} threads ({best.efficiency:.0%} of "
+                f"ideal).", (best.id,),
+                (Figure("workers", best.workers), Figure("speedup", best.speedup, "x"),
+                 Figure("schedule", best.schedule)), None, _context(rows, ("size",)))
+
+
+@register_finder("schedule", "which loop schedule suits the kernel's load balance")
+def schedule(view: KernelView) -> Iterator[Finding]:
+    groups = view.contexts(_self_parallel_rows(view), ("flavour", "size"))
+    for (flavour, _size), rows in groups.items():
+        top = _at_most_workers(rows)
+        by_schedule = {}
+        for r in top:
+            if r.schedule and (r.schedule not in by_schedule
+                               or r.median_s < by_schedule[r.schedule].median_s):
+                by_schedule[r.schedule] = r
+        if len(by_schedule) < 2:
+            continue
+        fast = min(by_schedule.values(), key=lambda r: r.median_s)
+        slow = max(by_schedule.values(), key=lambda r: r.median_s)
+        gain = slow.median_s / fast.median_s
+        others = ", ".join(s for s in by_schedule if s not in (fast.schedule, slow.schedule))
+        rest = f"; {others} in between" if others else ""
+        yield Finding(
+            view.kernel, "schedule",
+            f"{flavour}: {fast.schedule.capitalize()} scheduling ran {gain:.2f}x the speed of "
+            f"{slow.schedule} on {fast.workers} threads ({fmt_ms(fast.median_s)} against "
+            f"{fmt_ms(slow.median_s)}{rest}).", tuple(r.id for r in by_schedule.values()),
+            (Figure("fastest", fast.schedule), Figure("slowest", slow.schedule),
+             Figure("gain", gain, "x"), Figure("workers", fast.workers)),
+            compare_word(gain), _context(rows, ("size",)))
+
+
+# -- compiled against interpreted ---------------------------------------------------------
+@register_finder("compiled-vs-python", "how much faster compiled flavours run one core")
+def compiled_vs_python(view: KernelView) -> Iterator[Finding]:
+    t = view.traits
+    serial = [r for r in view.main_rows() if t.is_baseline(r.strategy)]
+    for interp in [r for r in serial if t.interpreted(r.flavour)]:
+        others = [r for r in serial if not t.interpreted(r.flavour)]
+        same = [r for r in others if r.size == interp.size and r.chunks == interp.chunks]
+        if same:
+            compiled = fastest(same)
+            ratio = interp.median_s / compiled.median_s
+            sentence = (f"Serially, {compiled.flavour} is {ratio:.0f}x faster than "
+                        f"{interp.flavour} (interpreted).")
+        elif interp.work_units and others and all(r.work_units for r in others):
+            # The interpreted flavour ran a smaller problem: compare time per unit of work.
+            compiled = min(others, key=lambda r: r.median_s / r.work_units)
+            ratio = ((interp.median_s / interp.work_units)
+                     / (compiled.median_s / compiled.work_units))
+            sentence = (f"Serially, {compiled.flavour} is {ratio:.0f}x faster than "
+                        f"{interp.flavour} (interpreted) per unit of work ({interp.flavour} "
+                        f"ran size {interp.size}, {compiled.flavour} size {compiled.size}).")
+        else:
+            continue
+        yield Finding(view.kernel, "compiled-vs-python", sentence, (interp.id, compiled.id),
+                      (Figure("ratio", ratio, "x"), Figure("compiled", compiled.flavour)),
+                      None, (("size", interp.size),))
+
+
+# -- memory ------------------------------------------------------------------------------
+@register_finder("memory-bound", "the best effective bandwidth against the copy baseline")
+def memory_bound(view: KernelView) -> Iterator[Finding]:
+    copy_gbs = view.machine.get("copy_bandwidth_gbs")
+    best = max((r for r in view.main_rows() if r.gbs), key=lambda r: r.gbs, default=None)
+    if not best:
+        return
+    figures = (Figure("best_bandwidth", best.gbs, "GB/s"), Figure("copy_bandwidth", copy_gbs,
+                                                                   "GB/s"))
+    where = f"{best.flavour} + {best.strategy}, {best.workers} workers"
+    if copy_gbs and best.gbs > 0.25 * copy_gbs:
+        yield Finding(
+            view.kernel, "memory-bound",
+            f"Best effective bandwidth {best.gbs:.1f} GB/s ({where}): "
+            f"{best.gbs / copy_gbs:.0%} of this machine's copy baseline ({copy_gbs:.1f} GB/s; "
+            f"a copy reads and writes, so a pure read may exceed it): memory bandwidth, not "
+            f"cores, sets the limit.", (best.id,), figures, "memory-bound",
+            (("size", best.size),))
+    else:
+        yield Finding(view.kernel, "memory-bound",
+                      f"Best throughput {best.gbs:.2f} GB/s ({where}).", (best.id,), figures,
+                      "compute-bound", (("size", best.size),))
+
+
+@register_finder("copy-cost", "what shipping each chunk's inputs costs against sharing them")
+def copy_cost(view: KernelView) -> Iterator[Finding]:
+    t = view.traits
+    main = view.main_rows()
+    for ship in main:
+        if not t.ships_inputs(ship.strategy):
+            continue
+        shared = fastest(r for r in main if t.is_process_pool(r.strategy)
+                         and r.flavour == ship.flavour and r.workers == ship.workers
+                         and r.size == ship.size and r.chunks == ship.chunks)
+        if not shared:
+            continue
+        ratio = ship.median_s / shared.median_s
+        rate = f" ({ship.gbs:.2f} GB/s)" if ship.gbs else ""
+        yield Finding(
+            view.kernel, "copy-cost",
+            f"Shipping each chunk's inputs to {ship.workers} worker "
+            f"process{'es' if ship.workers > 1 else ''} ({ship.strategy}) took "
+            f"{fmt_ms(ship.median_s)}{rate}, {ratio:.1f}x the {fmt_ms(shared.median_s)} of "
+            f"reading them from shared memory ({shared.strategy}, {ship.flavour}).",
+            (ship.id, shared.id), (Figure("ratio", ratio, "x"),
+                                   Figure("workers", ship.workers)),
+            compare_word(1 / ratio), _context([ship]))
+
+
+# -- measurement quality ------------------------------------------------------------------
+@register_finder("noisy", "runs whose repeats varied by more than 10%")
+def noisy(view: KernelView) -> Iterator[Finding]:
+    rows = [r for r in view.rows if r.noisy]
+    if rows:
+        yield Finding(view.kernel, "noisy",
+                      f"{len(rows)} run(s) varied by more than 10% between repeats (marked ~); "
+                      f"read their figures with care.", tuple(r.id for r in rows),
+                      (Figure("count", len(rows)),), "noisy")

@@ -1,0 +1,199 @@
+"""The findings engine: roles from declared traits, findings per context, one rendering.
+
+Documents here are synthetic (strategies and flavours that exist only in ``settings``), so
+the tests prove that analysis reads traits, not names, and never needs the kernel code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gilbench.analysis import FINDERS, Finding, analyse, load_findings, run_id, write_findings
+
+#: Traits of strategies and flavours no registry knows: analysis must go by these alone.
+SETTINGS = {
+    "flavours": {
+        "slowpy": {"gil": "holds", "parallel_inside": False, "interpreted": True},
+        "fastc": {"gil": "releases", "parallel_inside": False},
+        "heldc": {"gil": "holds", "parallel_inside": False},
+    },
+    "strategies": {
+        "one-by-one": {"single_worker": True},
+        "lanes": {"uses_threads": True},
+        "forked-crew": {"uses_processes": True},
+        "mailed-crew": {"uses_processes": True, "ships_inputs": True},
+    },
+}
+
+
+def run(flavour, strategy, workers, median, *, size=100, chunks=4, **extra):
+    return {"kernel": "toy", "flavour": flavour, "strategy": strategy, "workers": workers,
+            "size": size, "chunks": chunks, "wall_s": [median], "median_s": median,
+            "cpu_s": extra.pop("cpu_s", median), "startup_s": extra.pop("startup_s", None),
+            "gil_availability": None, "verified": True, **extra}
+
+
+def doc(*runs, machine=None):
+    return {"schema": 1, "machine": machine or {}, "settings": SETTINGS, "runs": list(runs)}
+
+
+def kinds(analysis, kind):
+    return [f for f in analysis.findings if f.kind == kind]
+
+
+def test_a_strategy_known_only_by_its_traits_takes_part_in_the_verdict():
+    a = analyse(doc(run("fastc", "one-by-one", 1, 1.0),
+                    run("fastc", "lanes", 2, 0.52),
+                    run("fastc", "forked-crew", 2, 0.60, startup_s=0.02)))
+    (f,) = kinds(a, "threads-vs-processes")
+    assert f.headline and f.verdict == "win"
+    assert f.figure("process_strategy") == "forked-crew"
+    assert f.figure("thread_strategy") == "lanes"
+    assert f.figure("threads_speedup") == pytest.approx(1 / 0.52)
+    assert "warm forked-crew" in f.sentence and "1.15x faster than" in f.sentence
+    assert set(f.runs) == {run_id(run("fastc", "lanes", 2, 0)),
+                           run_id(run("fastc", "forked-crew", 2, 0))}
+
+
+def test_the_fastest_process_pool_speaks_for_processes():
+    a = analyse(doc(run("fastc", "one-by-one", 1, 1.0), run("fastc", "lanes", 2, 0.5),
+                    run("fastc", "forked-crew", 2, 0.8),
+                    {**run("fastc", "forked-crew", 2, 0.55), "start_method": "spawn"}))
+    (f,) = kinds(a, "threads-vs-processes")
+    assert f.figure("processes_speedup") == pytest.approx(1 / 0.55)
+
+
+def test_findings_are_computed_per_size():
+    a = analyse(doc(*[run("fastc", s, w, t * n, size=n)
+                      for n, tp in ((100, 0.5), (10_000, 2.0))
+                      for s, w, t in (("one-by-one", 1, 1.0), ("lanes", 2, 0.5),
+                                      ("forked-crew", 2, tp))]))
+    found = kinds(a, "threads-vs-processes")
+    assert [dict(f.context)["size"] for f in found] == [100, 10_000]
+    assert [f.verdict for f in found] == ["tie", "win"]
+    assert found[1].context_label() == "size 10000, 4 chunks"
+
+
+def test_gil_holding_flavours_are_judged_by_cpu_per_wall_too():
+    a = analyse(doc(run("heldc", "one-by-one", 1, 1.0),
+                    run("heldc", "lanes", 2, 1.02, cpu_s=1.02),
+                    run("slowpy", "one-by-one", 1, 1.0),
+                    run("slowpy", "lanes", 2, 1.15, cpu_s=2.2)))
+    verdicts = {f.runs[0].split("/")[1]: f.verdict for f in kinds(a, "gil-serialises")}
+    # CPU/wall 1.0: they took turns. CPU/wall 1.9 yet slower: not the GIL's doing.
+    assert verdicts == {"heldc": "serialised", "slowpy": "contended"}
+
+
+def test_with_the_gil_off_scaling_is_not_credited_to_releasing_it():
+    free = {"gil": {"free_threaded_build": True, "gil_enabled": False}}
+    a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0),
+                    run("slowpy", "lanes", 2, 0.52, cpu_s=1.03), machine=free))
+    (f,) = kinds(a, "gil-serialises")
+    assert f.verdict == "gil-off" and "GIL is off" in f.sentence
+    # A run's own record of the GIL wins over the machine's.
+    a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0),
+                    run("slowpy", "lanes", 2, 1.0, gil_enabled=True), machine=free))
+    assert kinds(a, "gil-serialises")[0].verdict == "serialised"
+
+
+def test_without_a_gil_free_flavour_processes_are_the_headline():
+    a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0), run("slowpy", "lanes", 2, 1.0),
+                    run("slowpy", "forked-crew", 2, 0.55)))
+    (f,) = kinds(a, "one-gil-per-process")
+    assert f.headline and f.verdict == "processes only"
+    assert not kinds(a, "threads-vs-processes")
+
+
+def test_memory_bound_needs_the_machine_copy_bandwidth():
+    rows = [run("fastc", "one-by-one", 1, 0.1, work_bytes=3_000_000_000),
+            run("fastc", "lanes", 2, 0.098, work_bytes=3_000_000_000),
+            run("fastc", "forked-crew", 2, 0.12, work_bytes=3_000_000_000)]
+    with_bw = kinds(analyse(doc(*rows, machine={"copy_bandwidth_gbs": 25.0})),
+                    "threads-vs-processes")
+    without = kinds(analyse(doc(*rows)), "threads-vs-processes")
+    assert with_bw[0].verdict == "memory-bound" and "30.0 GB/s" in with_bw[0].sentence
+    assert without[0].verdict == "serial"
+
+
+def test_copy_cost_pairs_the_shipping_strategy_with_a_shared_memory_one():
+    a = analyse(doc(run("fastc", "one-by-one", 1, 1.0), run("fastc", "forked-crew", 2, 0.5),
+                    run("fastc", "mailed-crew", 2, 5.0)))
+    (f,) = kinds(a, "copy-cost")
+    assert f.figure("ratio") == pytest.approx(10.0) and f.verdict == "lose"
+    assert "mailed-crew" in f.sentence and "forked-crew" in f.sentence
+
+
+def test_axis_runs_stay_out_of_the_plain_findings():
+    a = analyse(doc(run("fastc", "one-by-one", 1, 1.0), run("fastc", "lanes", 2, 0.5),
+                    run("fastc", "forked-crew", 2, 0.5),
+                    run("fastc", "lanes", 2, 9.0, axis="granularity", axis_value=64),
+                    run("fastc", "one-by-one", 1, 9.0, axis="granularity", axis_value=64)))
+    (f,) = kinds(a, "threads-vs-processes")
+    assert f.verdict == "tie"
+    view = a.kernels[0]
+    assert len(view.axis_rows("granularity")) == 2 and len(view.main_rows()) == 3
+
+
+def test_every_finder_is_documented_and_registered_once():
+    assert {"threads-vs-processes", "gil-serialises", "memory-bound", "schedule",
+            "compiled-vs-python", "copy-cost", "noisy"} <= set(FINDERS)
+    assert all(f.description for f in FINDERS.values())
+
+
+def test_findings_round_trip_through_json(tmp_path):
+    a = analyse(doc(run("fastc", "one-by-one", 1, 1.0), run("fastc", "lanes", 2, 0.5),
+                    run("fastc", "forked-crew", 2, 0.7)))
+    path = write_findings(tmp_path / "findings.json", a.findings, {"results": "x"})
+    assert load_findings(path) == a.findings
+    data = json.loads(path.read_text())
+    assert data["findings"][0]["figures"]["workers"] == {"value": 2, "unit": ""}
+
+
+@pytest.mark.parametrize("content", ["{", "[]", '{"schema": 9, "findings": []}',
+                                     '{"schema": 1, "findings": [{"kind": "x"}]}'])
+def test_bad_findings_files_are_rejected(tmp_path, content):
+    (tmp_path / "findings.json").write_text(content)
+    with pytest.raises(ValueError):
+        load_findings(tmp_path)
+
+
+REFERENCE = Path(__file__).resolve().parents[1] / "docs/results/2cpu-epyc-quick/results.json"
+
+
+def test_terminal_prints_exactly_the_report_findings(tmp_path):
+    """The terminal once analysed the runs without the machine metadata and called
+    reduction 'too little to hand out' while report.md called it memory-bound."""
+    from rich.console import Console
+
+    from gilbench.cli import print_summary
+    from gilbench.report import render_report
+    from gilbench.results import load_results
+
+    document = load_results(REFERENCE)
+    report = render_report(document, tmp_path, plots=False).read_text()
+    console = Console(width=100_000, record=True, file=open("/dev/null", "w"))
+    print_summary(console, document, tmp_path)
+    terminal = console.export_text()
+    bullets = [line[2:] for line in report.splitlines() if line.startswith("- ")
+               and "/" not in line[:40]]
+    findings = load_findings(tmp_path)
+    assert len(findings) >= 8
+    for finding in findings:
+        assert finding.sentence in terminal
+        assert finding.sentence in report
+    assert "memory bandwidth is the limit" in terminal
+    assert all(b in terminal for b in bullets if "GB/s" in b or "x on" in b)
+
+
+def test_report_rerenders_identically_from_findings(tmp_path):
+    from gilbench.report import render_report
+    from gilbench.results import load_results
+
+    document = load_results(REFERENCE)
+    first = render_report(document, tmp_path / "a", plots=False).read_text()
+    second = render_report(document, tmp_path / "b", plots=False).read_text()
+    assert first == second
+    assert isinstance(load_findings(tmp_path / "a")[0], Finding)

@@ -49,6 +49,15 @@ def live_children() -> list[psutil.Process]:
     return out
 
 
+def reading(probe) -> float:
+    """A GIL probe's availability, which must exist: None means the ticker got no CPU to
+    judge by, and a test comparing None with a number would prove nothing."""
+    assert probe.idle_rate and probe.idle_rate > 0, "the probe never ticked while idle"
+    assert probe.availability is not None, (
+        f"the probe could not judge the GIL (starved of CPU; method {probe.method})")
+    return probe.availability
+
+
 @pytest.fixture(autouse=True)
 def no_leaks():
     """Fail the test if it leaves worker processes or shared-memory segments behind."""

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from gilbench import FLAVOURS, STRATEGIES
+from gilbench.compat import incompatible_reason
 from gilbench.gilprobe import GilProbe
 from gilbench.kernels import ArraySpec, Problem, Workspace, get_kernel
 from gilbench.kernels import hashing as hs
+from tests.conftest import reading
 
 KERNELS = [get_kernel("hashing"), get_kernel("hashing-small")]
 NAMES = [k.name for k in KERNELS]
@@ -27,7 +29,7 @@ CRC32_DIGITS = 0xCBF43926
 def strategies(kernel):
     flavour = FLAVOURS["stdlib"]
     return [s.name for s in STRATEGIES.values()
-            if not s.incompatible_reason(flavour) and not s.kernel_incompatible_reason(kernel)]
+            if not incompatible_reason(kernel, flavour, s)]
 
 
 def hand_made(rows: list[bytes]) -> Problem:
@@ -85,14 +87,6 @@ def test_only_the_stdlib_flavour_and_every_other_is_explained():
 
 
 # -- chunks, strategies and payloads ----------------------------------------------------
-@pytest.mark.parametrize("kernel", KERNELS, ids=NAMES)
-@pytest.mark.parametrize("chunks", [1, 3, 7])
-def test_chunk_count_invariance(kernel, chunks):
-    problem = kernel.make_problem(SIZES[kernel.name])
-    expected = kernel.reference(problem)
-    assert kernel.compare(run_chunks(kernel, problem, chunks), expected) is None
-
-
 def test_processes_and_pickled_inputs_are_among_the_strategies():
     assert {"serial", "threads", "processes", "processes-pickle"} <= set(strategies(KERNELS[0]))
 
@@ -153,8 +147,7 @@ def test_bad_arrays_raise():
 def _probe(work) -> float:
     with GilProbe() as probe:
         work()
-    assert probe.idle_rate and probe.idle_rate > 0
-    return probe.availability
+    return reading(probe)
 
 
 def _chunk_probe(kernel_name: str, size: int):
@@ -170,11 +163,11 @@ def _chunk_probe(kernel_name: str, size: int):
 def test_large_buffers_leave_the_gil_available_and_small_ones_do_not():
     """Each work takes about 0.3 s; medians of three interleaved rounds.
 
-    What the probe can show depends on a free core: with one, GIL-free work reads near 1
-    and GIL-holding Python near 0.5 (the ticker gets every other switch interval); on a
-    machine whose cores are busy both read near 0.5. So the margin demanded of large over
-    small buffers scales with ``free``, the reading of one 256 MiB SHA-256 call, which
-    holds the GIL for no time at all.
+    hashlib and zlib release the GIL only above a buffer size, so 256 KiB buffers read
+    near 1 (like one 256 MiB SHA-256 call, which holds the GIL for no time at all) and
+    256-byte buffers near 0: the probe only takes a free GIL, and the Python loop between
+    the calls holds it too. Time the probe waits for a CPU is discounted, so a busy
+    machine does not blur the two.
     """
     blob = np.frombuffer(np.random.default_rng(1).bytes(256 << 20), dtype=np.uint8)
     large = _chunk_probe("hashing", 600)
@@ -183,5 +176,5 @@ def test_large_buffers_leave_the_gil_available_and_small_ones_do_not():
               for _ in range(3)]
     free, big, tiny = (statistics.median(r[i] for r in rounds) for i in range(3))
     readings = f"free {free:.2f}, 256 KiB buffers {big:.2f}, 256 B buffers {tiny:.2f}"
-    assert big - tiny >= 0.5 * (free - tiny) - 0.1, readings
-    assert tiny < 0.75, readings  # Python between calls that hold the GIL
+    assert free > 0.5 and big > 0.5, readings
+    assert tiny < 0.25, readings

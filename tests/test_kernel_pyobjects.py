@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 
 from gilbench import FLAVOURS, STRATEGIES
+from gilbench.compat import incompatible_reason
 from gilbench.gilprobe import GilProbe
 from gilbench.kernels import Problem, Workspace, get_kernel
 from gilbench.kernels import pyobjects as po
+from tests.conftest import reading
 
 KERNEL = get_kernel("python-objects")
 FLAVOURS_HERE = sorted(KERNEL.implementations)
@@ -100,17 +102,9 @@ def test_odd_texts_count_like_str_split(flavour, text):
         assert counts(flavour, text_problem(text), chunks) == expected
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS_HERE)
-@pytest.mark.parametrize("chunks", [1, 3, 7])
-def test_chunk_count_invariance(flavour, chunks):
-    problem = KERNEL.make_problem(SIZE)
-    assert KERNEL.compare(counts(flavour, problem, chunks), KERNEL.reference(problem)) is None
-
-
 def strategies(flavour: str) -> list[str]:
     return [s.name for s in STRATEGIES.values()
-            if not s.incompatible_reason(FLAVOURS[flavour])
-            and not s.kernel_incompatible_reason(KERNEL)]
+            if not incompatible_reason(KERNEL, FLAVOURS[flavour], s)]
 
 
 def test_processes_and_pickled_inputs_are_among_the_strategies():
@@ -198,16 +192,15 @@ def _availability(flavour: str, size: int = 2_000_000) -> float:
     fn(ws, chunk)  # warm
     with GilProbe() as probe:
         fn(ws, chunk)  # about 0.2 s compiled, 0.3 s in Python
-    assert probe.idle_rate and probe.idle_rate > 0
-    return probe.availability
+    return reading(probe)
 
 
 def test_python_objects_keep_the_gil():
-    """The compiled loop holds the GIL for the whole call, so the probe's ticker barely
-    runs (near 0 whatever the machine's load); pure Python lets it in between bytecodes,
-    at most every other switch interval (about 0.5 or less). Medians of three rounds."""
+    """Both flavours hold the GIL: the compiled loop for the whole call, pure Python
+    between forced switches, which the probe (it only takes a free GIL and hands it
+    straight back) reads as held too. Medians of three rounds."""
     rounds = [(_availability("cython-gil"), _availability("python", 1_500_000))
               for _ in range(3)]
     compiled, python = (statistics.median(r[i] for r in rounds) for i in range(2))
-    assert compiled < 0.2, f"cython-gil: GIL availability {compiled:.2f}"
-    assert python < 0.75, f"python: GIL availability {python:.2f}"
+    assert compiled < 0.25, f"cython-gil: GIL availability {compiled:.2f}"
+    assert python < 0.25, f"python: GIL availability {python:.2f}"

@@ -31,3 +31,13 @@ def test_python_example_runs(capsys):
     out = capsys.readouterr().out
     for strategy in ("serial", "threads", "processes"):
         assert strategy in out
+
+
+def test_ci_runs_the_readme_commands_before_installing_anything_else():
+    """CI once installed the extras before its first pytest, hiding a test that needed
+    numba on a fresh machine. The README's commands must run first, verbatim."""
+    readme = re.search(r"```bash\n(.*?)```", README.read_text(), re.S).group(1).splitlines()
+    ci = [line.strip() for line in (README.parent / ".ci/run").read_text().splitlines()
+          if line.strip() and not line.lstrip().startswith(("#", "echo", "export", "set ",
+                                                             "cd "))]
+    assert ci[:2] == [readme[0].strip(), readme[1].strip()], ci[:3]

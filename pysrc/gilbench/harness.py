@@ -73,7 +73,12 @@ class RunError(RuntimeError):
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One (kernel, flavour, strategy, workers, size, chunks, schedule) combination."""
+    """One (kernel, flavour, strategy, workers, size, chunks, schedule) combination.
+
+    ``start_method`` is the multiprocessing start method of process strategies (None for
+    the others); ``axis`` and ``axis_value`` tag runs of an axis sweep (None for the plain
+    sweep), so analysis can tell the slices of a sweep apart.
+    """
 
     kernel: str
     flavour: str
@@ -82,12 +87,16 @@ class RunSpec:
     size: int
     chunks: int
     schedule: str | None = None
+    start_method: str | None = None
+    axis: str | None = None
+    axis_value: float | int | str | None = None
 
     @property
     def label(self) -> str:
-        sched = f" schedule={self.schedule}" if self.schedule else ""
-        return (f"{self.kernel}/{self.flavour}/{self.strategy} workers={self.workers} "
-                f"size={self.size} chunks={self.chunks}{sched}")
+        """The run's id, as :func:`gilbench.analysis.run_id` derives it from results.json."""
+        from gilbench.analysis.rows import run_id
+
+        return run_id(asdict(self))
 
     def validate(self) -> None:
         """Raise ValueError/TypeError naming the first bad field and the valid choices."""
@@ -142,11 +151,15 @@ class Measurement:
     #: Wall time of the whole run: start-up, warm-up, repeats, probe, verification.
     elapsed_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    start_method: str | None = None
+    axis: str | None = None
+    axis_value: float | int | str | None = None
 
     @property
     def spec(self) -> RunSpec:
         return RunSpec(self.kernel, self.flavour, self.strategy, self.workers, self.size,
-                       self.chunks, self.schedule)
+                       self.chunks, self.schedule, self.start_method, self.axis,
+                       self.axis_value)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -273,13 +286,16 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
-        elapsed_s=time.perf_counter() - run_start, **stats)
+        elapsed_s=time.perf_counter() - run_start, start_method=spec.start_method,
+        axis=spec.axis, axis_value=spec.axis_value, **stats)
 
 
 def failed(spec: RunSpec, message: str) -> Measurement:
     """A Measurement recording that ``spec`` failed (kept in results.json with its reason)."""
     return Measurement(spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size,
-                       spec.chunks, spec.schedule, "failed", message)
+                       spec.chunks, spec.schedule, "failed", message,
+                       start_method=spec.start_method, axis=spec.axis,
+                       axis_value=spec.axis_value)
 
 
 __all__ = ["NOISY_CV", "Measurement", "ReferenceCache", "RunError", "RunSpec",

@@ -178,15 +178,19 @@ def summarise(wall: list[float]) -> dict[str, float]:
 
 
 class ReferenceCache:
-    """Reference results per (kernel, size, seed): computed once, shared by every run."""
+    """Reference results per (kernel, size, seed, axis point): computed once, shared by
+    every run of a sweep."""
 
     def __init__(self) -> None:
-        self._problems: dict[tuple[str, int, int], tuple[Problem, Any]] = {}
+        self._problems: dict[tuple, tuple[Problem, Any]] = {}
 
-    def get(self, kernel: Kernel, size: int, seed: int) -> tuple[Problem, Any]:
-        key = (kernel.name, size, seed)
+    def get(self, kernel: Kernel, size: int, seed: int, axis: str | None = None,
+            axis_value: Any = None) -> tuple[Problem, Any]:
+        key = (kernel.name, size, seed, axis, axis_value)
         if key not in self._problems:
             problem = kernel.make_problem(size, seed)
+            if axis is not None:
+                problem = kernel.at_axis_point(problem, axis, axis_value)
             self._problems[key] = (problem, kernel.reference(problem))
         return self._problems[key]
 
@@ -226,7 +230,8 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     done_warmup = 0
     try:
         # Inside the try: a kernel whose problem or reference raises fails this run only.
-        problem, expected = (references or ReferenceCache()).get(kernel, spec.size, seed)
+        problem, expected = (references or ReferenceCache()).get(
+            kernel, spec.size, seed, spec.axis, spec.axis_value)
         phases = kernel.phases(problem, spec.chunks)
         outputs = list(problem.outputs)
 

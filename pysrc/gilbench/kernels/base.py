@@ -199,6 +199,22 @@ class Kernel(ABC):
         """
         raise NotImplementedError(f"kernel {self.name!r} cannot ship per-chunk inputs")
 
+    #: Axes that set a problem parameter (axis name -> ``params`` key), e.g. a kernel whose
+    #: chunks hold the GIL for a tunable share of their work maps ``"gil-fraction"`` to the
+    #: parameter its chunk functions read. Axes not listed leave the problem as it is.
+    axis_params: ClassVar[Mapping[str, str]] = {}
+
+    def at_axis_point(self, problem: Problem, axis: str, value: Any) -> Problem:
+        """``problem`` at one point of ``axis``: the mapped parameter set to ``value``.
+
+        Every strategy sees it, since params travel to every worker with the workspace.
+        """
+        param = self.axis_params.get(axis)
+        if param is None:
+            return problem
+        return Problem(problem.kernel, problem.size, problem.seed,
+                       {**problem.params, param: value}, problem.inputs, problem.outputs)
+
     def size_for(self, profile: str, flavour: str) -> int:
         """The default size of ``flavour`` in ``profile`` (usually ``sizes[profile]``)."""
         return self.flavour_sizes.get(flavour, self.sizes)[profile]

@@ -34,6 +34,11 @@ __all__ = ["ArgsFunction", "CFunction", "CtypesChunk", "CythonChunk", "NumbaChun
 ArgsFunction = Callable[[Workspace, Chunk], tuple]
 
 
+# Imported extensions by name: a chunk call must cost little more than the native call, and
+# native.extension() builds the module path and checks its cache on every call.
+_EXTENSIONS: dict[str, Any] = {}
+
+
 @dataclass(frozen=True)
 class CythonChunk:
     """Chunk function calling ``gilbench._native.<module>.<function>(*args(ws, chunk))``.
@@ -47,7 +52,10 @@ class CythonChunk:
     parallel: bool = False
 
     def __call__(self, ws: Workspace, chunk: Chunk) -> Any:
-        fn = getattr(native.extension(self.module), self.function)
+        extension = _EXTENSIONS.get(self.module)
+        if extension is None:
+            extension = _EXTENSIONS[self.module] = native.extension(self.module)
+        fn = getattr(extension, self.function)
         if self.parallel:
             return fn(*self.args(ws, chunk), ws.threads, ws.schedule)
         return fn(*self.args(ws, chunk))

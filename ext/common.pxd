@@ -1,19 +1,66 @@
 # Shared declarations for kernel extensions.
 
-# prange's schedule must be a compile-time constant, so kernels branch on this code.
-cdef enum Schedule:
-    SCHEDULE_STATIC = 0
-    SCHEDULE_DYNAMIC = 1
-    SCHEDULE_GUIDED = 2
+# Every prange loop is written once with schedule="runtime"; the schedule itself is an
+# OpenMP ICV set by omp_set_schedule() in the calling thread just before the loop. The ICV
+# belongs to that thread (libgomp keeps it in the thread's implicit task), so Python
+# threads that run pranges with different schedules do not see each other's setting.
+# The C lives here, guarded by _OPENMP, because kernels must not `cimport openmp` (that
+# needs omp.h, which builds without OpenMP lack); without OpenMP prange runs serially and
+# setting the schedule does nothing. The codes are omp_sched_t's values.
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #endif
+    #define GB_SCHED_STATIC 1
+    #define GB_SCHED_DYNAMIC 2
+    #define GB_SCHED_GUIDED 3
+    static void gb_set_schedule(int kind, int chunk) {
+    #ifdef _OPENMP
+        omp_set_schedule((omp_sched_t)kind, chunk);
+    #else
+        (void)kind;
+        (void)chunk;
+    #endif
+    }
+    static int gb_get_schedule(int *chunk) {
+    #ifdef _OPENMP
+        omp_sched_t kind;
+        omp_get_schedule(&kind, chunk);
+        return (int)kind & 0xff;  /* drop the monotonic modifier bit */
+    #else
+        *chunk = 0;
+        return 0;
+    #endif
+    }
+    """
+    int GB_SCHED_STATIC
+    int GB_SCHED_DYNAMIC
+    int GB_SCHED_GUIDED
+    void gb_set_schedule(int kind, int chunk) noexcept nogil
+    int gb_get_schedule(int* chunk) noexcept nogil
 
-cdef inline Schedule schedule_code(str name) except *:
+
+cdef inline int schedule_code(str name) except -1:
+    """The omp_sched_t code of a schedule name; ValueError lists the valid names."""
     if name == "static":
-        return SCHEDULE_STATIC
+        return GB_SCHED_STATIC
     if name == "dynamic":
-        return SCHEDULE_DYNAMIC
+        return GB_SCHED_DYNAMIC
     if name == "guided":
-        return SCHEDULE_GUIDED
+        return GB_SCHED_GUIDED
     raise ValueError(f"unknown schedule {name!r}; valid choices: dynamic, guided, static")
+
+
+cdef inline void set_schedule(int code, int chunk) noexcept nogil:
+    """Make ``code`` the schedule of this thread's next ``prange(schedule="runtime")``.
+
+    Call it right before the loop, in the thread that runs it. ``chunk`` is the least
+    number of iterations dynamic and guided hand out at a time (below 1: one, OpenMP's
+    default); static always cuts one contiguous block per thread, as schedule(static) does.
+    """
+    gb_set_schedule(code, chunk if code != GB_SCHED_STATIC else 0)
+
 
 cdef inline int check_threads(int n_threads) except -1:
     if n_threads < 1:

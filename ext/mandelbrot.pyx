@@ -8,8 +8,7 @@ holds the GIL (and how many threads run the loop) differs.
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t
 
-from common cimport (Schedule, SCHEDULE_DYNAMIC, SCHEDULE_GUIDED, SCHEDULE_STATIC,
-                     check_threads, schedule_code)
+from common cimport check_threads, schedule_code, set_schedule
 
 
 cdef inline int32_t escape(double cr, double ci, int32_t max_iter) noexcept nogil:
@@ -67,17 +66,12 @@ def rows_prange(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x
     """Fill rows [start, stop) of ``out`` with an OpenMP team of ``n_threads``."""
     check_rows(out, start, stop, max_iter)
     check_threads(n_threads)
-    cdef Schedule sched = schedule_code(schedule)
+    cdef int sched = schedule_code(schedule)
     cdef Py_ssize_t y, width = out.shape[1]
     if width == 0 or stop == start:
         return
     with nogil:
-        if sched == SCHEDULE_STATIC:
-            for y in prange(start, stop, schedule="static", num_threads=n_threads):
-                fill_row(&out[y, 0], width, y, x0, dx, y0, dy, max_iter)
-        elif sched == SCHEDULE_DYNAMIC:
-            for y in prange(start, stop, schedule="dynamic", num_threads=n_threads):
-                fill_row(&out[y, 0], width, y, x0, dx, y0, dy, max_iter)
-        else:
-            for y in prange(start, stop, schedule="guided", num_threads=n_threads):
-                fill_row(&out[y, 0], width, y, x0, dx, y0, dy, max_iter)
+        # One row per grab: a row is thousands of escape iterations, far more than a grab.
+        set_schedule(sched, 1)
+        for y in prange(start, stop, schedule="runtime", num_threads=n_threads):
+            fill_row(&out[y, 0], width, y, x0, dx, y0, dy, max_iter)

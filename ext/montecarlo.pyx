@@ -10,8 +10,7 @@ from operator import index
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t, uint64_t
 
-from common cimport (Schedule, SCHEDULE_DYNAMIC, SCHEDULE_GUIDED, SCHEDULE_STATIC,
-                     check_threads, schedule_code)
+from common cimport check_threads, schedule_code, set_schedule
 
 
 # dynamic/guided hand out at least this many samples at a time: one sample costs a few
@@ -75,21 +74,13 @@ def count_prange(object key, Py_ssize_t start, Py_ssize_t stop, int n_threads,
     cdef uint64_t k = as_key(key)
     check_samples(start, stop)
     check_threads(n_threads)
-    cdef Schedule sched = schedule_code(schedule)
+    cdef int sched = schedule_code(schedule)
     cdef Py_ssize_t i
     cdef int64_t count = 0
     if stop == start:
         return 0
     with nogil:
-        if sched == SCHEDULE_STATIC:
-            for i in prange(start, stop, schedule="static", num_threads=n_threads):
-                count += inside(k, <uint64_t>i)
-        elif sched == SCHEDULE_DYNAMIC:
-            for i in prange(start, stop, schedule="dynamic", chunksize=SCHEDULE_CHUNK,
-                            num_threads=n_threads):
-                count += inside(k, <uint64_t>i)
-        else:
-            for i in prange(start, stop, schedule="guided", chunksize=SCHEDULE_CHUNK,
-                            num_threads=n_threads):
-                count += inside(k, <uint64_t>i)
+        set_schedule(sched, SCHEDULE_CHUNK)
+        for i in prange(start, stop, schedule="runtime", num_threads=n_threads):
+            count += inside(k, <uint64_t>i)
     return count

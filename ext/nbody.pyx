@@ -10,8 +10,7 @@ the loop) differs.
 from cython.parallel cimport prange
 from libc.math cimport sqrt
 
-from common cimport (Schedule, SCHEDULE_DYNAMIC, SCHEDULE_GUIDED, SCHEDULE_STATIC,
-                     check_threads, schedule_code)
+from common cimport check_threads, schedule_code, set_schedule
 
 
 cdef inline void body_step(const double* pos, const double* vel, const double* mass,
@@ -103,7 +102,7 @@ def step_prange(const double[:, ::1] pos, const double[:, ::1] vel, const double
     """Advance bodies [start, stop) by one step with an OpenMP team of ``n_threads``."""
     check_step(pos, vel, mass, pos_out, vel_out, start, stop, eps2)
     check_threads(n_threads)
-    cdef Schedule sched = schedule_code(schedule)
+    cdef int sched = schedule_code(schedule)
     cdef Py_ssize_t i, n = mass.shape[0]
     if stop == start:
         return
@@ -113,12 +112,7 @@ def step_prange(const double[:, ::1] pos, const double[:, ::1] vel, const double
     cdef double* po = &pos_out[0, 0]
     cdef double* vo = &vel_out[0, 0]
     with nogil:
-        if sched == SCHEDULE_STATIC:
-            for i in prange(start, stop, schedule="static", num_threads=n_threads):
-                body_step(p, v, m, po, vo, n, i, dt, eps2)
-        elif sched == SCHEDULE_DYNAMIC:
-            for i in prange(start, stop, schedule="dynamic", num_threads=n_threads):
-                body_step(p, v, m, po, vo, n, i, dt, eps2)
-        else:
-            for i in prange(start, stop, schedule="guided", num_threads=n_threads):
-                body_step(p, v, m, po, vo, n, i, dt, eps2)
+        # One body per grab: a body is n pair interactions, far more than a grab costs.
+        set_schedule(sched, 1)
+        for i in prange(start, stop, schedule="runtime", num_threads=n_threads):
+            body_step(p, v, m, po, vo, n, i, dt, eps2)

@@ -9,8 +9,7 @@ is selectable: static, dynamic or guided.
 from cython.parallel cimport prange
 from libc.stdint cimport UINT32_MAX, int64_t, uint32_t, uint64_t
 
-from common cimport (Schedule, SCHEDULE_DYNAMIC, SCHEDULE_GUIDED, SCHEDULE_STATIC,
-                     check_threads, schedule_code)
+from common cimport check_threads, schedule_code, set_schedule
 
 # Above this, d*d in the trial-division loop could overflow int64.
 cdef int64_t MAX_CANDIDATE = 2 ** 62
@@ -79,21 +78,13 @@ def count_prange(Py_ssize_t start, Py_ssize_t stop, int n_threads, str schedule=
     """Count the primes in [start, stop) with an OpenMP team of ``n_threads``."""
     check_candidates(start, stop)
     check_threads(n_threads)
-    cdef Schedule sched = schedule_code(schedule)
+    cdef int sched = schedule_code(schedule)
     cdef Py_ssize_t n
     cdef int64_t count = 0
     if stop == start:
         return 0
     with nogil:
-        if sched == SCHEDULE_STATIC:
-            for n in prange(start, stop, schedule="static", num_threads=n_threads):
-                count += is_prime(n)
-        elif sched == SCHEDULE_DYNAMIC:
-            for n in prange(start, stop, schedule="dynamic", chunksize=SCHEDULE_CHUNK,
-                            num_threads=n_threads):
-                count += is_prime(n)
-        else:
-            for n in prange(start, stop, schedule="guided", chunksize=SCHEDULE_CHUNK,
-                            num_threads=n_threads):
-                count += is_prime(n)
+        set_schedule(sched, SCHEDULE_CHUNK)
+        for n in prange(start, stop, schedule="runtime", num_threads=n_threads):
+            count += is_prime(n)
     return count

@@ -11,8 +11,7 @@ count or schedule.
 from cython.parallel cimport prange
 from libc.stdlib cimport free, malloc
 
-from common cimport (Schedule, SCHEDULE_DYNAMIC, SCHEDULE_GUIDED, SCHEDULE_STATIC,
-                     check_threads, schedule_code)
+from common cimport check_threads, schedule_code, set_schedule
 
 # Must equal GB_REDUCTION_BLOCK in csrc/reduction.c and BLOCK in the numba flavour.
 cdef enum:
@@ -84,7 +83,7 @@ def sum_squares_prange(const double[::1] x, Py_ssize_t start, Py_ssize_t stop,
     per iteration."""
     check_range(x, start, stop)
     check_threads(n_threads)
-    cdef Schedule sched = schedule_code(schedule)
+    cdef int sched = schedule_code(schedule)
     cdef double total = 0.0
     if stop == start:
         return total
@@ -96,18 +95,11 @@ def sum_squares_prange(const double[::1] x, Py_ssize_t start, Py_ssize_t stop,
     cdef Py_ssize_t k, b
     try:
         with nogil:
-            if sched == SCHEDULE_STATIC:
-                for k in prange(nblocks, schedule="static", num_threads=n_threads):
-                    b = start + k * _BLOCK
-                    sums[k] = block_sum(base + b, min(_BLOCK, stop - b))
-            elif sched == SCHEDULE_DYNAMIC:
-                for k in prange(nblocks, schedule="dynamic", num_threads=n_threads):
-                    b = start + k * _BLOCK
-                    sums[k] = block_sum(base + b, min(_BLOCK, stop - b))
-            else:
-                for k in prange(nblocks, schedule="guided", num_threads=n_threads):
-                    b = start + k * _BLOCK
-                    sums[k] = block_sum(base + b, min(_BLOCK, stop - b))
+            # One block (4096 elements, ~32 KiB) per grab is already coarse.
+            set_schedule(sched, 1)
+            for k in prange(nblocks, schedule="runtime", num_threads=n_threads):
+                b = start + k * _BLOCK
+                sums[k] = block_sum(base + b, min(_BLOCK, stop - b))
             for k in range(nblocks):
                 total += sums[k]
     finally:

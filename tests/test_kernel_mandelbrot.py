@@ -58,19 +58,20 @@ def test_prange_rejects_bad_threads_and_schedules():
 
 
 def test_ctypes_wrapper_rejects_bad_input():
+    c_rows = KERNEL.implementations["c-ctypes"].fn
     problem = KERNEL.make_problem(8)
     ws = Workspace.local(problem)
     with pytest.raises(ValueError, match="row range"):
-        mb.c_rows(ws, (0, 9))
+        c_rows(ws, (0, 9))
     bad = Workspace(ws.params, {"counts": np.zeros((8, 8), dtype=np.float64)})
     with pytest.raises(ValueError, match="dtype int32"):
-        mb.c_rows(bad, (0, 8))
+        c_rows(bad, (0, 8))
     strided = Workspace(ws.params, {"counts": np.zeros((8, 16), dtype=np.int32)[:, ::2]})
     with pytest.raises(ValueError, match="C-contiguous"):
-        mb.c_rows(strided, (0, 8))
+        c_rows(strided, (0, 8))
     readonly = np.zeros((8, 8), dtype=np.int32)
     readonly.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
-        mb.c_rows(Workspace(ws.params, {"counts": readonly}), (0, 8))
+        c_rows(Workspace(ws.params, {"counts": readonly}), (0, 8))
     with pytest.raises(TypeError):
-        mb.c_rows(Workspace(ws.params, {"counts": [[0] * 8] * 8}), (0, 8))
+        c_rows(Workspace(ws.params, {"counts": [[0] * 8] * 8}), (0, 8))

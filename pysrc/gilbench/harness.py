@@ -11,11 +11,8 @@ timed region; a mismatch fails the run.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import math
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from gilbench import allocator
 from gilbench.compat import unavailable_reason
 from gilbench.flavours import get_flavour
 from gilbench.gilprobe import GilProbe
@@ -40,26 +38,6 @@ PROBE_S = 0.03
 #: Upper bound on warm-up repeats, whatever warmup_s says.
 MAX_WARMUP = 200
 MIN_REPEATS = 1
-
-
-@functools.cache
-def equalise_allocator() -> bool:
-    """Give glibc's main-thread heap the same slack that thread heaps get; True if done.
-
-    Without it, the main arena trims and regrows around large temporaries, so numpy code
-    that allocates heavily runs measurably slower on the main thread (serial, openmp) than
-    on pool threads, a fake "threads beat serial". 64 MiB of top padding (which also fixes
-    the mmap threshold) removes the asymmetry; every strategy then runs under it.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None)
-        m_trim_threshold, m_top_pad = -1, -2
-        return bool(libc.mallopt(m_top_pad, 64 << 20) and
-                    libc.mallopt(m_trim_threshold, 128 << 20))
-    except (OSError, AttributeError):  # not glibc
-        return False
 
 
 class RunError(RuntimeError):
@@ -215,7 +193,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     """Measure one run. Raises ValueError for a bad spec and :class:`RunError` on failure."""
     run_start = time.perf_counter()
     spec.validate()
-    equalise_allocator()
+    allocator.equalise()
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < MIN_REPEATS:
         raise ValueError(f"repeats must be an int >= {MIN_REPEATS}. Got {repeats!r} instead.")
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:

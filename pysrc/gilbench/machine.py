@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from gilbench import __version__, native
+from gilbench import __version__, allocator, native
 
 
 def cpu_model() -> str:
@@ -90,12 +90,6 @@ def copy_bandwidth_gbs(nbytes: int | None = None, repeats: int = 5) -> float:
     return 2 * src.nbytes / best / 1e9
 
 
-def _allocator_equalised() -> bool:
-    from gilbench.harness import equalise_allocator
-
-    return equalise_allocator()
-
-
 def collect_machine_metadata(*, measure_bandwidth: bool = False) -> dict[str, Any]:
     """Everything a results file needs to be read on another machine."""
     try:
@@ -124,7 +118,8 @@ def collect_machine_metadata(*, measure_bandwidth: bool = False) -> dict[str, An
         "build": native.build_info(),
         "compiler": sysconfig.get_config_var("CC"),
         "start_method": mp.get_start_method(allow_none=False),
-        "allocator_equalised": _allocator_equalised(),
+        # Reported, not applied: describing the machine must not change the process.
+        "allocator_equalised": allocator.equalised(),
         "numba_threading_layer": os.environ.get("NUMBA_THREADING_LAYER"),
         "git_commit": git_commit(),
     }

@@ -16,11 +16,11 @@ import numpy as np
 
 from gilbench import native
 from gilbench.kernels.base import ArraySpec, Implementation, Kernel, Problem, Workspace, even_ranges
+from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
 
 # The window of the complex plane: x in [X_MIN, X_MIN + SPAN), y in [Y_MIN, Y_MIN + SPAN).
 X_MIN, Y_MIN, SPAN = -2.0, -1.3, 2.6
 MAX_ITER = 200
-_EXT = ("gilbench._native.mandelbrot",)
 
 
 def _args(ws: Workspace) -> tuple[float, float, float, float, int]:
@@ -84,36 +84,25 @@ def numpy_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
     out[start:stop] = escape_counts(x0, dx, y0, dy, out.shape[1], range(start, stop), max_iter)
 
 
-def cython_gil_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
-    native.extension("mandelbrot").rows_gil(ws.arrays["counts"], *chunk, *_args(ws))
+def _native_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
+    """(counts, start, stop, x0, dx, y0, dy, max_iter): Cython and numba check the rest."""
+    return (ws.arrays["counts"], *chunk, *_args(ws))
 
 
-def cython_nogil_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
-    native.extension("mandelbrot").rows_nogil(ws.arrays["counts"], *chunk, *_args(ws))
-
-
-def cython_prange_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
-    native.extension("mandelbrot").rows_prange(ws.arrays["counts"], *chunk, *_args(ws),
-                                               ws.threads, ws.schedule)
-
-
-@functools.cache
-def _c_rows():
-    return native.c_function(
-        "gb_mandelbrot_rows", ctypes.c_int,
-        [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
-         ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_int32])
-
-
-def c_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
-    """c-ctypes chunk function: validates here what C cannot, then one foreign call."""
+def _c_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
+    """c-ctypes arguments, after checking here what C cannot."""
     out = native.c_array(ws.arrays["counts"], "int32", 2, writeable=True, name="counts")
     start, stop = (int(v) for v in chunk)
     if not 0 <= start <= stop <= out.shape[0]:
         raise ValueError(f"row range [{start}, {stop}) is outside an output of "
                          f"{out.shape[0]} rows")
-    _c_rows()(out.ctypes.data, out.shape[1], start, stop, *_args(ws))
+    return (out.ctypes.data, out.shape[1], start, stop, *_args(ws))
 
+
+_C_ROWS = CFunction(
+    "gb_mandelbrot_rows", ctypes.c_int,
+    (ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+     ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_int32))
 
 _NUMBA_SIG = "void(int32[:, ::1], int64, int64, float64, float64, float64, float64, int64)"
 
@@ -137,45 +126,20 @@ def _numba_escape():
     return escape
 
 
-# Serial and parallel versions are compiled separately: compiling a parallel=True
-# function starts numba's thread pool, which the plain numba flavour must not pay for.
 @functools.cache
-def _numba_rows():
+def _numba_rows(parallel: bool):
     numba = native.numba()
     escape = _numba_escape()
 
-    @numba.njit(_NUMBA_SIG, nogil=True)
+    @numba.njit(_NUMBA_SIG, nogil=True, parallel=parallel)
     def rows(out, start, stop, x0, dx, y0, dy, max_iter):
-        for y in range(start, stop):
-            ci = y0 + y * dy
-            for x in range(out.shape[1]):
-                out[y, x] = escape(x0 + x * dx, ci, max_iter)
-
-    return rows
-
-
-@functools.cache
-def _numba_rows_parallel():
-    numba = native.numba()
-    escape = _numba_escape()
-
-    @numba.njit(_NUMBA_SIG, nogil=True, parallel=True)
-    def rows_parallel(out, start, stop, x0, dx, y0, dy, max_iter):
+        # numba.prange is a plain range unless parallel=True.
         for y in numba.prange(start, stop):
             ci = y0 + y * dy
             for x in range(out.shape[1]):
                 out[y, x] = escape(x0 + x * dx, ci, max_iter)
 
-    return rows_parallel
-
-
-def numba_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
-    _numba_rows()(ws.arrays["counts"], *chunk, *_args(ws))
-
-
-def numba_parallel_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
-    native.numba().set_num_threads(ws.threads)
-    _numba_rows_parallel()(ws.arrays["counts"], *chunk, *_args(ws))
+    return rows
 
 
 class Mandelbrot(Kernel):
@@ -187,14 +151,10 @@ class Mandelbrot(Kernel):
     test_size = 48
     implementations = {
         "python": Implementation(python_rows),
-        "cython-gil": Implementation(cython_gil_rows, _EXT),
-        "cython-nogil": Implementation(cython_nogil_rows, _EXT),
-        "cython-prange": Implementation(cython_prange_rows, _EXT),
-        "c-ctypes": Implementation(c_rows),
+        **cython_flavours("mandelbrot", "rows", _native_args),
+        **ctypes_flavour(_C_ROWS, _c_args),
         "numpy": Implementation(numpy_rows),
-        # prepare compiles (signatures are explicit) before anything is timed.
-        "numba": Implementation(numba_rows, prepare=_numba_rows),
-        "numba-parallel": Implementation(numba_parallel_rows, prepare=_numba_rows_parallel),
+        **numba_flavours(_numba_rows, _native_args),
     }
     not_applicable = {"stdlib": "no standard-library routine computes escape counts"}
 

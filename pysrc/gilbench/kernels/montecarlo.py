@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
-from functools import partial
 
 import numpy as np
 
 from gilbench import native
 from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
+from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
 
 MASK64 = 0xFFFFFFFFFFFFFFFF
 # splitmix64 constants (Steele, Lea and Flood 2014; Vigna's reference C code).
@@ -27,7 +27,6 @@ MIX2 = 0x94D049BB133111EB
 UNIT = 2.0 ** -53
 #: Samples per numpy block: bounds temporary memory (a few MiB) whatever the chunk size.
 BLOCK = 1 << 16
-_EXT = ("gilbench._native.montecarlo",)
 
 
 def splitmix64(x: int) -> int:
@@ -95,28 +94,8 @@ def numpy_count(ws: Workspace, chunk: tuple[int, int]) -> int:
     return count
 
 
-def cython_gil_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return native.extension("montecarlo").count_gil(*_chunk(ws, chunk))
-
-
-def cython_nogil_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return native.extension("montecarlo").count_nogil(*_chunk(ws, chunk))
-
-
-def cython_prange_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return native.extension("montecarlo").count_prange(*_chunk(ws, chunk), ws.threads,
-                                                       ws.schedule)
-
-
-@functools.cache
-def _c_count():
-    return native.c_function("gb_montecarlo_count", ctypes.c_int64,
-                             [ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64])
-
-
-def c_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    """c-ctypes chunk function: the range is checked here (C trusts it), then one call."""
-    return _c_count()(*_chunk(ws, chunk))
+_C_COUNT = CFunction("gb_montecarlo_count", ctypes.c_int64,
+                     (ctypes.c_uint64, ctypes.c_int64, ctypes.c_int64))
 
 
 # One factory per variant: compiling a parallel=True function starts numba's thread pool,
@@ -165,18 +144,6 @@ def _numba_count(parallel: bool):
     return count_parallel
 
 
-def numba_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return int(_numba_count(False)(*_chunk(ws, chunk)))
-
-
-def numba_parallel_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    numba = native.numba()
-
-    numba.set_num_threads(ws.threads)
-    return int(_numba_count(True)(*_chunk(ws, chunk)))
-
-
-
 def reference_count(key: int, samples: int, block: int = 1 << 20) -> int:
     """Independent of the flavours' loops: one interleaved stream of 2*samples outputs,
     generated in large blocks and read as (x, y) pairs."""
@@ -207,17 +174,13 @@ class MonteCarloPi(Kernel):
     sizes = {"quick": 4_000_000, "standard": 32_000_000, "full": 128_000_000}
     flavour_sizes = {"python": {"quick": 300_000, "standard": 600_000, "full": 1_200_000}}
     test_size = 3_001  # not a multiple of the chunk counts the tests use
+    # _chunk checks the range for every compiled flavour (C trusts it).
     implementations = {
         "python": Implementation(python_count),
-        "cython-gil": Implementation(cython_gil_count, _EXT),
-        "cython-nogil": Implementation(cython_nogil_count, _EXT),
-        "cython-prange": Implementation(cython_prange_count, _EXT),
-        "c-ctypes": Implementation(c_count),
+        **cython_flavours("montecarlo", "count", _chunk),
+        **ctypes_flavour(_C_COUNT, _chunk),
         "numpy": Implementation(numpy_count),
-        # prepare compiles (signatures are explicit) before anything is timed.
-        "numba": Implementation(numba_count, prepare=partial(_numba_count, False)),
-        "numba-parallel": Implementation(numba_parallel_count,
-                                         prepare=partial(_numba_count, True)),
+        **numba_flavours(_numba_count, _chunk),
     }
     not_applicable = {"stdlib": "random.random() is a stateful Mersenne Twister that holds "
                                 "the GIL; no standard-library routine draws keyed samples"}

@@ -17,6 +17,7 @@ import numpy as np
 
 from gilbench import native
 from gilbench.kernels.base import ArraySpec, Implementation, Kernel, Problem, Workspace, even_ranges
+from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
 
 #: Time steps per problem: a few, so the per-step barrier is part of what is measured.
 STEPS = 4
@@ -25,7 +26,6 @@ DT = 0.01
 EPS2 = 0.0025
 #: Rows of the pair matrix the numpy flavour builds at once (bounds its temporaries).
 NUMPY_ROW_BLOCK = 128
-_EXT = ("gilbench._native.nbody",)
 
 Chunk = tuple[int, int, int]  # (step, first body, one past the last body)
 
@@ -124,41 +124,16 @@ def numpy_step(ws: Workspace, chunk: Chunk) -> None:
         pos_out[lo:hi] = pos[lo:hi] + dt * v
 
 
-def cython_gil_step(ws: Workspace, chunk: Chunk) -> None:
+def _native_args(ws: Workspace, chunk: Chunk) -> tuple:
+    """(pos, vel, mass, pos_out, vel_out, start, stop, dt, eps2) of the chunk's step."""
     step, start, stop = chunk
-    native.extension("nbody").step_gil(*_buffers(ws, step), start, stop, *_args(ws))
+    return (*_buffers(ws, step), start, stop, *_args(ws))
 
 
-def cython_nogil_step(ws: Workspace, chunk: Chunk) -> None:
-    step, start, stop = chunk
-    native.extension("nbody").step_nogil(*_buffers(ws, step), start, stop, *_args(ws))
-
-
-def cython_prange_step(ws: Workspace, chunk: Chunk) -> None:
-    step, start, stop = chunk
-    native.extension("nbody").step_prange(*_buffers(ws, step), start, stop, *_args(ws),
-                                          ws.threads, ws.schedule)
-
-
-@functools.cache
-def _c_step():
-    ptr = ctypes.c_void_p
-    return native.c_function(
-        "gb_nbody_step", ctypes.c_int,
-        [ptr, ptr, ptr, ptr, ptr, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
-         ctypes.c_double, ctypes.c_double])
-
-
-def c_step(ws: Workspace, chunk: Chunk) -> None:
-    """c-ctypes chunk function: validates here what C cannot, then one foreign call."""
-    step, start, stop = (int(v) for v in chunk)
-    pos, vel, mass, pos_out, vel_out = _buffers(ws, step)
-    c_step_arrays(pos, vel, mass, pos_out, vel_out, start, stop, *_args(ws))
-
-
-def c_step_arrays(pos: np.ndarray, vel: np.ndarray, mass: np.ndarray, pos_out: np.ndarray,
-                  vel_out: np.ndarray, start: int, stop: int, dt: float, eps2: float) -> None:
-    """Checked call of ``gb_nbody_step`` on explicit arrays (the C has no checks)."""
+def c_step_args(pos: np.ndarray, vel: np.ndarray, mass: np.ndarray, pos_out: np.ndarray,
+                vel_out: np.ndarray, start: int, stop: int, dt: float,
+                eps2: float) -> tuple:
+    """Check explicit arrays for ``gb_nbody_step`` (the C has no checks); its arguments."""
     mass = native.c_array(mass, "float64", 1, writeable=False, name="mass")
     n = mass.shape[0]
     arrays = {"pos": (pos, False), "vel": (vel, False), "pos_out": (pos_out, True),
@@ -176,8 +151,24 @@ def c_step_arrays(pos: np.ndarray, vel: np.ndarray, mass: np.ndarray, pos_out: n
     if not eps2 > 0.0:
         raise ValueError(f"eps2 must be > 0 (softening avoids division by zero). "
                          f"Got {eps2} instead.")
-    _c_step()(pos.ctypes.data, vel.ctypes.data, mass.ctypes.data, pos_out.ctypes.data,
-              vel_out.ctypes.data, n, start, stop, dt, eps2)
+    return (pos.ctypes.data, vel.ctypes.data, mass.ctypes.data, pos_out.ctypes.data,
+            vel_out.ctypes.data, n, start, stop, dt, eps2)
+
+
+def _c_args(ws: Workspace, chunk: Chunk) -> tuple:
+    step, start, stop = (int(v) for v in chunk)
+    return c_step_args(*_buffers(ws, step), start, stop, *_args(ws))
+
+
+_ptr = ctypes.c_void_p
+_C_STEP = CFunction("gb_nbody_step", ctypes.c_int,
+                    (_ptr, _ptr, _ptr, _ptr, _ptr, ctypes.c_int64, ctypes.c_int64,
+                     ctypes.c_int64, ctypes.c_double, ctypes.c_double))
+
+
+def c_step_arrays(*args: object) -> None:
+    """Checked call of ``gb_nbody_step`` on explicit arrays (see :func:`c_step_args`)."""
+    _C_STEP(*c_step_args(*args))
 
 
 @functools.cache
@@ -223,33 +214,18 @@ def _numba_signature():
 
 
 @functools.cache
-def _numba_serial():
+def _numba_step(parallel: bool):
     numba = native.numba()
 
     body = _numba_body()
 
-    @numba.njit(_numba_signature(), nogil=True, error_model="numpy")
+    # numba.prange is a plain range unless parallel=True.
+    @numba.njit(_numba_signature(), nogil=True, parallel=parallel, error_model="numpy")
     def step(pos, vel, mass, pos_out, vel_out, start, stop, dt, eps2):
-        for i in range(start, stop):
-            body(pos, vel, mass, pos_out, vel_out, i, dt, eps2)
-
-    return step
-
-
-@functools.cache
-def _numba_parallel():
-    # Separate from _numba_serial: compiling a parallel function starts numba's thread
-    # pool, which must not exist in processes that only run the serial numba flavour.
-    numba = native.numba()
-
-    body = _numba_body()
-
-    @numba.njit(_numba_signature(), nogil=True, parallel=True, error_model="numpy")
-    def step_parallel(pos, vel, mass, pos_out, vel_out, start, stop, dt, eps2):
         for i in numba.prange(start, stop):
             body(pos, vel, mass, pos_out, vel_out, i, dt, eps2)
 
-    return step_parallel
+    return step
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:
@@ -269,18 +245,6 @@ def _numba_args(ws: Workspace, chunk: Chunk) -> tuple:
         raise ValueError(f"body range [{start}, {stop}) is outside {n} bodies")
     return (_readonly(pos), _readonly(vel), _readonly(mass), pos_out, vel_out, start, stop,
             *_args(ws))
-
-
-def numba_step(ws: Workspace, chunk: Chunk) -> None:
-    _numba_serial()(*_numba_args(ws, chunk))
-
-
-def numba_parallel_step(ws: Workspace, chunk: Chunk) -> None:
-    numba = native.numba()
-
-    numba.set_num_threads(ws.threads)
-    _numba_parallel()(*_numba_args(ws, chunk))
-
 
 
 def simulate(pos: np.ndarray, vel: np.ndarray, mass: np.ndarray, steps: int, dt: float,
@@ -332,15 +296,10 @@ class NBody(Kernel):
     tolerance = 1e-9
     implementations = {
         "python": Implementation(python_step),
-        "cython-gil": Implementation(cython_gil_step, _EXT),
-        "cython-nogil": Implementation(cython_nogil_step, _EXT),
-        "cython-prange": Implementation(cython_prange_step, _EXT),
-        "c-ctypes": Implementation(c_step),
+        **cython_flavours("nbody", "step", _native_args),
+        **ctypes_flavour(_C_STEP, _c_args),
         "numpy": Implementation(numpy_step),
-        # prepare compiles (signatures are explicit) before anything is timed.
-        "numba": Implementation(numba_step, prepare=_numba_serial),
-        "numba-parallel": Implementation(numba_parallel_step,
-                                         prepare=_numba_parallel),
+        **numba_flavours(_numba_step, _numba_args),
     }
     not_applicable = {"stdlib": "no standard-library routine computes pairwise forces"}
 

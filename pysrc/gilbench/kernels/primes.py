@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import ctypes
 import functools
-from functools import partial
 
 import numpy as np
 
 from gilbench import native
 from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
+from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
 
 #: Largest candidate bound: beyond it d*d in the trial-division loop could overflow int64.
 MAX_CANDIDATE = 2 ** 62
-_EXT = ("gilbench._native.primes",)
 
 
 def _chunk(ws: Workspace, chunk: tuple[int, int]) -> tuple[int, int]:
@@ -76,25 +75,6 @@ def numpy_count(ws: Workspace, chunk: tuple[int, int]) -> int:
     return count_primes_vectorised(*_chunk(ws, chunk))
 
 
-def cython_gil_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return native.extension("primes").count_gil(*_chunk(ws, chunk))
-
-
-def cython_nogil_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return native.extension("primes").count_nogil(*_chunk(ws, chunk))
-
-
-def cython_prange_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return native.extension("primes").count_prange(*_chunk(ws, chunk), ws.threads,
-                                                   ws.schedule)
-
-
-@functools.cache
-def _c_count():
-    return native.c_function("gb_primes_count", ctypes.c_int64,
-                             [ctypes.c_int64, ctypes.c_int64])
-
-
 def check_candidates(start: int, stop: int) -> tuple[int, int]:
     """Validate a candidate range for C, which trusts it; return it as ints."""
     start, stop = int(start), int(stop)
@@ -103,9 +83,12 @@ def check_candidates(start: int, stop: int) -> tuple[int, int]:
     return start, stop
 
 
-def c_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    """c-ctypes chunk function: the range is checked here, then one foreign call."""
-    return _c_count()(*check_candidates(*_chunk(ws, chunk)))
+def _c_args(ws: Workspace, chunk: tuple[int, int]) -> tuple[int, int]:
+    """c-ctypes arguments: the range checked against the problem and against int64."""
+    return check_candidates(*_chunk(ws, chunk))
+
+
+_C_COUNT = CFunction("gb_primes_count", ctypes.c_int64, (ctypes.c_int64, ctypes.c_int64))
 
 
 # One factory per variant: compiling a parallel=True function starts numba's thread pool,
@@ -150,18 +133,6 @@ def _numba_count(parallel: bool):
     return count_parallel
 
 
-def numba_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    return int(_numba_count(False)(*_chunk(ws, chunk)))
-
-
-def numba_parallel_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    numba = native.numba()
-
-    numba.set_num_threads(ws.threads)
-    return int(_numba_count(True)(*_chunk(ws, chunk)))
-
-
-
 def sieve_count(limit: int) -> int:
     """pi(limit - 1): the primes below ``limit``, by a numpy sieve of Eratosthenes."""
     if limit <= 2:
@@ -188,15 +159,10 @@ class Primes(Kernel):
     chunks_per_worker = 8
     implementations = {
         "python": Implementation(python_count),
-        "cython-gil": Implementation(cython_gil_count, _EXT),
-        "cython-nogil": Implementation(cython_nogil_count, _EXT),
-        "cython-prange": Implementation(cython_prange_count, _EXT),
-        "c-ctypes": Implementation(c_count),
+        **cython_flavours("primes", "count", _chunk),
+        **ctypes_flavour(_C_COUNT, _c_args),
         "numpy": Implementation(numpy_count),
-        # prepare compiles (signatures are explicit) before anything is timed.
-        "numba": Implementation(numba_count, prepare=partial(_numba_count, False)),
-        "numba-parallel": Implementation(numba_parallel_count,
-                                         prepare=partial(_numba_count, True)),
+        **numba_flavours(_numba_count, _chunk),
     }
     not_applicable = {"stdlib": "no standard-library routine tests primality "
                                 "(math has gcd and isqrt, nothing that counts primes)"}

@@ -21,6 +21,7 @@ import numpy as np
 
 from gilbench import native
 from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
+from gilbench.kernels.bindings import cython_implementation
 
 SPACE = ord(" ")
 #: Vocabulary: how many distinct words, their longest length, the Zipf exponent, and the
@@ -30,7 +31,6 @@ VOCABULARY_SIZE = 5000
 MAX_WORD = 12
 ZIPF_EXPONENT = 1.1
 VOCABULARY_SEED = 0x9E3779B9
-_EXT = ("gilbench._native.pyobjects",)
 _TEXT_BLOCK = 1 << 20
 
 _NO_GIL_FREE = ("needs Python objects (str keys in a dict): {what} cannot run without the "
@@ -93,9 +93,9 @@ def python_count(ws: Workspace, chunk: tuple[int, int]) -> dict[str, int]:
     return counts
 
 
-def cython_gil_count(ws: Workspace, chunk: tuple[int, int]) -> dict[str, int]:
-    """cython-gil chunk function: a C scan over the bytes that still builds str and dict."""
-    return native.extension("pyobjects").count_words(ws.arrays["text"], *chunk)
+def _text_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
+    """(text, start, stop) for the Cython scan, which checks the range itself."""
+    return (ws.arrays["text"], *chunk)
 
 
 def _next_space(text: np.ndarray, pos: int) -> int:
@@ -119,7 +119,8 @@ class PythonObjects(Kernel):
     test_size = 5_000
     implementations = {
         "python": Implementation(python_count),
-        "cython-gil": Implementation(cython_gil_count, _EXT),
+        # A C scan over the bytes that still builds str and dict: it holds the GIL.
+        "cython-gil": cython_implementation("pyobjects", "count_words", _text_args),
     }
     not_applicable = {
         "cython-nogil": _NO_GIL_FREE.format(what="a `with nogil:` block"),

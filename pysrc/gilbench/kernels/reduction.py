@@ -20,6 +20,7 @@ import numpy as np
 
 from gilbench import native
 from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
+from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
 from gilbench.machine import last_level_cache_bytes
 
 #: Elements per block, as in ext/reduction.pyx and ext/csrc/reduction.c: every compiled
@@ -31,7 +32,6 @@ FALLBACK_LLC_BYTES = 32 * 1024**2
 LLC_MULTIPLES = {"quick": 4, "standard": 16, "full": 32}
 #: Elements per numpy call: keeps the numpy flavour's work in cache-sized pieces.
 NUMPY_BLOCK = 1 << 16
-_EXT = ("gilbench._native.reduction",)
 _ITEMSIZE = 8
 
 Chunk = tuple[int, int]
@@ -51,37 +51,29 @@ def _check_range(x: np.ndarray, start: int, stop: int) -> tuple[int, int]:
     return start, stop
 
 
-def cython_gil_sum(ws: Workspace, chunk: Chunk) -> float:
-    return native.extension("reduction").sum_squares_gil(ws.arrays["x"], *chunk)
+def _native_args(ws: Workspace, chunk: Chunk) -> tuple:
+    """(x, start, stop): Cython checks the range itself."""
+    return (ws.arrays["x"], *chunk)
 
 
-def cython_nogil_sum(ws: Workspace, chunk: Chunk) -> float:
-    return native.extension("reduction").sum_squares_nogil(ws.arrays["x"], *chunk)
+def c_sum_squares_args(x: np.ndarray, start: int, stop: int) -> tuple:
+    """Check ``x[start:stop]`` for ``gb_reduction_sum_squares`` (the C has no checks)."""
+    x = native.c_array(x, "float64", 1, writeable=False, name="x")
+    start, stop = _check_range(x, start, stop)
+    return (x.ctypes.data, start, stop)
 
 
-def cython_prange_sum(ws: Workspace, chunk: Chunk) -> float:
-    return native.extension("reduction").sum_squares_prange(ws.arrays["x"], *chunk,
-                                                            ws.threads, ws.schedule)
+def _c_args(ws: Workspace, chunk: Chunk) -> tuple:
+    return c_sum_squares_args(ws.arrays["x"], *chunk)
 
 
-@functools.cache
-def _c_sum():
-    return native.c_function("gb_reduction_sum_squares", ctypes.c_double,
-                             [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64])
+_C_SUM = CFunction("gb_reduction_sum_squares", ctypes.c_double,
+                   (ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64))
 
 
 def c_sum_squares(x: np.ndarray, start: int, stop: int) -> float:
-    """Checked call of ``gb_reduction_sum_squares`` (the C has no checks)."""
-    x = native.c_array(x, "float64", 1, writeable=False, name="x")
-    start, stop = _check_range(x, start, stop)
-    if start == stop:
-        return 0.0
-    return _c_sum()(x.ctypes.data, start, stop)
-
-
-def c_sum(ws: Workspace, chunk: Chunk) -> float:
-    """c-ctypes chunk function: validates here what C cannot, then one foreign call."""
-    return c_sum_squares(ws.arrays["x"], *chunk)
+    """Checked call of ``gb_reduction_sum_squares`` on an explicit array."""
+    return _C_SUM(*c_sum_squares_args(x, start, stop))
 
 
 def numpy_sum(ws: Workspace, chunk: Chunk) -> float:
@@ -137,29 +129,22 @@ def _numba_signature():
 
 
 @functools.cache
-def _numba_serial():
+def _numba_sum(parallel: bool):
     numba = native.numba()
 
     block_sum = _numba_block_sum()
 
-    @numba.njit(_numba_signature(), nogil=True)
-    def range_sum(x, start, stop):
-        total = 0.0
-        for b in range(start, stop, BLOCK):
-            total += block_sum(x, b, min(stop, b + BLOCK))
-        return total
+    if not parallel:
+        @numba.njit(_numba_signature(), nogil=True)
+        def range_sum(x, start, stop):
+            total = 0.0
+            for b in range(start, stop, BLOCK):
+                total += block_sum(x, b, min(stop, b + BLOCK))
+            return total
 
-    return range_sum
+        return range_sum
 
-
-@functools.cache
-def _numba_parallel():
-    # Separate from _numba_serial: compiling a parallel function starts numba's thread
-    # pool, which must not exist in processes that only run the serial numba flavour.
-    numba = native.numba()
-
-    block_sum = _numba_block_sum()
-
+    # Block sums in parallel into a scratch array, then added in order (as in the C).
     @numba.njit(_numba_signature(), nogil=True, parallel=True)
     def range_sum_parallel(x, start, stop):
         nblocks = (stop - start + BLOCK - 1) // BLOCK
@@ -182,18 +167,6 @@ def _numba_args(ws: Workspace, chunk: Chunk) -> tuple[np.ndarray, int, int]:
         x = x.view()
         x.flags.writeable = False
     return x, start, stop
-
-
-def numba_sum(ws: Workspace, chunk: Chunk) -> float:
-    return _numba_serial()(*_numba_args(ws, chunk))
-
-
-def numba_parallel_sum(ws: Workspace, chunk: Chunk) -> float:
-    numba = native.numba()
-
-    numba.set_num_threads(ws.threads)
-    return _numba_parallel()(*_numba_args(ws, chunk))
-
 
 
 def exact_sum_squares(x: np.ndarray) -> float:
@@ -230,15 +203,10 @@ class Reduction(Kernel):
     tolerance = 1e-12
     supports_payload = True
     implementations = {
-        "cython-gil": Implementation(cython_gil_sum, _EXT),
-        "cython-nogil": Implementation(cython_nogil_sum, _EXT),
-        "cython-prange": Implementation(cython_prange_sum, _EXT),
-        "c-ctypes": Implementation(c_sum),
+        **cython_flavours("reduction", "sum_squares", _native_args),
+        **ctypes_flavour(_C_SUM, _c_args),
         "numpy": Implementation(numpy_sum),
-        # prepare compiles (signatures are explicit) before anything is timed.
-        "numba": Implementation(numba_sum, prepare=_numba_serial),
-        "numba-parallel": Implementation(numba_parallel_sum,
-                                         prepare=_numba_parallel),
+        **numba_flavours(_numba_sum, _numba_args),
     }
     not_applicable = {
         "python": ("a Python loop over 16 Mi+ floats takes seconds and measures the "

@@ -34,7 +34,8 @@ def cases(kernel_name: str) -> list:
     kernel = get_kernel(kernel_name)
     params = []
     for flavour in FLAVOURS.values():
-        if flavour.name not in kernel.implementations:
+        # Tunable-GIL-share flavours belong to the gil-fraction axis, as in plain sweeps.
+        if flavour.name not in kernel.implementations or flavour.tunable_gil_share:
             continue
         reason = kernel.flavour_unavailable_reason(flavour.name)
         for strategy in STRATEGIES.values():
@@ -77,7 +78,7 @@ def bench_run(benchmark):
                 session.workspace.reset(list(problem.outputs))
 
             def target():
-                return execute(kernel, problem, session, phases)[0]
+                return execute(kernel, problem, session, phases).result
 
             # A smoke run (--benchmark-disable) only checks that the case works.
             warm_until = time.perf_counter() + (0 if benchmark.disabled else WARMUP_S)

@@ -25,7 +25,12 @@ def test_reference_grid_is_symmetric_about_the_real_axis():
     assert np.array_equal(grid[1:], grid[1:][::-1])
 
 
-@pytest.mark.parametrize("fn", [_native.rows_gil, _native.rows_nogil])
+def _rows_mixed_half(*args):
+    return _native.rows_mixed(*args, 0.5, 2)
+
+
+@pytest.mark.parametrize("fn", [_native.rows_gil, _native.rows_nogil, _rows_mixed_half],
+                         ids=["gil", "nogil", "mixed"])
 def test_native_rows_reject_bad_input(fn):
     out = np.zeros((4, 5), dtype=np.int32)
     with pytest.raises(ValueError, match="dtype mismatch"):

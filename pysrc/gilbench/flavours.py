@@ -39,11 +39,15 @@ class Flavour:
     needs_openmp: bool = False
     #: Runs as interpreted bytecode (the baseline compiled flavours are compared with).
     interpreted: bool = False
+    #: Holds the GIL for a share of its work set by the problem (the ``gil-fraction``
+    #: axis): an instrument, so plain sweeps leave it out unless it is named.
+    tunable_gil_share: bool = False
 
     def traits(self) -> dict[str, object]:
         """The declared behaviour analysis reads from results.json (never the name)."""
         return {"gil": self.gil, "parallel_inside": self.parallel_inside,
-                "schedules": list(self.schedules), "interpreted": self.interpreted}
+                "schedules": list(self.schedules), "interpreted": self.interpreted,
+                "tunable_gil_share": self.tunable_gil_share}
 
     def unavailable_reason(self) -> str | None:
         """None when usable on this machine, else a one-line reason."""
@@ -81,6 +85,9 @@ for _f in (
             requires=_EXT),
     Flavour("cython-prange", "Cython prange (OpenMP) team inside one call", RELEASES,
             parallel_inside=True, schedules=SCHEDULES, requires=_EXT, needs_openmp=True),
+    Flavour("cython-mixed", "compiled Cython loop that holds the GIL for a tunable share f "
+            "of each chunk's work, interleaved with `with nogil:` stretches", PARTIAL,
+            requires=_EXT, tunable_gil_share=True),
     Flavour("c-ctypes", "plain C called through ctypes, which drops the GIL per call",
             RELEASES, requires=("clib",)),
     Flavour("numpy", "vectorised numpy; ufunc loops release the GIL on large arrays",

@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -173,16 +173,32 @@ class ReferenceCache:
         return self._problems[key]
 
 
+class Execution(NamedTuple):
+    """One execution of a problem: the merged result, CPU seconds spent in worker
+    processes, and the chunks' partials (for implementations that report figures)."""
+
+    result: Any
+    worker_cpu_s: float
+    partials: list[Any]
+
+
 def execute(kernel: Kernel, problem: Problem, session: Session,
-            phases: list[list[Any]]) -> tuple[Any, float]:
-    """Run every phase through ``session`` and merge: (result, CPU seconds of workers)."""
+            phases: list[list[Any]]) -> Execution:
+    """Run every phase through ``session`` and merge."""
     worker_cpu = 0.0
     partials: list[Any] = []
     for chunks in phases:
         mapped = session.map(chunks)
         partials.extend(mapped.partials)
         worker_cpu += mapped.worker_cpu_s
-    return kernel.merge(problem, session.workspace, partials), worker_cpu
+    return Execution(kernel.merge(problem, session.workspace, partials), worker_cpu, partials)
+
+
+def median_figures(executions: list[Mapping[str, float]]) -> dict[str, float]:
+    """Each figure's median over the executions (the timed repeats) that reported it."""
+    names = dict.fromkeys(name for figures in executions for name in figures)
+    return {name: float(statistics.median(f[name] for f in executions if name in f))
+            for name in names}
 
 
 def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
@@ -204,6 +220,8 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     workers = 1 if strategy.single_worker else spec.workers
     wall: list[float] = []
     cpu: list[float] = []
+    # What the chunk function measured about itself, per timed repeat (Implementation.figures).
+    figures: list[Mapping[str, float]] = []
     availability = first = None
     done_warmup = 0
     try:
@@ -226,7 +244,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                                            and done_warmup < MAX_WARMUP):
                 session.workspace.reset(outputs)
                 t0 = clock()
-                result = execute(kernel, problem, session, phases)[0]
+                result = execute(kernel, problem, session, phases).result
                 if done_warmup == 0:
                     first = clock() - t0
                 done_warmup += 1
@@ -235,11 +253,13 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                 session.workspace.reset(outputs)
                 c0 = time.process_time()
                 t0 = clock()
-                result, worker_cpu = execute(kernel, problem, session, phases)
+                result, worker_cpu, partials = execute(kernel, problem, session, phases)
                 t1 = clock()
                 cpu.append(time.process_time() - c0 + worker_cpu)
                 wall.append(t1 - t0)
                 verify(result, f"repeat {i + 1}")
+                if impl.figures is not None:
+                    figures.append(impl.figures(partials))
             if probe:
                 # Executions under the probe run for at least PROBE_S so that the figure
                 # rests on more than a few scheduler ticks.
@@ -247,7 +267,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                     probe_start = clock()
                     while True:
                         session.workspace.reset(outputs)
-                        result, _ = execute(kernel, problem, session, phases)
+                        result = execute(kernel, problem, session, phases).result
                         if clock() - probe_start >= PROBE_S:
                             break
                 verify(result, "the GIL-probe repeat")
@@ -269,8 +289,8 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
-        elapsed_s=time.perf_counter() - run_start, start_method=spec.start_method,
-        axis=spec.axis, axis_value=spec.axis_value, **stats)
+        elapsed_s=time.perf_counter() - run_start, extra=median_figures(figures),
+        start_method=spec.start_method, axis=spec.axis, axis_value=spec.axis_value, **stats)
 
 
 def failed(spec: RunSpec, message: str) -> Measurement:
@@ -281,5 +301,5 @@ def failed(spec: RunSpec, message: str) -> Measurement:
                        axis_value=spec.axis_value)
 
 
-__all__ = ["NOISY_CV", "Measurement", "ReferenceCache", "RunError", "RunSpec",
-           "execute", "failed", "measure", "summarise"]
+__all__ = ["NOISY_CV", "Execution", "Measurement", "ReferenceCache", "RunError", "RunSpec",
+           "execute", "failed", "measure", "median_figures", "summarise"]

@@ -78,6 +78,7 @@ def representative_flavour(kernel) -> str | None:
     """
     candidates = [f for f in FLAVOURS.values()
                   if f.name in kernel.implementations and not f.parallel_inside
+                  and not f.tunable_gil_share
                   and not kernel.flavour_unavailable_reason(f.name)]
     for gil in REPRESENTATIVE_GIL_ORDER:
         for flavour in candidates:
@@ -117,7 +118,10 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                          f"{', '.join(PROFILES)}")
     prof = PROFILES[profile]
     kernel_objs = [get_kernel(k) for k in kernels] or list(KERNELS.values())
-    flavour_objs = [get_flavour(f) for f in flavours] or list(FLAVOURS.values())
+    # Flavours whose GIL share is tunable are instruments of the gil-fraction axis: a plain
+    # sweep runs them only when named.
+    flavour_objs = [get_flavour(f) for f in flavours] or [
+        f for f in FLAVOURS.values() if not f.tunable_gil_share]
     strategy_objs = [get_strategy(s) for s in strategies] or list(STRATEGIES.values())
     for value, name in [(w, "workers") for w in workers] + [(c, "chunks") for c in chunks]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -61,6 +61,10 @@ class Traits:
     def interpreted(self, flavour: str) -> bool:
         return bool(self.flavours.get(flavour, {}).get("interpreted"))
 
+    def tunable_gil_share(self, flavour: str) -> bool:
+        """Holds the GIL for a share of its work that the gil-fraction axis sets."""
+        return bool(self.flavours.get(flavour, {}).get("tunable_gil_share"))
+
     def flavour_order(self, names: set[str] | None = None) -> list[str]:
         """Flavour names in registry order (those in ``names`` only, when given)."""
         return [f for f in self.flavours if names is None or f in names]

@@ -92,6 +92,10 @@ class Implementation:
     requires: tuple[str, ...] = ()
     #: Called once per worker before timing (e.g. to JIT-compile), never inside a repeat.
     prepare: Callable[[], None] | None = None
+    #: For chunk functions that measure themselves (time spent waiting for the GIL, say):
+    #: turns one execution's partials into named figures, which the harness records in the
+    #: run's ``extra`` (median over the timed repeats). A module-level function.
+    figures: Callable[[list[Any]], Mapping[str, float]] | None = None
 
 
 class Kernel(ABC):

@@ -62,10 +62,15 @@ class CythonChunk:
 
 
 def cython_implementation(module: str, function: str, args: ArgsFunction, *,
-                          parallel: bool = False) -> Implementation:
-    """One Cython flavour's :class:`Implementation` (requires its extension module)."""
+                          parallel: bool = False,
+                          figures: Callable[[list[Any]], Any] | None = None) -> Implementation:
+    """One Cython flavour's :class:`Implementation` (requires its extension module).
+
+    ``figures`` is for functions whose partials report measurements of their own (see
+    :attr:`Implementation.figures`).
+    """
     return Implementation(CythonChunk(module, function, args, parallel),
-                          requires=(f"gilbench._native.{module}",))
+                          requires=(f"gilbench._native.{module}",), figures=figures)
 
 
 def cython_flavours(module: str, stem: str, args: ArgsFunction) -> dict[str, Implementation]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from gilbench import native
 from gilbench.kernels.base import ArraySpec, Implementation, Kernel, Problem, Workspace, even_ranges
+from gilbench.kernels.gilshare import ONE_KERNEL_SUFFICES
 
 DIGEST_BYTES = 32  # SHA-256
 
@@ -108,6 +109,7 @@ class Hashing(Kernel):
     supports_payload = True
     implementations = {"stdlib": Implementation(stdlib_digests)}
     not_applicable = {
+        "cython-mixed": ONE_KERNEL_SUFFICES,
         "python": "the same hashlib calls issued from Python are the stdlib flavour; a "
                   "SHA-256 written in pure Python would measure the interpreter, not hashing",
         "cython-gil": _COMPILED_WRAPPER,

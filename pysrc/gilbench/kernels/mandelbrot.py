@@ -16,7 +16,19 @@ import numpy as np
 
 from gilbench import native
 from gilbench.kernels.base import ArraySpec, Implementation, Kernel, Problem, Workspace, even_ranges
-from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
+from gilbench.kernels.bindings import (
+    CFunction,
+    ctypes_flavour,
+    cython_flavours,
+    cython_implementation,
+    numba_flavours,
+)
+from gilbench.kernels.gilshare import (
+    DEFAULT_GIL_FRACTION,
+    GIL_BLOCK,
+    GIL_FRACTION_PARAM,
+    mixed_figures,
+)
 
 # The window of the complex plane: x in [X_MIN, X_MIN + SPAN), y in [Y_MIN, Y_MIN + SPAN).
 X_MIN, Y_MIN, SPAN = -2.0, -1.3, 2.6
@@ -89,6 +101,11 @@ def _native_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
     return (ws.arrays["counts"], *chunk, *_args(ws))
 
 
+def _mixed_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
+    """The native args plus the GIL share f and the block size (``rows_mixed`` checks)."""
+    return (*_native_args(ws, chunk), ws.params[GIL_FRACTION_PARAM], ws.params["gil_block"])
+
+
 def _c_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
     """c-ctypes arguments, after checking here what C cannot."""
     out = native.c_array(ws.arrays["counts"], "int32", 2, writeable=True, name="counts")
@@ -152,16 +169,22 @@ class Mandelbrot(Kernel):
     implementations = {
         "python": Implementation(python_rows),
         **cython_flavours("mandelbrot", "rows", _native_args),
+        "cython-mixed": cython_implementation("mandelbrot", "rows_mixed", _mixed_args,
+                                              figures=mixed_figures),
         **ctypes_flavour(_C_ROWS, _c_args),
         "numpy": Implementation(numpy_rows),
         **numba_flavours(_numba_rows, _native_args),
     }
     not_applicable = {"stdlib": "no standard-library routine computes escape counts"}
+    #: The gil-fraction axis sets the share of each chunk that cython-mixed runs holding
+    #: the GIL (the other flavours ignore it).
+    axis_params = {"gil-fraction": GIL_FRACTION_PARAM}
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         size = self.check_size(size)
         step = SPAN / size
-        params = {"x0": X_MIN, "dx": step, "y0": Y_MIN, "dy": step, "max_iter": MAX_ITER}
+        params = {"x0": X_MIN, "dx": step, "y0": Y_MIN, "dy": step, "max_iter": MAX_ITER,
+                  GIL_FRACTION_PARAM: DEFAULT_GIL_FRACTION, "gil_block": GIL_BLOCK}
         return Problem(self.name, size, seed, params,
                        outputs={"counts": ArraySpec((size, size), "int32")})
 

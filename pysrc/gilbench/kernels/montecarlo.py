@@ -17,6 +17,7 @@ import numpy as np
 from gilbench import native
 from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
 from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
+from gilbench.kernels.gilshare import ONE_KERNEL_SUFFICES
 
 MASK64 = 0xFFFFFFFFFFFFFFFF
 # splitmix64 constants (Steele, Lea and Flood 2014; Vigna's reference C code).
@@ -182,7 +183,8 @@ class MonteCarloPi(Kernel):
         "numpy": Implementation(numpy_count),
         **numba_flavours(_numba_count, _chunk),
     }
-    not_applicable = {"stdlib": "random.random() is a stateful Mersenne Twister that holds "
+    not_applicable = {"cython-mixed": ONE_KERNEL_SUFFICES,
+                      "stdlib": "random.random() is a stateful Mersenne Twister that holds "
                                 "the GIL; no standard-library routine draws keyed samples"}
 
     def work_units(self, size: int) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 from gilbench import native
 from gilbench.kernels.base import ArraySpec, Implementation, Kernel, Problem, Workspace, even_ranges
 from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
+from gilbench.kernels.gilshare import ONE_KERNEL_SUFFICES
 
 #: Time steps per problem: a few, so the per-step barrier is part of what is measured.
 STEPS = 4
@@ -301,7 +302,8 @@ class NBody(Kernel):
         "numpy": Implementation(numpy_step),
         **numba_flavours(_numba_step, _numba_args),
     }
-    not_applicable = {"stdlib": "no standard-library routine computes pairwise forces"}
+    not_applicable = {"cython-mixed": ONE_KERNEL_SUFFICES,
+                      "stdlib": "no standard-library routine computes pairwise forces"}
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         n = self.check_size(size)

@@ -16,6 +16,7 @@ import numpy as np
 from gilbench import native
 from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
 from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
+from gilbench.kernels.gilshare import ONE_KERNEL_SUFFICES
 
 #: Largest candidate bound: beyond it d*d in the trial-division loop could overflow int64.
 MAX_CANDIDATE = 2 ** 62
@@ -164,7 +165,8 @@ class Primes(Kernel):
         "numpy": Implementation(numpy_count),
         **numba_flavours(_numba_count, _chunk),
     }
-    not_applicable = {"stdlib": "no standard-library routine tests primality "
+    not_applicable = {"cython-mixed": ONE_KERNEL_SUFFICES,
+                      "stdlib": "no standard-library routine tests primality "
                                 "(math has gcd and isqrt, nothing that counts primes)"}
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:

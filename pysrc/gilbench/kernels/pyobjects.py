@@ -22,6 +22,7 @@ import numpy as np
 from gilbench import native
 from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
 from gilbench.kernels.bindings import cython_implementation
+from gilbench.kernels.gilshare import ONE_KERNEL_SUFFICES
 
 SPACE = ord(" ")
 #: Vocabulary: how many distinct words, their longest length, the Zipf exponent, and the
@@ -123,6 +124,7 @@ class PythonObjects(Kernel):
         "cython-gil": cython_implementation("pyobjects", "count_words", _text_args),
     }
     not_applicable = {
+        "cython-mixed": ONE_KERNEL_SUFFICES,
         "cython-nogil": _NO_GIL_FREE.format(what="a `with nogil:` block"),
         "cython-prange": _NO_GIL_FREE.format(what="a prange body"),
         "c-ctypes": _NO_GIL_FREE.format(what="plain C without Python.h, called with the "

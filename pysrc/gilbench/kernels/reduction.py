@@ -21,6 +21,7 @@ import numpy as np
 from gilbench import native
 from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
 from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
+from gilbench.kernels.gilshare import ONE_KERNEL_SUFFICES
 from gilbench.machine import last_level_cache_bytes
 
 #: Elements per block, as in ext/reduction.pyx and ext/csrc/reduction.c: every compiled
@@ -209,6 +210,7 @@ class Reduction(Kernel):
         **numba_flavours(_numba_sum, _numba_args),
     }
     not_applicable = {
+        "cython-mixed": ONE_KERNEL_SUFFICES,
         "python": ("a Python loop over 16 Mi+ floats takes seconds and measures the "
                    "interpreter, not memory bandwidth"),
         "stdlib": ("no standard-library routine sums a float64 buffer without boxing "

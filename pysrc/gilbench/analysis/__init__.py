@@ -5,7 +5,10 @@ machine. Every verdict is a :class:`Finding` computed by a registered finder fro
 declared traits of flavours and strategies; see :mod:`gilbench.analysis.engine`.
 """
 
-from gilbench.analysis import verdicts as _verdicts  # noqa: F401  (registers the finders)
+# Importing these registers their finders, in this order.
+from gilbench.analysis import verdicts as _verdicts  # noqa: F401, I001
+from gilbench.analysis import gilfraction as _gilfraction  # noqa: F401
+from gilbench.analysis import scalingfit as _scalingfit  # noqa: F401
 from gilbench.analysis.engine import FINDERS, Analysis, Finder, KernelView, analyse, register_finder
 from gilbench.analysis.findings import (
     FINDINGS_NAME,

@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from gilbench.analysis import FINDINGS_NAME, Analysis, analyse, write_findings
+
+# Imported for what they register: the sections and plotters of the axes and the fits.
+from gilbench.report import gilfraction as _gilfraction  # noqa: F401
+from gilbench.report import scalingfit as _scalingfit  # noqa: F401
 from gilbench.report.html import render_html
 from gilbench.report.markdown import Image, ReportContext, render_markdown
 

@@ -1,0 +1,320 @@
+"""The gil-fraction curve: threads, processes and Amdahl as the GIL-held share f grows.
+
+Runs of the ``gil-fraction`` axis use flavours that declare a tunable GIL share: each
+chunk holds the GIL for a share f of its work, interleaved with released stretches, and
+times its own GIL hand-offs (see :mod:`gilbench.kernels.gilshare`). For every f this
+module pairs the fastest thread pool with the fastest warm process pool at the same
+worker count, puts Amdahl's 1/(f + (1-f)/N) beside them, and accounts for the threads'
+time: compute, GIL hand-offs (giving the GIL up, waiting to get it back) and the rest.
+The finder, the table and the plot all read these curves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from gilbench.analysis.engine import KernelView, register_finder
+from gilbench.analysis.findings import Figure, Finding
+from gilbench.analysis.rows import Row
+
+#: The axis whose runs this module reads.
+GIL_AXIS = "gil-fraction"
+#: Threads "rival" processes while they reach this share of the processes' speedup.
+RIVAL_SHARE = 0.95
+#: Published points the curve should explain (held share before and after a cut, on 4
+#: workers): cutting it from 28.6% to 6.4% gave only 6.4% more throughput.
+PUBLISHED_CUT = (0.286, 0.064, 0.064)
+
+
+def amdahl(f: float, workers: int) -> float:
+    """Amdahl's speedup on ``workers`` when a share ``f`` of the work is serial."""
+    return 1.0 / (f + (1.0 - f) / workers)
+
+
+@dataclass(frozen=True)
+class FractionPoint:
+    """One f of a curve: the runs and what they measured."""
+
+    f: float
+    workers: int
+    threads: Row | None
+    processes: Row | None
+    serial: Row | None
+
+    @property
+    def amdahl(self) -> float:
+        return amdahl(self.f, self.workers)
+
+    @property
+    def held_share(self) -> float | None:
+        """The realised held share: held compute / all compute, timed in the serial run
+        (no contention there), else in whichever run reported it."""
+        for row in (self.serial, self.processes, self.threads):
+            if row is not None and row.get("held_share_time") is not None:
+                return row.get("held_share_time")
+        return None
+
+    @property
+    def amdahl_realised(self) -> float | None:
+        share = self.held_share
+        return None if share is None else amdahl(share, self.workers)
+
+    @property
+    def rival_ratio(self) -> float | None:
+        """Threads' speedup over processes' (>= RIVAL_SHARE: threads rival them)."""
+        if not (self.threads and self.processes and self.threads.speedup
+                and self.processes.speedup):
+            return None
+        return self.threads.speedup / self.processes.speedup
+
+    # -- the threads' time, accounted -----------------------------------------------------
+    def threads_figure(self, name: str) -> float | None:
+        """A figure the threads run recorded (its chunks measured it), or None."""
+        return None if self.threads is None else self.threads.get(name)
+
+    @property
+    def reacquires(self) -> float | None:
+        """Times per execution a thread took the GIL back after a released stretch."""
+        return self.threads_figure("gil_reacquires")
+
+    @property
+    def wait_per_reacquire_s(self) -> float | None:
+        n, wait = self.reacquires, self.threads_figure("gil_wait_s")
+        return wait / n if n and wait is not None else None
+
+    @property
+    def release_per_handoff_s(self) -> float | None:
+        """Giving the GIL up: near zero, unless a waiter asked for it and the holder must
+        wait until the waiter has taken it (CPython's forced switch)."""
+        n, release = self.reacquires, self.threads_figure("gil_release_s")
+        return release / n if n and release is not None else None
+
+    @property
+    def held_stretch_s(self) -> float | None:
+        """Mean duration of one held stretch (the threads run)."""
+        n, held = self.threads_figure("gil_held_stretches"), self.threads_figure("gil_held_s")
+        return held / n if n and held is not None else None
+
+    @property
+    def thread_time_s(self) -> float | None:
+        """Wall time times workers: what the threads had to spend."""
+        return None if self.threads is None else self.threads.median_s * self.workers
+
+    def time_shares(self) -> dict[str, float] | None:
+        """Shares of the threads' time spent computing, handing off the GIL, and on the
+        rest (dispatch, load imbalance, CPU taken by others, Python between chunks)."""
+        total = self.thread_time_s
+        held, free = self.threads_figure("gil_held_s"), self.threads_figure("gil_free_s")
+        wait, release = self.threads_figure("gil_wait_s"), self.threads_figure("gil_release_s")
+        if not total or None in (held, free, wait, release):
+            return None
+        compute = (held + free) / total
+        handoff = (wait + release) / total
+        return {"compute": compute, "handoff": handoff,
+                "other": max(0.0, 1.0 - compute - handoff)}
+
+    @property
+    def speedup_without_handoffs(self) -> float | None:
+        """Threads' speedup with the measured hand-off time taken out of each thread's
+        share of the wall time: what free GIL hand-offs would have given, at most."""
+        if self.threads is None or not self.threads.speedup or self.serial is None:
+            return None
+        wait, release = self.threads_figure("gil_wait_s"), self.threads_figure("gil_release_s")
+        if wait is None or release is None:
+            return None
+        rest = self.threads.median_s - (wait + release) / self.workers
+        return self.serial.median_s / rest if rest > 0 else None
+
+
+@dataclass(frozen=True)
+class FractionCurve:
+    """A tunable flavour's points over f, at one size, chunking and worker count."""
+
+    kernel: str
+    flavour: str
+    size: int
+    chunks: int
+    workers: int
+    points: tuple[FractionPoint, ...]
+
+    def paired(self) -> list[FractionPoint]:
+        """Points with both a threads and a processes speedup, in order of f."""
+        return [p for p in self.points if p.rival_ratio is not None]
+
+    def threshold(self) -> tuple[FractionPoint | None, FractionPoint | None]:
+        """(the last point from f = 0 up where threads still reach RIVAL_SHARE of the
+        processes' speedup, the first point where they no longer do); None where none."""
+        last = None
+        for point in self.paired():
+            if point.rival_ratio < RIVAL_SHARE:
+                return last, point
+            last = point
+        return last, None
+
+    def interpolated_threshold(self) -> float | None:
+        """The f where threads/processes crosses RIVAL_SHARE, linear between the points
+        either side (None when the curve does not cross it)."""
+        last, first_out = self.threshold()
+        if last is None or first_out is None:
+            return None
+        r0, r1 = last.rival_ratio, first_out.rival_ratio
+        return last.f + (r0 - RIVAL_SHARE) / (r0 - r1) * (first_out.f - last.f)
+
+    def widest_gap(self) -> FractionPoint | None:
+        """The point strictly between f = 0 and 1 where threads fall furthest below Amdahl
+        (at the realised share where measured), the one worth explaining."""
+        inner = [p for p in self.points if 0 < p.f < 1 and p.threads and p.threads.speedup
+                 and p.time_shares()]
+        return max(inner, key=lambda p: (p.amdahl_realised or p.amdahl) - p.threads.speedup,
+                   default=None)
+
+    def nearest(self, f: float) -> FractionPoint | None:
+        """The point whose (realised, else nominal) held share is closest to ``f``."""
+        points = [p for p in self.points if p.threads and p.threads.speedup]
+        return min(points, key=lambda p: abs((p.held_share if p.held_share is not None
+                                              else p.f) - f), default=None)
+
+    def runs(self) -> tuple[str, ...]:
+        return tuple(r.id for p in self.points for r in (p.threads, p.processes, p.serial)
+                     if r is not None)
+
+
+def _f(row: Row) -> float | None:
+    try:
+        return float(row.axis_value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fastest(rows: Sequence[Row]) -> Row | None:
+    return min(rows, key=lambda r: r.median_s, default=None)
+
+
+def fraction_curves(view: KernelView) -> list[FractionCurve]:
+    """The kernel's gil-fraction curves: one per tunable flavour, size and chunking, at
+    the largest worker count where both a thread pool and a process pool ran."""
+    t = view.traits
+    rows = [r for r in view.axis_rows(GIL_AXIS)
+            if t.tunable_gil_share(r.flavour) and _f(r) is not None]
+    curves = []
+    for (flavour, size, chunks), group in view.contexts(
+            rows, ("flavour", "size", "chunks")).items():
+        thr = [r for r in group if t.is_thread_pool(r.strategy) and r.workers > 1]
+        proc = [r for r in group if t.is_process_pool(r.strategy) and r.workers > 1]
+        common = {r.workers for r in thr} & {r.workers for r in proc}
+        workers = max(common) if common else max((r.workers for r in thr + proc), default=0)
+        if not workers:
+            continue
+        points = []
+        for f in sorted({_f(r) for r in group}):
+            at_f = [r for r in group if _f(r) == f]
+            points.append(FractionPoint(
+                f, workers,
+                _fastest([r for r in thr if r.workers == workers and _f(r) == f]),
+                _fastest([r for r in proc if r.workers == workers and _f(r) == f]),
+                _fastest([r for r in at_f if t.is_baseline(r.strategy)])))
+        curves.append(FractionCurve(view.kernel, flavour, size, chunks, workers,
+                                    tuple(points)))
+    return curves
+
+
+def _us(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1e6:.1f} µs"
+
+
+def _explanation(curve: FractionCurve, switch_s: float | None) -> tuple[str, list[Figure]]:
+    """Why threads fall short of Amdahl, from the point where they fall furthest."""
+    point = curve.widest_gap()
+    if point is None:
+        return "", []
+    shares = point.time_shares()
+    model = point.amdahl_realised or point.amdahl
+    share_words = (f"held share {point.held_share:.1%} measured"
+                   if point.held_share is not None else "held share not measured")
+    words = (f" At f = {point.f:g} ({share_words}) threads reached "
+             f"{point.threads.speedup:.2f}x against Amdahl's {model:.2f}x: GIL hand-offs "
+             f"took {shares['handoff']:.0%} of the threads' time ({point.reacquires:.0f} "
+             f"re-acquires per run, {_us(point.wait_per_reacquire_s)} waiting for each and "
+             f"{_us(point.release_per_handoff_s)} giving it up, against held stretches of "
+             f"{_us(point.held_stretch_s)}), compute {shares['compute']:.0%}, the rest "
+             f"{shares['other']:.0%}")
+    free = point.speedup_without_handoffs
+    if free:
+        words += f"; without the hand-off time they would have reached {free:.2f}x"
+    longest = point.threads_figure("gil_longest_held_s")
+    if switch_s and longest is not None:
+        relation = "under" if longest < switch_s else "beyond"
+        words += (f". The longest held stretch ({_us(longest)}) is {relation} the "
+                  f"{switch_s * 1e3:g} ms switch interval")
+        if longest < switch_s:
+            words += (", so no switch is forced mid-stretch: every hand-off happens when a "
+                      "holder leaves a held stretch")
+    figures = [Figure("explained_f", point.f), Figure("explained_amdahl", model, "x"),
+               Figure("explained_threads_speedup", point.threads.speedup, "x"),
+               Figure("handoff_share", shares["handoff"]),
+               Figure("compute_share", shares["compute"]),
+               Figure("other_share", shares["other"]),
+               Figure("reacquires", point.reacquires),
+               Figure("wait_per_reacquire", point.wait_per_reacquire_s, "s"),
+               Figure("release_per_handoff", point.release_per_handoff_s, "s"),
+               Figure("held_stretch", point.held_stretch_s, "s"),
+               Figure("longest_held_stretch", longest, "s"),
+               Figure("switch_interval", switch_s, "s"),
+               Figure("speedup_without_handoffs", free, "x")]
+    return words + ".", figures
+
+
+@register_finder("gil-fraction-threshold",
+                 "the largest GIL-held share at which threads still rival warm processes")
+def gil_fraction_threshold(view: KernelView) -> Iterator[Finding]:
+    switch_s = view.machine.get("gil", {}).get("switch_interval_s")
+    for curve in fraction_curves(view):
+        if not curve.paired():
+            continue
+        last, first_out = curve.threshold()
+        crossing = curve.interpolated_threshold()
+        head = f"{curve.flavour} on {curve.workers} workers:"
+        if last is None:
+            verdict = "never"
+            sentence = (f"{head} threads do not reach {RIVAL_SHARE:.0%} of warm processes' "
+                        f"speedup even at f = {first_out.f:g} ({first_out.threads.speedup:.2f}x"
+                        f" against {first_out.processes.speedup:.2f}x).")
+        elif first_out is None:
+            verdict = "always"
+            sentence = (f"{head} threads reach {RIVAL_SHARE:.0%} of warm processes' speedup "
+                        f"at every f measured, up to {last.f:g} "
+                        f"({last.threads.speedup:.2f}x against {last.processes.speedup:.2f}x).")
+        else:
+            verdict = "threshold"
+            near = f" (about {crossing:.2g} interpolated)" if crossing is not None else ""
+            upto = "only at f = 0" if last.f == 0 else f"up to f = {last.f:g}"
+            sentence = (f"{head} threads keep {RIVAL_SHARE:.0%} of warm processes' speedup "
+                        f"{upto}{near}; at f = {first_out.f:g} they reach "
+                        f"{first_out.threads.speedup:.2f}x against processes' "
+                        f"{first_out.processes.speedup:.2f}x (Amdahl {first_out.amdahl:.2f}x).")
+        why, why_figures = _explanation(curve, switch_s)
+        figures = [Figure("workers", curve.workers),
+                   Figure("threshold_f", None if last is None else last.f),
+                   Figure("interpolated_f", crossing),
+                   Figure("first_below_f", None if first_out is None else first_out.f),
+                   Figure("rival_share", RIVAL_SHARE), *why_figures]
+        yield Finding(view.kernel, "gil-fraction-threshold", sentence + why, curve.runs(),
+                      tuple(figures), verdict,
+                      (("size", curve.size), ("chunks", curve.chunks),
+                       ("axis", GIL_AXIS)))
+
+
+def published_cut(curve: FractionCurve) -> dict[str, float] | None:
+    """The published cut (28.6% -> 6.4% held) replayed on this curve's nearest points:
+    measured and Amdahl throughput gain, or None without two distinct points."""
+    before, after, _ = PUBLISHED_CUT
+    a, b = curve.nearest(before), curve.nearest(after)
+    if a is None or b is None or a is b:
+        return None
+    return {"from_f": a.f, "to_f": b.f, "measured_gain": b.threads.speedup / a.threads.speedup
+            - 1, "amdahl_gain": b.amdahl / a.amdahl - 1}
+
+
+__all__ = ["GIL_AXIS", "RIVAL_SHARE", "FractionCurve", "FractionPoint", "amdahl",
+           "fraction_curves", "gil_fraction_threshold", "published_cut"]

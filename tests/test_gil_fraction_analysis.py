@@ -6,11 +6,12 @@ import pytest
 
 from gilbench.analysis import analyse, run_id
 from gilbench.analysis.gilfraction import amdahl, fraction_curves
+from gilbench.kernels.gilshare import GIL_FRACTIONS
 from gilbench.report import render_report
 from gilbench.report.gilfraction import gil_fraction_section
 from gilbench.report.markdown import ReportContext
 
-GRID = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
+GRID = GIL_FRACTIONS
 SETTINGS = {
     "flavours": {
         "dial": {"gil": "partial", "parallel_inside": False, "tunable_gil_share": True},
@@ -120,6 +121,8 @@ def test_the_table_has_one_row_per_f_with_amdahl_and_both_pools():
     assert cells[:7] == ["0.25", "25.0%", "1.40x", "1.60x", "1.60x", "2.00x", "0.70"]
     assert cells[7:] == ["100", "3000.0 µs", "1000.0 µs", "28.0%"]
     assert any("Cutting the held share from f = 0.25 to 0.05" in line for line in lines)
+    assert any("waited 3000.0 µs on average at worst (f = 0.25, 1 other" in line
+               for line in lines)
 
 
 def test_the_report_draws_the_curve(tmp_path):

@@ -11,7 +11,12 @@ from gilbench import FLAVOURS
 from gilbench.gilprobe import GilProbe
 from gilbench.harness import RunSpec, measure
 from gilbench.kernels import Workspace, get_kernel
-from gilbench.kernels.gilshare import CHUNK_FIELDS, GIL_FRACTION_PARAM, mixed_figures
+from gilbench.kernels.gilshare import (
+    CHUNK_FIELDS,
+    GIL_FRACTION_PARAM,
+    GIL_FRACTIONS,
+    mixed_figures,
+)
 from gilbench.plan import build_plan, representative_flavour
 from tests.conftest import reading
 
@@ -19,7 +24,7 @@ _native = pytest.importorskip("gilbench._native.mandelbrot",
                               reason="the extension must be built (pip install -e .)")
 KERNEL = get_kernel("mandelbrot")
 FLAVOUR = "cython-mixed"
-GRID = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
+GRID = GIL_FRACTIONS
 
 
 def at(f: float, size: int) -> tuple:
@@ -89,11 +94,12 @@ def probed(f: float) -> float:
     return reading(probe)
 
 
-def test_f1_holds_the_gil_f0_releases_it_and_half_is_in_between():
+def test_f1_holds_the_gil_f0_releases_it_and_half_frees_it_between_stretches():
     free, half, held = probed(0.0), probed(0.5), probed(1.0)
     assert free > 0.5, f"f=0: GIL availability {free:.2f}"
     assert held < 0.1, f"f=1: GIL availability {held:.2f}"
-    assert held < half < free, (held, half, free)
+    # The probe ticks in every released stretch, so f = 0.5 may read anywhere up to 1.
+    assert half > held + 0.2, (held, half, free)
 
 
 @pytest.mark.parametrize("f", [-0.1, 1.5, math.nan])

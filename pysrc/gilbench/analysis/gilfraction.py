@@ -25,6 +25,8 @@ RIVAL_SHARE = 0.95
 #: Published points the curve should explain (held share before and after a cut, on 4
 #: workers): cutting it from 28.6% to 6.4% gave only 6.4% more throughput.
 PUBLISHED_CUT = (0.286, 0.064, 0.064)
+#: ...and a contended re-acquire cost about 14 µs with 4 waiters (seconds, waiters).
+PUBLISHED_REACQUIRE = (14e-6, 4)
 
 
 def amdahl(f: float, workers: int) -> float:
@@ -305,6 +307,12 @@ def gil_fraction_threshold(view: KernelView) -> Iterator[Finding]:
                        ("axis", GIL_AXIS)))
 
 
+def slowest_reacquire(curve: FractionCurve) -> FractionPoint | None:
+    """The point whose threads waited longest, on average, to take the GIL back."""
+    return max((p for p in curve.points if p.wait_per_reacquire_s is not None),
+               key=lambda p: p.wait_per_reacquire_s, default=None)
+
+
 def published_cut(curve: FractionCurve) -> dict[str, float] | None:
     """The published cut (28.6% -> 6.4% held) replayed on this curve's nearest points:
     measured and Amdahl throughput gain, or None without two distinct points."""
@@ -316,5 +324,6 @@ def published_cut(curve: FractionCurve) -> dict[str, float] | None:
             - 1, "amdahl_gain": b.amdahl / a.amdahl - 1}
 
 
-__all__ = ["GIL_AXIS", "RIVAL_SHARE", "FractionCurve", "FractionPoint", "amdahl",
-           "fraction_curves", "gil_fraction_threshold", "published_cut"]
+__all__ = ["GIL_AXIS", "PUBLISHED_CUT", "PUBLISHED_REACQUIRE", "RIVAL_SHARE", "FractionCurve",
+           "FractionPoint", "amdahl", "fraction_curves", "gil_fraction_threshold",
+           "published_cut", "slowest_reacquire"]

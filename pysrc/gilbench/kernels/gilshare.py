@@ -16,6 +16,9 @@ from typing import Any
 
 #: The problem parameter the ``gil-fraction`` axis sets (the nominal share f, 0..1).
 GIL_FRACTION_PARAM = "gil_fraction"
+#: The f grid of the gil-fraction axis: from all released to all held, denser where
+#: threads start to lose.
+GIL_FRACTIONS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 #: f of a plain sweep that names the flavour: a tenth of the work holds the GIL.
 DEFAULT_GIL_FRACTION = 0.1
 #: Pixels (for mandelbrot) per block, the unit that holds the GIL or not: a few

@@ -8,12 +8,14 @@ from pathlib import Path
 from gilbench.analysis import Finding, KernelView
 from gilbench.analysis.gilfraction import (
     PUBLISHED_CUT,
+    PUBLISHED_REACQUIRE,
     RIVAL_SHARE,
     FractionCurve,
     FractionPoint,
     amdahl,
     fraction_curves,
     published_cut,
+    slowest_reacquire,
 )
 from gilbench.report.markdown import Image, ReportContext, register_section
 from gilbench.report.plots import pyplot, register_plotter
@@ -76,6 +78,12 @@ def curve_lines(curve: FractionCurve) -> list[str]:
                     f"(Published: cutting it from {before:.1%} to {after:.1%} gave "
                     f"{gain:+.1%} on 4 workers, where Amdahl predicts "
                     f"{amdahl(after, 4) / amdahl(before, 4) - 1:+.0%}.)"]
+    slow = slowest_reacquire(curve)
+    if slow is not None:
+        cost, waiters = PUBLISHED_REACQUIRE
+        out += ["", f"Taking the GIL back waited {_us(slow.wait_per_reacquire_s)} on average "
+                    f"at worst (f = {slow.f:g}, {curve.workers - 1} other worker thread(s)); "
+                    f"published: about {_us(cost)} with {waiters} waiters."]
     return out + [""]
 
 

@@ -10,7 +10,7 @@ from cython.parallel cimport prange
 from libc.math cimport floor
 from libc.stdint cimport int32_t, int64_t
 
-from common cimport check_threads, gb_now, schedule_code, set_schedule
+from common cimport check_threads, gb_now, gb_thread_cpu, schedule_code, set_schedule
 
 
 cdef inline int32_t escape(double cr, double ci, int32_t max_iter) noexcept nogil:
@@ -132,7 +132,9 @@ def rows_mixed(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0
     GIL held, seconds computing without it, seconds spent releasing it (a thread asked to
     drop the GIL waits there for a waiter to take it), seconds waiting to get it back,
     the number of times it was taken back, the number of held stretches, the longest held
-    stretch in seconds, held pixels, pixels, escape iterations in held pixels, iterations.
+    stretch in seconds, held pixels, pixels, escape iterations in held pixels, iterations,
+    and the chunk's wall and CPU seconds (wall minus CPU: time off a CPU, blocked on the GIL
+    or preempted by other work).
     """
     check_rows(out, start, stop, max_iter)
     if not 0.0 <= gil_fraction <= 1.0:
@@ -143,6 +145,7 @@ def rows_mixed(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0
     cdef Py_ssize_t p = start * width, end = stop * width, q
     cdef double held_s = 0.0, free_s = 0.0, release_s = 0.0, wait_s = 0.0, longest = 0.0
     cdef double t0, t1, t2, t3
+    cdef double wall0 = gb_now(), cpu0 = gb_thread_cpu()
     cdef int64_t reacquired = 0, held_runs = 0, held_pixels = 0, held_iters = 0, iters = 0
     cdef int64_t n
     cdef bint held
@@ -180,4 +183,4 @@ def rows_mixed(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0
         iters += n
         p = q
     return (held_s, free_s, release_s, wait_s, reacquired, held_runs, longest, held_pixels,
-            end - start * width, held_iters, iters)
+            end - start * width, held_iters, iters, gb_now() - wall0, gb_thread_cpu() - cpu0)

@@ -33,13 +33,15 @@ def run(strategy, f, median, *, flavour="dial", workers=2, **extra):
             "axis": "gil-fraction", "axis_value": f, "extra": extra}
 
 
-def handoffs(f, wait_s=0.0, release_s=0.0):
-    """What a mixed chunk reports: 0.5 s of compute, held for a share f, 100 stretches."""
+def handoffs(f, wait_s=0.0, release_s=0.0, preempted_s=0.0):
+    """What a mixed chunk reports: 0.5 s of compute, held for a share f, 100 stretches;
+    the chunks' wall time adds the hand-offs and the time other work took the CPU."""
     held, free = 0.5 * f, 0.5 * (1 - f)
     return {"gil_held_s": held, "gil_free_s": free, "gil_wait_s": wait_s,
             "gil_release_s": release_s, "gil_reacquires": 100 if f < 1 else 0,
             "gil_held_stretches": 100 if f > 0 else 0, "gil_longest_held_s": 20e-6,
-            "held_share_time": f, "held_share_work": f}
+            "held_share_time": f, "held_share_work": f,
+            "chunk_wall_s": 0.5 + wait_s + release_s + preempted_s, "chunk_cpu_s": 0.5}
 
 
 def document(threads_speedups, processes_speedup=2.0, thread_extra=None):
@@ -93,6 +95,8 @@ def test_the_gap_to_amdahl_is_explained_from_the_measured_handoffs():
     thread_time = 2 / 1.4
     assert f.figure("handoff_share") == pytest.approx(0.4 / thread_time)
     assert f.figure("compute_share") == pytest.approx(0.5 / thread_time)
+    assert f.figure("preempted_share") == 0
+    assert f.figure("outside_share") == pytest.approx(1 - 0.9 / thread_time)
     assert f.figure("wait_per_reacquire") == pytest.approx(3e-3)
     assert f.figure("release_per_handoff") == pytest.approx(1e-3)
     assert f.figure("held_stretch") == pytest.approx(0.125 / 100)
@@ -101,6 +105,17 @@ def test_the_gap_to_amdahl_is_explained_from_the_measured_handoffs():
     assert f.figure("switch_interval") == 0.005
     assert "hand-offs took 28% of the threads' time" in f.sentence
     assert "under the 5 ms switch interval" in f.sentence
+    assert "Caution" not in f.sentence
+
+
+def test_time_taken_by_other_work_is_told_apart_from_handoffs():
+    extra = {0.25: {"wait_s": 0.3, "release_s": 0.1, "preempted_s": 0.1}}
+    f = threshold(document(CURVE, thread_extra=extra))
+    thread_time = 2 / 1.4
+    assert f.figure("handoff_share") == pytest.approx(0.4 / thread_time)
+    assert f.figure("preempted_share") == pytest.approx(0.1 / thread_time)
+    assert f.figure("busiest_off_cpu_share") == pytest.approx(0.1 / 1.0)
+    assert "Caution: other work took the CPU for 10% of the chunk time" in f.sentence
 
 
 def test_flavours_without_a_tunable_share_are_not_curves():
@@ -119,7 +134,7 @@ def test_the_table_has_one_row_per_f_with_amdahl_and_both_pools():
     row = next(line for line in lines if line.startswith("| 0.25 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[:7] == ["0.25", "25.0%", "1.40x", "1.60x", "1.60x", "2.00x", "0.70"]
-    assert cells[7:] == ["100", "3000.0 µs", "1000.0 µs", "28.0%"]
+    assert cells[7:] == ["100", "3000.0 µs", "1000.0 µs", "28.0%", "0.0%"]
     assert any("Cutting the held share from f = 0.25 to 0.05" in line for line in lines)
     assert any("waited 3000.0 µs on average at worst (f = 0.25, 1 other" in line
                for line in lines)

@@ -65,6 +65,13 @@ def test_which_pixels_hold_the_gil_does_not_depend_on_the_chunking():
             assert other[name] == one[name], (chunks, name)
 
 
+def test_chunks_time_their_whole_call_on_and_off_the_cpu():
+    fig = figures_of(0.25, 128, 4)
+    compute = fig["gil_held_s"] + fig["gil_free_s"]
+    assert fig["chunk_wall_s"] >= compute > 0
+    assert 0 < fig["chunk_cpu_s"] <= fig["chunk_wall_s"] * 1.05
+
+
 def test_f0_never_holds_and_f1_never_releases():
     none = figures_of(0.0, 64, 4)
     assert none["gil_held_s"] == 0 and none["held_pixels"] == 0
@@ -116,12 +123,13 @@ def test_rows_mixed_rejects_empty_blocks():
 
 
 def test_mixed_figures_sum_chunks_and_keep_the_longest_stretch():
-    a = (0.003, 0.007, 1e-6, 2e-5, 10, 9, 0.0004, 100, 400, 3000, 9000)
-    b = (0.001, 0.009, 2e-6, 1e-5, 12, 11, 0.0009, 50, 400, 1000, 11000)
+    a = (0.003, 0.007, 1e-6, 2e-5, 10, 9, 0.0004, 100, 400, 3000, 9000, 0.0101, 0.0099)
+    b = (0.001, 0.009, 2e-6, 1e-5, 12, 11, 0.0009, 50, 400, 1000, 11000, 0.0102, 0.01)
     fig = mixed_figures([a, b])
     assert fig["gil_held_s"] == pytest.approx(0.004)
     assert fig["gil_reacquires"] == 22 and fig["pixels"] == 800
     assert fig["gil_longest_held_s"] == 0.0009
+    assert fig["chunk_wall_s"] == pytest.approx(0.0203)
     assert fig["held_share_time"] == pytest.approx(0.004 / 0.020)
     assert fig["held_share_work"] == pytest.approx(4000 / 20000)
     assert set(CHUNK_FIELDS) <= set(fig)

@@ -22,6 +22,9 @@ from gilbench.analysis.rows import Row
 GIL_AXIS = "gil-fraction"
 #: Threads "rival" processes while they reach this share of the processes' speedup.
 RIVAL_SHARE = 0.95
+#: A run whose chunks spent more than this share off a CPU (not on the GIL) was slowed by
+#: other work on the machine: the finding says so.
+BUSY_SHARE = 0.05
 #: Published points the curve should explain (held share before and after a cut, on 4
 #: workers): cutting it from 28.6% to 6.4% gave only 6.4% more throughput.
 PUBLISHED_CUT = (0.286, 0.064, 0.064)
@@ -104,17 +107,25 @@ class FractionPoint:
         return None if self.threads is None else self.threads.median_s * self.workers
 
     def time_shares(self) -> dict[str, float] | None:
-        """Shares of the threads' time spent computing, handing off the GIL, and on the
-        rest (dispatch, load imbalance, CPU taken by others, Python between chunks)."""
+        """Shares of the threads' time (wall x workers): ``compute`` in the chunks,
+        ``handoff`` (giving the GIL up and waiting to get it back), ``preempted`` (off a
+        CPU inside the chunks for other reasons: the CPU was busy with other work) and
+        ``outside`` the chunks (dispatch, load imbalance, Python between chunks)."""
         total = self.thread_time_s
-        held, free = self.threads_figure("gil_held_s"), self.threads_figure("gil_free_s")
-        wait, release = self.threads_figure("gil_wait_s"), self.threads_figure("gil_release_s")
+        fig = self.threads_figure
+        held, free = fig("gil_held_s"), fig("gil_free_s")
+        wait, release = fig("gil_wait_s"), fig("gil_release_s")
         if not total or None in (held, free, wait, release):
             return None
-        compute = (held + free) / total
-        handoff = (wait + release) / total
-        return {"compute": compute, "handoff": handoff,
-                "other": max(0.0, 1.0 - compute - handoff)}
+        handoff = wait + release
+        wall, cpu = fig("chunk_wall_s"), fig("chunk_cpu_s")
+        if wall is None or cpu is None:  # recorded before chunks timed themselves whole
+            wall, preempted = held + free + handoff, 0.0
+        else:
+            preempted = max(0.0, wall - cpu - handoff)
+        compute = max(0.0, wall - handoff - preempted)
+        return {"compute": compute / total, "handoff": handoff / total,
+                "preempted": preempted / total, "outside": max(0.0, total - wall) / total}
 
     @property
     def speedup_without_handoffs(self) -> float | None:
@@ -127,6 +138,18 @@ class FractionPoint:
             return None
         rest = self.threads.median_s - (wait + release) / self.workers
         return self.serial.median_s / rest if rest > 0 else None
+
+
+def off_cpu_share(row: Row | None) -> float | None:
+    """Share of a run's chunk time spent off a CPU other than handing off the GIL: how
+    much other work on the machine slowed the run down (None where not measured)."""
+    if row is None:
+        return None
+    wall, cpu = row.get("chunk_wall_s"), row.get("chunk_cpu_s")
+    if not wall or cpu is None:
+        return None
+    handoff = (row.get("gil_wait_s") or 0.0) + (row.get("gil_release_s") or 0.0)
+    return max(0.0, wall - cpu - handoff) / wall
 
 
 @dataclass(frozen=True)
@@ -176,6 +199,13 @@ class FractionCurve:
         points = [p for p in self.points if p.threads and p.threads.speedup]
         return min(points, key=lambda p: abs((p.held_share if p.held_share is not None
                                               else p.f) - f), default=None)
+
+    def busiest(self) -> tuple[float, Row] | None:
+        """The run whose chunks spent the largest share off a CPU (other work took it)."""
+        shares = [(off_cpu_share(r), r) for p in self.points
+                  for r in (p.serial, p.threads, p.processes)]
+        shares = [(s, r) for s, r in shares if s is not None]
+        return max(shares, key=lambda sr: sr[0], default=None)
 
     def runs(self) -> tuple[str, ...]:
         return tuple(r.id for p in self.points for r in (p.threads, p.processes, p.serial)
@@ -239,8 +269,9 @@ def _explanation(curve: FractionCurve, switch_s: float | None) -> tuple[str, lis
              f"took {shares['handoff']:.0%} of the threads' time ({point.reacquires:.0f} "
              f"re-acquires per run, {_us(point.wait_per_reacquire_s)} waiting for each and "
              f"{_us(point.release_per_handoff_s)} giving it up, against held stretches of "
-             f"{_us(point.held_stretch_s)}), compute {shares['compute']:.0%}, the rest "
-             f"{shares['other']:.0%}")
+             f"{_us(point.held_stretch_s)}), compute {shares['compute']:.0%}, preempted by "
+             f"other work {shares['preempted']:.0%}, outside the chunks "
+             f"{shares['outside']:.0%}")
     free = point.speedup_without_handoffs
     if free:
         words += f"; without the hand-off time they would have reached {free:.2f}x"
@@ -256,7 +287,8 @@ def _explanation(curve: FractionCurve, switch_s: float | None) -> tuple[str, lis
                Figure("explained_threads_speedup", point.threads.speedup, "x"),
                Figure("handoff_share", shares["handoff"]),
                Figure("compute_share", shares["compute"]),
-               Figure("other_share", shares["other"]),
+               Figure("preempted_share", shares["preempted"]),
+               Figure("outside_share", shares["outside"]),
                Figure("reacquires", point.reacquires),
                Figure("wait_per_reacquire", point.wait_per_reacquire_s, "s"),
                Figure("release_per_handoff", point.release_per_handoff_s, "s"),
@@ -296,6 +328,12 @@ def gil_fraction_threshold(view: KernelView) -> Iterator[Finding]:
                         f"{first_out.threads.speedup:.2f}x against processes' "
                         f"{first_out.processes.speedup:.2f}x (Amdahl {first_out.amdahl:.2f}x).")
         why, why_figures = _explanation(curve, switch_s)
+        busiest = curve.busiest()
+        if busiest is not None and busiest[0] > BUSY_SHARE:
+            why += (f" Caution: other work took the CPU for {busiest[0]:.0%} of the chunk "
+                    f"time of {busiest[1].id}; this machine was busy, so read these "
+                    f"speedups with care.")
+            why_figures.append(Figure("busiest_off_cpu_share", busiest[0]))
         figures = [Figure("workers", curve.workers),
                    Figure("threshold_f", None if last is None else last.f),
                    Figure("interpolated_f", crossing),
@@ -324,6 +362,6 @@ def published_cut(curve: FractionCurve) -> dict[str, float] | None:
             - 1, "amdahl_gain": b.amdahl / a.amdahl - 1}
 
 
-__all__ = ["GIL_AXIS", "PUBLISHED_CUT", "PUBLISHED_REACQUIRE", "RIVAL_SHARE", "FractionCurve",
-           "FractionPoint", "amdahl", "fraction_curves", "gil_fraction_threshold",
-           "published_cut", "slowest_reacquire"]
+__all__ = ["BUSY_SHARE", "GIL_AXIS", "PUBLISHED_CUT", "PUBLISHED_REACQUIRE", "RIVAL_SHARE",
+           "FractionCurve", "FractionPoint", "amdahl", "fraction_curves", "gil_fraction_threshold",
+           "off_cpu_share", "published_cut", "slowest_reacquire"]

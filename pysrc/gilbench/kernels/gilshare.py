@@ -3,10 +3,11 @@
 A mixed flavour (``cython-mixed``) holds the GIL for a share *f* of each chunk's work and
 releases it for the rest, interleaved (see ``rows_mixed`` in ``ext/mandelbrot.pyx``). Its
 chunks return what they timed: compute with and without the GIL, the time spent giving
-the GIL up and waiting to get it back, and how much of the work (escape iterations) ran
-held. :func:`mixed_figures` sums one execution's partials into the figures the harness
-records in the run's ``extra``, from which the ``gil-fraction`` analysis explains the
-gap between measured speedups and Amdahl's law.
+the GIL up and waiting to get it back, how much of the work (escape iterations) ran
+held, and the chunk's wall and CPU time (the difference is time off a CPU).
+:func:`mixed_figures` sums one execution's partials into the figures the harness records
+in the run's ``extra``, from which the ``gil-fraction`` analysis explains the gap between
+measured speedups and Amdahl's law.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ GIL_BLOCK = 64
 #: chunks except the longest held stretch (the maximum).
 CHUNK_FIELDS = ("gil_held_s", "gil_free_s", "gil_release_s", "gil_wait_s",
                 "gil_reacquires", "gil_held_stretches", "gil_longest_held_s",
-                "held_pixels", "pixels", "held_iterations", "iterations")
+                "held_pixels", "pixels", "held_iterations", "iterations",
+                "chunk_wall_s", "chunk_cpu_s")
 _MAXIMA = {"gil_longest_held_s"}
 
 #: The reason kernels without a mixed flavour give (``gilbench list`` shows it).

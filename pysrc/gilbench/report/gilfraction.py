@@ -22,7 +22,7 @@ from gilbench.report.plots import pyplot, register_plotter
 
 TABLE_HEADER = ["f", "held share (measured)", "threads", "Amdahl", "Amdahl (measured share)",
                 "processes", "threads / processes", "re-acquires", "wait per re-acquire",
-                "giving it up", "hand-offs' share of thread time"]
+                "giving it up", "hand-offs' share of thread time", "preempted share"]
 
 ABOUT = f"""\
 A share *f* of every chunk's work (pixel blocks spread evenly through it) runs holding
@@ -34,7 +34,8 @@ held stretches interleaved with released ones can overlap other threads' release
 so the ideal is min(N, 1/f) and a run may beat Amdahl. What pulls threads below it is the
 hand-off: each time a thread leaves `with nogil:` it must take the GIL back
 (**wait per re-acquire**), and a holder asked to give the GIL up waits until the waiter
-has it (**giving it up**). Threads rival processes while they reach
+has it (**giving it up**). **preempted** is time the threads' chunks spent off a CPU
+for another reason: other work on the machine. Threads rival processes while they reach
 {RIVAL_SHARE:.0%} of the processes' speedup.
 """
 
@@ -59,7 +60,7 @@ def point_cells(p: FractionPoint) -> list[str]:
             "-" if p.rival_ratio is None else f"{p.rival_ratio:.2f}",
             "-" if p.reacquires is None else f"{p.reacquires:.0f}",
             _us(p.wait_per_reacquire_s), _us(p.release_per_handoff_s),
-            _pct(shares and shares["handoff"])]
+            _pct(shares and shares["handoff"]), _pct(shares and shares["preempted"])]
 
 
 def curve_lines(curve: FractionCurve) -> list[str]:
@@ -144,12 +145,13 @@ def plot_gil_fraction(view: KernelView, findings: Sequence[Finding],
         if stacked:
             labels = [f"{f:g}" for f, _ in stacked]
             bottom = [0.0] * len(stacked)
-            for part, colour in (("compute", "tab:blue"), ("handoff", "tab:red"),
-                                 ("other", "0.7")):
+            for part, colour, label in (
+                    ("compute", "tab:blue", "compute"),
+                    ("handoff", "tab:red", "GIL hand-offs (re-acquire + give up)"),
+                    ("preempted", "tab:orange", "preempted by other work"),
+                    ("outside", "0.7", "outside the chunks (dispatch, imbalance)")):
                 heights = [s[part] for _, s in stacked]
-                ax2.bar(labels, heights, bottom=bottom, color=colour,
-                        label={"handoff": "GIL hand-offs (re-acquire + give up)"}.get(part,
-                                                                                      part))
+                ax2.bar(labels, heights, bottom=bottom, color=colour, label=label)
                 bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
             ax2.set_ylim(0, 1.05)
             ax2.legend(fontsize=7, loc="lower left")

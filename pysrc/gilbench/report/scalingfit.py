@@ -38,9 +38,10 @@ def scaling_fit_section(ctx: ReportContext) -> list[str]:
     findings = [f for f in ctx.analysis.findings if f.kind == "scaling-fit"]
     if not findings:
         return []
-    out = ["## Scaling fits (projections, not measurements)", "", ABOUT]
+    out = ["## Scaling fits (projections, not measurements)", ""]
     fitted = [f for f in findings if f.verdict == "fitted"]
     if fitted:
+        out.append(ABOUT)
         header = ["kernel", "curve", "inputs (workers: speedup)", "Amdahl s", "residuals",
                   "USL sigma", "USL kappa", "residuals",
                   *(f"{n} cores, projected (Amdahl / USL)" for n in PROJECT_TO)]

@@ -1,4 +1,4 @@
-"""The ``gilbench`` command: list, info, run, report.
+"""The ``gilbench`` command: list, info, run, report, study.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
 naming the bad value and the valid choices); 130 interrupted (finished runs are kept).
@@ -150,6 +150,14 @@ def build_parser() -> Parser:
     p.add_argument("path", help="results.json, or the folder holding it")
     p.add_argument("--out", metavar="DIR", help="where to write (default: beside the results)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+
+    from gilbench.studies.command import add_arguments as add_study_arguments
+
+    p = sub.add_parser("study", help="measure one of the tutorial's claims (or all of them)",
+                       description="Run studies of the tutorial's claims about threads, "
+                                   "processes and the GIL; write NAME.json per study and "
+                                   "studies.md/.html with findings.json into DIR.")
+    add_study_arguments(p)
     return parser
 
 
@@ -341,7 +349,17 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report}
+def cmd_study(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.studies.command import BadStudyInput, study_command
+
+    try:
+        return study_command(args, console, _progress)
+    except BadStudyInput as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report,
+            "study": cmd_study}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,9 +26,9 @@ __all__ = [
 
 
 def _register_builtin() -> None:
-    from gilbench.studies import costs
+    from gilbench.studies import contention, costs, gil_census, switch_interval, sync
 
-    for module in (costs,):
+    for module in (costs, switch_interval, contention, gil_census, sync):
         register_study(module.STUDY)
 
 

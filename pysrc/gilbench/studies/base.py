@@ -40,6 +40,8 @@ class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     title: str = ""
+    #: Lines printed under the table (what a column means, how a row was measured).
+    notes: tuple[str, ...] = ()
 
     def markdown(self) -> list[str]:
         """The table as Markdown lines (with its title in bold above it, if any)."""
@@ -47,7 +49,10 @@ class Table:
         out.append("| " + " | ".join(self.header) + " |")
         out.append("|" + "|".join("---" for _ in self.header) + "|")
         out += ["| " + " | ".join(row) + " |" for row in self.rows]
-        return out + [""]
+        out.append("")
+        if self.notes:
+            out += [f"- {note}" for note in self.notes] + [""]
+        return out
 
 
 @dataclass(frozen=True)

@@ -101,16 +101,19 @@ class LineChannel:
         ``timeout`` seconds, or if the script exits first)."""
         self.proc.stdin.write(line.encode() + b"\n")
         self.proc.stdin.flush()
+        return self.read_line(timeout, f"answer {line!r}")
+
+    def read_line(self, timeout: float, what: str = "say anything") -> str:
+        """The script's next line of output (StudyError after ``timeout`` seconds)."""
         deadline = time.monotonic() + timeout
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0 or not self._selector.select(left):
-                raise StudyError(f"{self.proc.args[2]} did not answer {line!r} within "
-                                 f"{timeout:g} s")
+                raise StudyError(f"{self.proc.args[2]} did not {what} within {timeout:g} s")
             chunk = os.read(self.proc.stdout.fileno(), 65536)
             if not chunk:
                 raise StudyError(f"{self.proc.args[2]} exited (code {self.proc.poll()}) "
-                                 f"before answering {line!r}")
+                                 f"before it could {what}")
             self._buffer += chunk
         reply, self._buffer = self._buffer.split(b"\n", 1)
         return reply.decode()

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from gilbench.analysis import Figure, Finding
-from gilbench.report.markdown import Image, fmt_time
+from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyError, StudyResult, Table
 from gilbench.studies.children import run_script, worker_processes
-from gilbench.studies.timing import distribution, fmt_bytes, fmt_rate, ratio_text
+from gilbench.studies.timing import distribution, fmt_bytes, fmt_duration, fmt_rate, ratio_text
 
 #: Two measurements within this relative margin tie.
 TIE_MARGIN = 0.05
@@ -331,15 +331,16 @@ class CostsStudy(Study):
                             "yes" if f.figure("agrees") else "no"))
         detail = []
         for kind, c in d["creation"].items():
-            detail.append(("create + join", kind, fmt_time(c["median_s"]),
-                           fmt_time(c["p99_s"]), f"first {fmt_time(c['cold_s'])}, n={c['n']}"))
+            detail.append(("create + join", kind, fmt_duration(c["median_s"]),
+                           fmt_duration(c["p99_s"]),
+                           f"first {fmt_duration(c['cold_s'])}, n={c['n']}"))
         for kind, m in d["memory"].items():
             pss = f"PSS {fmt_bytes(_mean(m['pss_bytes']))}, " if m.get("pss_bytes") else ""
             detail.append(("memory (USS)", kind, fmt_bytes(_mean(m["uss_bytes"])), "-",
                            f"{pss}{m['workers']} idle workers"))
         for label, h in d["handoff"].items():
-            detail.append(("round trip", label, fmt_time(h["median_s"]),
-                           fmt_time(h["p99_s"]), f"n={h['n']}"))
+            detail.append(("round trip", label, fmt_duration(h["median_s"]),
+                           fmt_duration(h["p99_s"]), f"n={h['n']}"))
         for label, c in d["counter"].items():
             detail.append(("counter increments", label, fmt_rate(c["rate_per_s"]), "-",
                            f"{c['workers']} workers, {c['increments']} increments, verified"))
@@ -473,13 +474,13 @@ def _creation_finding(d: dict[str, Any]) -> Finding:
     methods = {k: v["median_s"] for k, v in c.items() if k != THREAD}
     best = min(methods, key=methods.get)
     winner, by = _compare(thread, methods[best], lower_is_better=True)
-    others = ", ".join(f"{k} {fmt_time(v)}" for k, v in methods.items() if k != best)
-    sentence = (f"Starting and joining a thread took {fmt_time(thread)}; the cheapest process "
-                f"start method, {best}, took {fmt_time(methods[best])}"
+    others = ", ".join(f"{k} {fmt_duration(v)}" for k, v in methods.items() if k != best)
+    sentence = (f"Starting and joining a thread took {fmt_duration(thread)}; the cheapest process "
+                f"start method, {best}, took {fmt_duration(methods[best])}"
                 + (f" ({others})" if others else "") + ": "
                 + _winner_words(winner, by) + ".")
-    return _finding("creation-cost", sentence, winner, by, fmt_time(thread),
-                    ", ".join(f"{k} {fmt_time(v)}" for k, v in methods.items()),
+    return _finding("creation-cost", sentence, winner, by, fmt_duration(thread),
+                    ", ".join(f"{k} {fmt_duration(v)}" for k, v in methods.items()),
                     [Figure("thread_s", thread, "s"),
                      *(Figure(f"{k}_s", v, "s") for k, v in methods.items())],
                     tuple(f"creation/{k}" for k in c))
@@ -516,14 +517,14 @@ def _handoff_finding(d: dict[str, Any]) -> Finding:
     p = _best_of(h, "process", "median_s", True)
     winner, by = _compare(h[t]["median_s"], h[p]["median_s"],
                           lower_is_better=True)
-    sentence = (f"A round trip between two threads took {fmt_time(h[t]['median_s'])} at best "
-                f"({t}; p99 {fmt_time(h[t]['p99_s'])}), between two processes "
-                f"{fmt_time(h[p]['median_s'])} ({p}; p99 {fmt_time(h[p]['p99_s'])}): "
+    sentence = (f"A round trip between two threads took {fmt_duration(h[t]['median_s'])} at best "
+                f"({t}; p99 {fmt_duration(h[t]['p99_s'])}), between two processes "
+                f"{fmt_duration(h[p]['median_s'])} ({p}; p99 {fmt_duration(h[p]['p99_s'])}): "
                 + _winner_words(winner, by) + ".")
     return _finding("hand-off-latency", sentence, winner, by,
-                    ", ".join(f"{k} {fmt_time(v['median_s'])}" for k, v in h.items()
+                    ", ".join(f"{k} {fmt_duration(v['median_s'])}" for k, v in h.items()
                               if v["side"] == THREAD),
-                    ", ".join(f"{k} {fmt_time(v['median_s'])}" for k, v in h.items()
+                    ", ".join(f"{k} {fmt_duration(v['median_s'])}" for k, v in h.items()
                               if v["side"] != THREAD),
                     [Figure(f"{k}_median_s", v["median_s"], "s") for k, v in h.items()],
                     tuple(f"handoff/{k}" for k in h))

@@ -27,6 +27,17 @@ def ratio_text(ratio: float) -> str:
     return f"{ratio:.1f}x"
 
 
+def fmt_duration(seconds: float | None) -> str:
+    """Seconds with three significant digits, from nanoseconds to seconds: study figures
+    span that whole range (a lock round trip, a process start), unlike a run's median."""
+    if seconds is None:
+        return "-"
+    for unit, size in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(seconds) >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
 def fmt_bytes(n: float | None) -> str:
     """Bytes in KiB/MiB/GiB (binary units, as the kernel reports memory)."""
     if n is None:

@@ -19,6 +19,7 @@ from gilbench.studies import STUDIES, Study, StudyError, StudyResult, register_s
 from gilbench.studies.children import kill_group, worker_processes
 from gilbench.studies.gil_census import verdict
 from gilbench.studies.report import load_folder, render_studies, write_result
+from gilbench.studies.timing import ran_in_parallel
 from tests.conftest import live_children
 
 _RESULTS: dict[str, tuple[StudyResult, int]] = {}
@@ -56,7 +57,9 @@ def test_census_sleep_and_nogil_release_the_gil_and_a_cython_loop_holding_it_doe
         assert ops[name]["gil_free"] is not None, f"{name}: the probe could not judge"
         assert verdict(ops[name]["gil_free"]) == "releases", (name, ops[name])
     held = ops["Cython holding the GIL (mandelbrot rows)"]
-    assert held["gil_free"] is not None and verdict(held["gil_free"]) == "holds", held
+    # On a busy machine a GIL-holding call can read up to ~0.3 (see the census notes), so
+    # the physical claim is "does not release", not an exact reading.
+    assert held["gil_free"] is not None and verdict(held["gil_free"]) != "releases", held
 
 
 def test_costs_a_process_uses_more_memory_and_takes_longer_to_start_than_a_thread():
@@ -89,6 +92,18 @@ def test_switch_interval_a_gil_holding_load_delays_the_responsive_thread():
     # interval; beside threads that release the GIL nothing makes it wait that long.
     assert at["p99_s"] > free["p99_s"], (at, free)
     assert at["median_s"] > 0.5 * longest, at
+
+
+GIL_ENABLED = getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
+@pytest.mark.skipif(not GIL_ENABLED, reason="free-threaded build running without a GIL")
+def test_pure_python_threads_take_turns_under_the_gil():
+    # CPU seconds per wall second: one thread at a time, however many cores are free.
+    cpu = tiny("contention").data["workloads"]["cpu-bound"]["threads"]["cpu_per_wall"]
+    assert not ran_in_parallel(cpu), cpu
+    for point in tiny("switch-interval").data["loads"]["gil-holding"]["points"]:
+        assert not ran_in_parallel(point["cpu_per_wall"]), point
 
 
 def test_contention_threads_and_asyncio_overlap_waits():

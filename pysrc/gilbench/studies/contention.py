@@ -24,7 +24,7 @@ from gilbench.analysis import Figure, Finding
 from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyError, StudyResult, Table
 from gilbench.studies.children import script_channel
-from gilbench.studies.timing import fmt_duration, ratio_text
+from gilbench.studies.timing import fmt_duration, ran_in_parallel, ratio_text
 
 #: Within this relative margin two times are the same.
 SAME = 0.05
@@ -131,24 +131,25 @@ class Workload:
         return ([SERIAL, THREADS] + ([PINNED] if pinning else [])
                 + ([ASYNCIO] if self.coroutines else []))
 
-    def run(self, variant: str, timeout: float) -> float:
-        """Wall seconds for every task of the workload, run as ``variant``."""
+    def run(self, variant: str, timeout: float) -> tuple[float, float]:
+        """(wall seconds, CPU seconds of this process) for every task of the workload,
+        run as ``variant``."""
         if variant == ASYNCIO:
             async def gather() -> None:
                 await asyncio.wait_for(asyncio.gather(*self.coroutines()), timeout)
 
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             asyncio.run(gather())
-            return time.perf_counter() - t0
+            return time.perf_counter() - t0, time.process_time() - c0
         tasks = self.tasks()
         with pinned_to_one_core() if variant == PINNED else nullcontext():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             if variant == SERIAL:
                 for task in tasks:
                     task()
             else:
                 _in_threads(tasks, timeout)
-            return time.perf_counter() - t0
+            return time.perf_counter() - t0, time.process_time() - c0
 
 
 CPU, SLEEP, SOCKET = "cpu-bound", "I/O: time.sleep", "I/O: loopback socket"
@@ -192,9 +193,11 @@ class ContentionStudy(Study):
                 results[workload.name] = {}
                 for variant in workload.variants(pinning is None):
                     workload.run(variant, s.timeout_s)  # warm: imports, first connects
-                    times = [workload.run(variant, s.timeout_s) for _ in range(s.repeats)]
+                    runs = [workload.run(variant, s.timeout_s) for _ in range(s.repeats)]
+                    times = [wall for wall, _ in runs]
                     results[workload.name][variant] = {
-                        "median_s": statistics.median(times), "times_s": times}
+                        "median_s": statistics.median(times), "times_s": times,
+                        "cpu_per_wall": statistics.median(cpu / wall for wall, cpu in runs)}
                     progress(f"contention: {workload.name}, {variant}")
         return {"threads": cores, "usable_cores": len(usable_cores()),
                 "pinning_unavailable": pinning, "cpu_iterations": s.cpu_iterations,
@@ -206,20 +209,20 @@ class ContentionStudy(Study):
         w = d["workloads"]
         out = []
         cpu = {k: v["median_s"] for k, v in w[CPU].items()}
+        used = w[CPU][THREADS]["cpu_per_wall"]
         speedup = cpu[SERIAL] / cpu[THREADS]
-        verdict = ("threads help" if speedup > 1 + SAME else
-                   "threads hurt" if speedup < 1 - SAME else "no gain")
+        verdict = "parallel" if ran_in_parallel(used) else "serialised"
         out.append(Finding(
             "contention", "cpu-threads-vs-serial",
             f"CPU-bound pure Python: {d['threads']} threads took {fmt_duration(cpu[THREADS])} "
-            f"against {fmt_duration(cpu[SERIAL])} serially ({speedup:.2f}x the speed): "
-            + {"threads help": "threads helped",
-               "threads hurt": "threads were slower: the GIL serialises them and they "
-                               "pay to pass it between cores",
-               "no gain": "no gain, the GIL serialises them"}[verdict] + ".",
+            f"against {fmt_duration(cpu[SERIAL])} serially ({speedup:.2f}x the speed), "
+            f"using {used:.2f} CPU seconds per second: "
+            + ("they ran in parallel." if verdict == "parallel" else
+               "one ran at a time (the GIL serialises them)."),
             runs=(f"{CPU}/{SERIAL}", f"{CPU}/{THREADS}"), verdict=verdict, headline=True,
-            figures=(Figure("serial_s", cpu[SERIAL], "s"), Figure("threads_s", cpu[THREADS], "s"),
-                     Figure("speedup", speedup, "x"))))
+            figures=(Figure("serial_s", cpu[SERIAL], "s"),
+                     Figure("threads_s", cpu[THREADS], "s"),
+                     Figure("speedup", speedup, "x"), Figure("cpu_per_wall", used))))
         if PINNED in cpu:
             gain = cpu[THREADS] / cpu[PINNED]
             verdict = ("pinning helps" if gain > 1 + SAME else
@@ -261,8 +264,9 @@ class ContentionStudy(Study):
                 spread = (f"{fmt_duration(min(v['times_s']))}-{fmt_duration(max(v['times_s']))}"
                           if len(v["times_s"]) > 1 else "-")
                 rows.append((name, variant, fmt_duration(v["median_s"]),
-                             f"{serial / v['median_s']:.2f}x", spread))
-        return [Table(("workload", "run as", "median", "speed vs serial", "range"),
+                             f"{serial / v['median_s']:.2f}x", f"{v['cpu_per_wall']:.2f}",
+                             spread))
+        return [Table(("workload", "run as", "median", "speed vs serial", "CPU/wall", "range"),
                       tuple(rows),
                       f"{d['threads']} threads for CPU-bound work, {d['io_tasks']} tasks "
                       "for I/O")]

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -29,7 +30,7 @@ from gilbench.analysis import Figure, Finding
 from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyError, StudyResult, Table
 from gilbench.studies.children import LineChannel, script_channel
-from gilbench.studies.timing import distribution, fmt_duration, ratio_text
+from gilbench.studies.timing import distribution, fmt_duration, ran_in_parallel, ratio_text
 
 #: The load that holds the GIL is interpreted Python: the switch interval is what makes
 #: it let go. The load that releases it is compiled code inside ``with nogil``.
@@ -254,16 +255,20 @@ class SwitchIntervalStudy(Study):
             free = _at(loads[NOGIL], default)
             ratio = gil["latency"]["p99_s"] / free["latency"]["p99_s"]
             verdict = "convoy" if ratio > 1.5 else "no convoy"
+            at = (f"At the default {fmt_duration(default)} switch interval"
+                  if math.isclose(gil["interval_s"], default) else
+                  f"At a {fmt_duration(gil['interval_s'])} switch interval (the default is "
+                  f"{fmt_duration(default)})")
+            n = d["latency_threads"]
             out.append(Finding(
                 "switch-interval", "convoy-effect",
-                f"At a {fmt_duration(gil['interval_s'])} switch interval (this interpreter's "
-                f"default is {fmt_duration(default)}), the responsive thread answered in "
+                f"{at}, the responsive thread answered in "
                 f"{fmt_duration(gil['latency']['median_s'])} (p99 "
-                f"{fmt_duration(gil['latency']['p99_s'])}) beside {d['latency_threads']} "
-                f"GIL-holding thread(s), and in {fmt_duration(free['latency']['median_s'])} (p99 "
-                f"{fmt_duration(free['latency']['p99_s'])}) beside nogil threads doing the same "
-                f"work; {fmt_duration(d['no_load']['median_s'])} with no load: the GIL-holding "
-                f"load made p99 {ratio_text(ratio)} worse.",
+                f"{fmt_duration(gil['latency']['p99_s'])}) beside {_threads(n, GIL_HOLDING)}, "
+                f"and in {fmt_duration(free['latency']['median_s'])} (p99 "
+                f"{fmt_duration(free['latency']['p99_s'])}) beside {_threads(n, NOGIL)} doing "
+                f"the same work ({fmt_duration(d['no_load']['median_s'])} with no load): "
+                f"the GIL-holding load made p99 {ratio_text(ratio)} worse.",
                 runs=(f"{GIL_HOLDING}@{gil['interval_s']}", f"{NOGIL}@{free['interval_s']}",
                       "no-load"),
                 figures=(Figure("interval_s", gil["interval_s"], "s"),
@@ -282,7 +287,8 @@ class SwitchIntervalStudy(Study):
                         "grew with" if slope > 0.3 else "did not follow")
                 out.append(Finding(
                     "switch-interval", "latency-vs-interval",
-                    f"Beside the {load} load the median latency {word} the switch interval "
+                    f"Beside {_threads(d['latency_threads'], load)} the median latency {word} "
+                    "the switch interval "
                     f"(log-log slope {slope:.2f}): {fmt_duration(first['latency']['median_s'])} "
                     f"at {fmt_duration(first['interval_s'])}, "
                     f"{fmt_duration(last['latency']['median_s'])} at "
@@ -294,15 +300,17 @@ class SwitchIntervalStudy(Study):
             cpu = [p["cpu_per_wall"] for p in points]
             lo, hi = min(points, key=lambda p: p["throughput_vs_one_thread"]), \
                 max(points, key=lambda p: p["throughput_vs_one_thread"])
+            parallel = ran_in_parallel(statistics.median(cpu))
             out.append(Finding(
                 "switch-interval", "switch-throughput",
-                f"{d['throughput_threads']} {load} threads together did "
+                f"{_threads(d['throughput_threads'], load)} together did "
                 f"{min(tp):.2f}-{max(tp):.2f}x the work of one thread alone (least at "
                 f"{fmt_duration(lo['interval_s'])}, most at {fmt_duration(hi['interval_s'])}), "
-                f"using {min(cpu):.2f}-{max(cpu):.2f} CPU seconds per second.",
+                f"using {min(cpu):.2f}-{max(cpu):.2f} CPU seconds per second: "
+                + ("they ran in parallel." if parallel else "they took turns."),
                 runs=tuple(f"{load}@{p['interval_s']}" for p in points),
                 context=(("load", load),),
-                verdict="parallel" if min(tp) > 1.3 else "serialised",
+                verdict="parallel" if parallel else "serialised",
                 figures=(Figure("min_throughput", min(tp), "x"),
                          Figure("max_throughput", max(tp), "x"),
                          Figure("min_cpu_per_wall", min(cpu)),
@@ -315,7 +323,7 @@ class SwitchIntervalStudy(Study):
 
     def tables(self, result: StudyResult) -> list[Table]:
         d = result.data
-        rows = [("none", fmt_duration(d["default_interval_s"]), "-", "-",
+        rows = [(NO_LOAD, fmt_duration(d["default_interval_s"]), "-", "-",
                  fmt_duration(d["no_load"]["median_s"]), fmt_duration(d["no_load"]["p99_s"]),
                  str(d["no_load"]["n"]))]
         for load, sweep in d["loads"].items():
@@ -373,6 +381,15 @@ class SwitchIntervalStudy(Study):
         fig.savefig(out_dir / name, dpi=100)
         plt.close(fig)
         return [Image(name, "switch-interval: latency and throughput against the interval")]
+
+
+#: How a load's threads are called in sentences.
+LOAD_WORDS = {GIL_HOLDING: "GIL-holding (pure-Python)", NOGIL: "nogil (Cython)"}
+
+
+def _threads(n: int, load: str) -> str:
+    """'1 GIL-holding (pure-Python) thread', '2 nogil (Cython) threads'."""
+    return f"{n} {LOAD_WORDS.get(load, load)} thread{'s' if n != 1 else ''}"
 
 
 def _at(sweep: dict[str, Any], interval_s: float) -> dict[str, Any]:

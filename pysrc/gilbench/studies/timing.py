@@ -1,4 +1,5 @@
-"""Summaries of per-event times (latencies, round trips, start-ups) that the studies share."""
+"""Summaries the studies share: per-event times (latencies, round trips, start-ups), CPU
+use, and how figures are written."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ def distribution(samples: Sequence[float]) -> dict[str, float | int]:
     q1, q2, q3, p99 = np.percentile(arr, [25, 50, 75, 99])
     return {"n": int(arr.size), "median_s": float(q2), "p99_s": float(p99),
             "min_s": float(arr.min()), "max_s": float(arr.max()), "iqr_s": float(q3 - q1)}
+
+
+#: Threads using more CPU seconds per wall second than this ran in parallel. CPU use
+#: tells parallel from serialised threads even where other programs share the cores and
+#: blur the times: a GIL lets one thread run at a time (about 1.0, whatever the count).
+PARALLEL_AT = 1.3
+
+
+def ran_in_parallel(cpu_per_wall: float) -> bool:
+    """Whether threads that used ``cpu_per_wall`` CPU seconds per second overlapped."""
+    return cpu_per_wall > PARALLEL_AT
 
 
 def ratio_text(ratio: float) -> str:

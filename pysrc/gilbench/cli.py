@@ -24,6 +24,7 @@ from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 DEFAULT_OUT = "gilbench-results"
+DEFAULT_STUDY_OUT = f"{DEFAULT_OUT}/studies"
 
 
 class UsageError(Exception):
@@ -151,13 +152,20 @@ def build_parser() -> Parser:
     p.add_argument("--out", metavar="DIR", help="where to write (default: beside the results)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
 
-    from gilbench.studies.command import add_arguments as add_study_arguments
-
     p = sub.add_parser("study", help="measure one of the tutorial's claims (or all of them)",
                        description="Run studies of the tutorial's claims about threads, "
                                    "processes and the GIL; write NAME.json per study and "
                                    "studies.md/.html with findings.json into DIR.")
-    add_study_arguments(p)
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="study name(s) (gilbench study --list shows them), or all")
+    p.add_argument("--list", action="store_true", help="list the studies and exit")
+    p.add_argument("--tiny", action="store_true",
+                   help="tiny settings: a few seconds per study, rough figures (for tests)")
+    p.add_argument("--out", default=DEFAULT_STUDY_OUT, metavar="DIR",
+                   help="output folder (default: %(default)s)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress and no summary; print only where the report went")
     return parser
 
 

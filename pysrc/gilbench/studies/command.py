@@ -1,4 +1,5 @@
-"""``gilbench study``: list, run and summarise studies on the terminal.
+"""``gilbench study`` (its arguments are in :mod:`gilbench.cli`): list, run and summarise
+studies on the terminal.
 
 Exit codes: 0 success; 1 a study failed (the others are kept); 2 bad input (raised as
 :class:`BadStudyInput`, which the CLI prints as one line); 130 Ctrl-C; 143 SIGTERM.
@@ -15,7 +16,6 @@ from rich.table import Table as RichTable
 
 from gilbench.studies.base import STUDIES, StudyResult
 from gilbench.studies.runner import (
-    ALL,
     Terminated,
     check_out_dir,
     resolve_names,
@@ -24,26 +24,11 @@ from gilbench.studies.runner import (
     total_steps,
 )
 
-DEFAULT_OUT = "gilbench-results/studies"
 EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 130, 143
 
 
 class BadStudyInput(ValueError):
     """Bad ``gilbench study`` input: one line, exit code 2."""
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The ``gilbench study`` arguments."""
-    p.add_argument("names", nargs="*", metavar="NAME",
-                   help=f"study name(s): {', '.join(STUDIES)}, or {ALL}")
-    p.add_argument("--list", action="store_true", help="list the studies and exit")
-    p.add_argument("--tiny", action="store_true",
-                   help="tiny settings: a few seconds per study, rough figures (for tests)")
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help="output folder (default: %(default)s)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--quiet", action="store_true",
-                   help="no progress and no summary; print only where the report went")
 
 
 def study_command(args: argparse.Namespace, console: Console,
@@ -93,7 +78,7 @@ def study_command(args: argparse.Namespace, console: Console,
 
 
 def list_studies(console: Console) -> None:
-    """The studies, what each measures and how many steps its default settings take."""
+    """The studies, what each measures and the tutorial's claim it tests."""
     table = RichTable(title="Studies (gilbench study NAME | all)", title_justify="left")
     for col in ("study", "measures", "the tutorial's claim"):
         table.add_column(col)

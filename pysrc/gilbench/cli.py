@@ -1,7 +1,8 @@
 """The ``gilbench`` command: list, info, run, report, study.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
-naming the bad value and the valid choices); 130 interrupted (finished runs are kept).
+naming the bad value and the valid choices); 130 interrupted (finished runs are kept);
+143 terminated by SIGTERM (``study``).
 """
 
 from __future__ import annotations

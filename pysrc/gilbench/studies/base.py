@@ -137,6 +137,15 @@ class Study(ABC):
     def plot(self, result: StudyResult, out_dir: Path) -> list[Image]:
         """Draw the study's plots into ``out_dir``; return the files written."""
 
+    def save_plot(self, fig: Any, out_dir: Path, alt: str) -> list[Image]:
+        """Write the matplotlib figure ``fig`` as ``study-NAME.png`` and close it."""
+        from gilbench.report.plots import pyplot
+
+        name = f"study-{self.name}.png"
+        fig.savefig(Path(out_dir) / name, dpi=100)
+        pyplot().close(fig)
+        return [Image(name, alt)]
+
     def run(self, preset: str = "default", progress: Progress | None = None, *,
             machine: Mapping[str, Any] | None = None) -> StudyResult:
         """Measure with the settings of ``preset`` and wrap the data with its metadata."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import queue
 import selectors
 import signal
 import subprocess
@@ -169,6 +170,16 @@ def worker_processes(ctx: mp.context.BaseContext, target: Callable[..., Any],
     failed = [p.exitcode for p in procs if p.exitcode != 0]
     if failed:
         raise StudyError(f"worker process(es) failed with exit code(s) {failed}")
+
+
+def collect(results: Any, n: int, timeout: float, what: str) -> list[Any]:
+    """``n`` reports from a ``queue.Queue`` or multiprocessing queue that workers put
+    them on, all within ``timeout`` seconds (StudyError naming ``what`` otherwise)."""
+    deadline = time.monotonic() + timeout
+    try:
+        return [results.get(timeout=max(0.0, deadline - time.monotonic())) for _ in range(n)]
+    except queue.Empty:
+        raise StudyError(f"{what} did not report within {timeout:g} s") from None
 
 
 def _kill(procs: Sequence[Any]) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gilbench.analysis import Figure, Finding
+from gilbench.plan import usable_cores
 from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyError, StudyResult, Table
 from gilbench.studies.children import script_channel
@@ -39,14 +40,6 @@ class Settings:
     io_wait_s: float = 0.01
     repeats: int = 3
     timeout_s: float = 60.0
-
-
-def usable_cores() -> list[int]:
-    """The cores this process may run on (all of them where affinity is unknown)."""
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except AttributeError:
-        return list(range(os.cpu_count() or 1))
 
 
 def pinning_unavailable() -> str | None:
@@ -184,7 +177,7 @@ class ContentionStudy(Study):
 
     def measure(self, settings: Settings, progress: Progress) -> dict[str, Any]:
         s = settings
-        cores = max(2, len(usable_cores()))
+        cores = max(2, usable_cores())
         pinning = pinning_unavailable()
         results: dict[str, dict[str, Any]] = {}
         with script_channel("delay_server", s.io_wait_s) as server:
@@ -199,7 +192,7 @@ class ContentionStudy(Study):
                         "median_s": statistics.median(times), "times_s": times,
                         "cpu_per_wall": statistics.median(cpu / wall for wall, cpu in runs)}
                     progress(f"contention: {workload.name}, {variant}")
-        return {"threads": cores, "usable_cores": len(usable_cores()),
+        return {"threads": cores, "usable_cores": usable_cores(),
                 "pinning_unavailable": pinning, "cpu_iterations": s.cpu_iterations,
                 "io_tasks": s.io_tasks, "io_wait_s": s.io_wait_s, "workloads": results}
 
@@ -288,10 +281,8 @@ class ContentionStudy(Study):
             ax.set_ylabel("median wall time (s)")
             ax.set_title(name)
             ax.grid(True, axis="y", alpha=0.3)
-        name = "study-contention.png"
-        fig.savefig(out_dir / name, dpi=100)
-        plt.close(fig)
-        return [Image(name, "contention: serial, threads, pinned threads and asyncio")]
+        return self.save_plot(fig, out_dir,
+                              "contention: serial, threads, pinned threads and asyncio")
 
 
 STUDY = ContentionStudy()

@@ -15,12 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from gilbench.analysis import Figure, Finding
 from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyError, StudyResult, Table
-from gilbench.studies.children import run_script, worker_processes
+from gilbench.studies.children import collect, run_script, worker_processes
 from gilbench.studies.timing import distribution, fmt_bytes, fmt_duration, fmt_rate, ratio_text
 
 #: Two measurements within this relative margin tie.
@@ -203,16 +204,12 @@ def _count(counter: Any, lock: Any, start: Any, seconds: float, results: Any,
     results.put((n, clock() - t0))
 
 
-class _Box:
-    """The plain attribute threads share (what ``multiprocessing.Value`` imitates)."""
-
-    value = 0
-
-
 def _shared_counter(kind: str, s: Settings) -> dict[str, Any]:
     n = s.counter_workers
     if kind == "threading.Lock":
-        box, lock, start, results = _Box(), threading.Lock(), threading.Barrier(n), queue.Queue()
+        # A plain attribute is what threads share (multiprocessing.Value imitates it).
+        box, lock = SimpleNamespace(value=0), threading.Lock()
+        start, results = threading.Barrier(n), queue.Queue()
         threads = [threading.Thread(target=_count, daemon=True,
                                     args=(box, lock, start, s.counter_s, results, s.timeout_s))
                    for _ in range(n)]
@@ -240,13 +237,8 @@ def _count_in_processes(ctx, kind, value, lock, start, results, s: Settings) -> 
 
 
 def _collect(kind: str, results: Any, s: Settings) -> list[tuple[int, float]]:
-    deadline = time.monotonic() + s.timeout_s + s.counter_s
-    try:
-        return [results.get(timeout=max(0.0, deadline - time.monotonic()))
-                for _ in range(s.counter_workers)]
-    except queue.Empty:
-        raise StudyError(f"{kind}: counting workers did not report within "
-                         f"{s.timeout_s:g} s") from None
+    return collect(results, s.counter_workers, s.timeout_s + s.counter_s,
+                   f"{kind}: the counting workers")
 
 
 def _counter_report(kind: str, final: int, reports: list[tuple[int, float]]) -> dict[str, Any]:
@@ -389,10 +381,7 @@ class CostsStudy(Study):
             ax.tick_params(axis="y", labelsize=8)
             ax.grid(True, axis="x", alpha=0.3)
         fig.suptitle("costs: threads (blue) against processes (orange)")
-        name = "study-costs.png"
-        fig.savefig(out_dir / name, dpi=100)
-        plt.close(fig)
-        return [Image(name, "costs: creation, memory, hand-off and shared counter")]
+        return self.save_plot(fig, out_dir, "costs: creation, memory, hand-off and shared counter")
 
 
 def _crash(scenario: str, timeout: float) -> dict[str, Any]:

@@ -320,10 +320,7 @@ class GilCensusStudy(Study):
         ax.set_xlabel("GIL free while it runs (probe reading; blue releases, red holds)")
         ax.set_title("gil-census: does the operation release the GIL?")
         ax.tick_params(axis="y", labelsize=8)
-        name = "study-gil-census.png"
-        fig.savefig(out_dir / name, dpi=100)
-        plt.close(fig)
-        return [Image(name, "gil-census: GIL free per operation")]
+        return self.save_plot(fig, out_dir, "gil-census: GIL free per operation")
 
 
 CENSUS_NOTES = (

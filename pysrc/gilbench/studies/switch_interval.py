@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import socket
 import statistics
 import sys
@@ -27,6 +26,7 @@ import numpy as np
 
 from gilbench import native
 from gilbench.analysis import Figure, Finding
+from gilbench.plan import usable_cores
 from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyError, StudyResult, Table
 from gilbench.studies.children import LineChannel, script_channel
@@ -35,13 +35,6 @@ from gilbench.studies.timing import distribution, fmt_duration, ran_in_parallel,
 #: The load that holds the GIL is interpreted Python: the switch interval is what makes
 #: it let go. The load that releases it is compiled code inside ``with nogil``.
 GIL_HOLDING, NOGIL, NO_LOAD = "gil-holding", "nogil", "none"
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def _python_work() -> None:
@@ -187,14 +180,17 @@ class SwitchIntervalStudy(Study):
                          max_pings=60, min_pings=10, timeout_s=20.0),
     }
 
+    @staticmethod
+    def _steps_per_load(settings: Settings) -> int:
+        # A one-thread baseline, then throughput and latency per interval.
+        return 1 + 2 * len(settings.intervals_ms)
+
     def steps(self, settings: Settings) -> int:
-        # Per load: a one-thread baseline, then throughput and latency per interval;
-        # plus the no-load latency floor.
-        return len(LOADS) * (1 + 2 * len(settings.intervals_ms)) + 1
+        return len(LOADS) * self._steps_per_load(settings) + 1  # + the no-load floor
 
     def measure(self, settings: Settings, progress: Progress) -> dict[str, Any]:
         s = settings
-        cores = _usable_cores()
+        cores = usable_cores()
         latency_threads = max(1, cores - 1)
         data: dict[str, Any] = {
             "default_interval_s": sys.getswitchinterval(), "cores": cores,
@@ -212,7 +208,7 @@ class SwitchIntervalStudy(Study):
                         work = factory()
                     except native.NativeUnavailable as exc:
                         data["unavailable"][load] = str(exc)
-                        for _ in range(1 + 2 * len(s.intervals_ms)):
+                        for _ in range(self._steps_per_load(s)):
                             progress(f"switch-interval: {load} load unavailable")
                         continue
                     data["loads"][load] = self._sweep(load, work, client, s, cores,
@@ -377,10 +373,8 @@ class SwitchIntervalStudy(Study):
         ax2.set_ylim(bottom=0)
         ax2.legend(fontsize=8)
         ax2.grid(True, alpha=0.3)
-        name = "study-switch-interval.png"
-        fig.savefig(out_dir / name, dpi=100)
-        plt.close(fig)
-        return [Image(name, "switch-interval: latency and throughput against the interval")]
+        return self.save_plot(fig, out_dir,
+                              "switch-interval: latency and throughput against the interval")
 
 
 #: How a load's threads are called in sentences.

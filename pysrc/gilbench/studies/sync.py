@@ -24,7 +24,7 @@ from typing import Any
 from gilbench.analysis import Figure, Finding
 from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyError, StudyResult, Table
-from gilbench.studies.children import worker_processes
+from gilbench.studies.children import collect, worker_processes
 from gilbench.studies.timing import fmt_duration, ratio_text
 
 THREADING, MULTIPROCESSING = "threading", "multiprocessing"
@@ -201,13 +201,8 @@ def contended(prim: Primitive, flavour: str, s: Settings) -> dict[str, Any]:
 
 def _collect(results: Any, timeout: float) -> float:
     """From the first party's start to the last party's end, in seconds."""
-    deadline = time.monotonic() + timeout
-    try:
-        spans = [results.get(timeout=max(0.0, deadline - time.monotonic()))
-                 for _ in range(2)]
-        return max(end for _, end in spans) - min(start for start, _ in spans)
-    except queue.Empty:
-        raise StudyError(f"the two parties did not finish within {timeout:g} s") from None
+    spans = collect(results, 2, timeout, "the two parties")
+    return max(end for _, end in spans) - min(start for start, _ in spans)
 
 
 class SyncStudy(Study):
@@ -306,10 +301,7 @@ class SyncStudy(Study):
         ax.set_title("sync: a round trip through each primitive")
         ax.legend(fontsize=8)
         ax.grid(True, axis="y", alpha=0.3)
-        name = "study-sync.png"
-        fig.savefig(out_dir / name, dpi=100)
-        plt.close(fig)
-        return [Image(name, "sync: round-trip cost per primitive")]
+        return self.save_plot(fig, out_dir, "sync: round-trip cost per primitive")
 
 
 def _alone(r: dict[str, Any]) -> float:

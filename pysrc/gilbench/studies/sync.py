@@ -251,8 +251,8 @@ class SyncStudy(Study):
                 f"{fmt_duration(t[cheapest_t])} ({cheapest_t}) to {fmt_duration(t[dearest_t])} "
                 f"({dearest_t}); a multiprocessing one {fmt_duration(m[cheapest_m])} "
                 f"({cheapest_m}) to {fmt_duration(m[dearest_m])} ({dearest_m}); the "
-                f"multiprocessing version cost {_times(ratios[lo])} ({lo}) to "
-                f"{_times(ratios[hi])} ({hi}) the threading one.",
+                f"multiprocessing version cost {ratio_text(ratios[lo])} ({lo}) to "
+                f"{ratio_text(ratios[hi])} ({hi}) the threading one.",
                 runs=tuple(f"{f}.{n}/{mode}" for n in rows for f in (THREADING,
                                                                      MULTIPROCESSING)),
                 context=(("mode", mode),), headline=True,
@@ -269,7 +269,8 @@ class SyncStudy(Study):
             t, m = r[THREADING], r[MULTIPROCESSING]
             rows.append((name, fmt_duration(_alone(t)), fmt_duration(_together(t)),
                          fmt_duration(_alone(m)), fmt_duration(_together(m)),
-                         _times(_alone(m) / _alone(t)), _times(_together(m) / _together(t))))
+                         ratio_text(_alone(m) / _alone(t)),
+                         ratio_text(_together(m) / _together(t))))
         notes = tuple(f"{name}, contended: {r['contended_round']}."
                       for name, r in result.data["primitives"].items())
         return [Table(("primitive", "threading alone", "threading contended",
@@ -311,9 +312,6 @@ def _alone(r: dict[str, Any]) -> float:
 def _together(r: dict[str, Any]) -> float:
     return r["contended"]["per_round_s"]
 
-
-def _times(ratio: float) -> str:
-    return ratio_text(ratio) if ratio >= 1 else f"{ratio:.2f}x"
 
 
 STUDY = SyncStudy()

@@ -33,10 +33,10 @@ def ran_in_parallel(cpu_per_wall: float) -> bool:
 
 
 def ratio_text(ratio: float) -> str:
-    """A ratio > 0 as a reader takes it in: '1.3x', '28x', '1200x'."""
+    """A ratio > 0 as a reader takes it in: '0.08x', '1.3x', '28x', '1200x'."""
     if ratio >= 10:
         return f"{ratio:.0f}x"
-    return f"{ratio:.1f}x"
+    return f"{ratio:.1f}x" if ratio >= 1 else f"{ratio:.2f}x"
 
 
 def fmt_duration(seconds: float | None) -> str:

@@ -310,8 +310,8 @@ class SwitchIntervalStudy(Study):
                 "switch-interval", "switch-throughput",
                 f"{_threads(d['throughput_threads'], load)} did "
                 f"{min(per_cpu):.2f}-{max(per_cpu):.2f}x the work per CPU second of one "
-                f"thread alone (least at {fmt_duration(lo['interval_s'])}: what switching "
-                f"costs), using {min(cpu):.2f}-{max(cpu):.2f} CPU seconds per second: "
+                f"thread alone (least at {fmt_duration(lo['interval_s'])}), using "
+                f"{min(cpu):.2f}-{max(cpu):.2f} CPU seconds per second: "
                 + ("they ran in parallel." if parallel else "they took turns."),
                 runs=tuple(f"{load}@{p['interval_s']}" for p in points),
                 context=(("load", load),),

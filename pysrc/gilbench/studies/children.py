@@ -119,6 +119,9 @@ class LineChannel:
         reply, self._buffer = self._buffer.split(b"\n", 1)
         return reply.decode()
 
+    def close(self) -> None:
+        self._selector.close()
+
 
 @contextmanager
 def script_channel(script: str, *args: object) -> Iterator[LineChannel]:
@@ -127,13 +130,15 @@ def script_channel(script: str, *args: object) -> Iterator[LineChannel]:
     proc = subprocess.Popen(script_argv(script, *args), stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             start_new_session=True)
+    channel = LineChannel(proc)
     try:
-        yield LineChannel(proc)
+        yield channel
         proc.stdin.close()
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         pass
     finally:
+        channel.close()
         kill_group(proc)
 
 

@@ -1,7 +1,8 @@
-"""The ``gilbench`` command: list, info, run, report.
+"""The ``gilbench`` command: list, info, run, report, study.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
-naming the bad value and the valid choices); 130 interrupted (finished runs are kept).
+naming the bad value and the valid choices); 130 interrupted (finished runs are kept);
+143 terminated by SIGTERM (``study``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 DEFAULT_OUT = "gilbench-results"
+DEFAULT_STUDY_OUT = f"{DEFAULT_OUT}/studies"
 
 
 class UsageError(Exception):
@@ -150,6 +152,21 @@ def build_parser() -> Parser:
     p.add_argument("path", help="results.json, or the folder holding it")
     p.add_argument("--out", metavar="DIR", help="where to write (default: beside the results)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+
+    p = sub.add_parser("study", help="measure one of the tutorial's claims (or all of them)",
+                       description="Run studies of the tutorial's claims about threads, "
+                                   "processes and the GIL; write NAME.json per study and "
+                                   "studies.md/.html with findings.json into DIR.")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="study name(s) (gilbench study --list shows them), or all")
+    p.add_argument("--list", action="store_true", help="list the studies and exit")
+    p.add_argument("--tiny", action="store_true",
+                   help="tiny settings: a few seconds per study, rough figures (for tests)")
+    p.add_argument("--out", default=DEFAULT_STUDY_OUT, metavar="DIR",
+                   help="output folder (default: %(default)s)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress and no summary; print only where the report went")
     return parser
 
 
@@ -341,7 +358,17 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report}
+def cmd_study(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.studies.command import BadStudyInput, study_command
+
+    try:
+        return study_command(args, console, _progress)
+    except BadStudyInput as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report,
+            "study": cmd_study}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

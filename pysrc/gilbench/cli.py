@@ -1,7 +1,7 @@
 """The ``gilbench`` command: list, info, run, report.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
-naming the bad value and the valid choices); 130 interrupted (finished runs are kept).
+naming the bad value and the valid choices, or the cap it exceeds); 130 interrupted (finished runs are kept).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from gilbench import __version__
 from gilbench.flavours import FLAVOURS, SCHEDULES
 from gilbench.harness import Measurement
 from gilbench.kernels import KERNELS
+from gilbench.limits import MAX_REPEATS, check_sweep, max_workers
 from gilbench.plan import PROFILES, build_plan
 from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
 
@@ -120,7 +121,7 @@ def build_parser() -> Parser:
                    help="strategy(ies) to run (default: all available)")
     p.add_argument("--workers", action="append", type=_int_list("workers"), metavar="N,..",
                    help="worker counts (default: 1, 2, 4, ... up to the usable cores, "
-                        "plus that count)")
+                        f"plus that count; at most {max_workers()} here, 4x the cores)")
     p.add_argument("--size", action="append", type=_int_list("size"), metavar="N",
                    help="problem size(s) (default: the profile's size for each kernel)")
     p.add_argument("--chunks", action="append", type=_int_list("chunks"), metavar="N",
@@ -132,7 +133,7 @@ def build_parser() -> Parser:
                                      "themselves (default: static)")
     p.add_argument("--repeat", type=_positive_int("repeat count"), metavar="N",
                    help="timed repeats per run (default: the profile's, at least 5 "
-                        "recommended)")
+                        f"recommended, at most {MAX_REPEATS})")
     p.add_argument("--timeout", type=_positive_int("timeout"), default=int(DEFAULT_TIMEOUT_S),
                    metavar="SECONDS", help="fail a run whose workers take longer than this "
                                            "(default: %(default)s)")
@@ -240,6 +241,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             strategies=_flatten(args.strategy), workers=_flatten(args.workers),
             sizes=_flatten(args.size), chunks=_flatten(args.chunks),
             schedules=_flatten(args.schedule))
+        check_sweep(args.repeat, args.timeout, args.seed)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
     if not plan.specs:

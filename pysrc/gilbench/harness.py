@@ -25,6 +25,7 @@ import numpy as np
 from gilbench.flavours import get_flavour
 from gilbench.gilprobe import GilProbe
 from gilbench.kernels import Kernel, Problem, get_kernel
+from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
 from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, get_strategy
 
 #: Coefficient of variation above which a run is flagged as noisy.
@@ -36,7 +37,6 @@ WARMUP_S = 0.2
 PROBE_S = 0.03
 #: Upper bound on warm-up repeats, whatever warmup_s says.
 MAX_WARMUP = 200
-MIN_REPEATS = 1
 
 
 @functools.cache
@@ -91,13 +91,10 @@ class RunSpec:
         kernel = get_kernel(self.kernel)
         flavour = get_flavour(self.flavour)
         strategy = get_strategy(self.strategy)
-        kernel.check_size(self.size)
-        for name in ("workers", "chunks"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int. Got {value!r} instead.")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1. Got {value} instead.")
+        # Magnitudes (gilbench.limits): the plan refuses the same values with the same words.
+        kernel.check_size(self.size, copies=strategy.memory_copies)
+        check_workers(self.workers)
+        check_chunks(kernel, self.size, self.chunks)
         if self.schedule is not None and self.schedule not in flavour.schedules:
             raise ValueError(f"schedule {self.schedule!r} is not valid for {flavour.name}; "
                              f"valid choices: {', '.join(flavour.schedules)}")
@@ -198,8 +195,8 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     run_start = time.perf_counter()
     spec.validate()
     equalise_allocator()
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < MIN_REPEATS:
-        raise ValueError(f"repeats must be an int >= {MIN_REPEATS}. Got {repeats!r} instead.")
+    check_repeats(repeats)
+    check_timeout(timeout)
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0. Got {warmup!r} instead.")
     kernel = get_kernel(spec.kernel)

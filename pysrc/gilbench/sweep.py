@@ -11,6 +11,7 @@ from pathlib import Path
 from gilbench.flavours import FLAVOURS
 from gilbench.harness import Measurement, ReferenceCache, RunError, failed, measure
 from gilbench.kernels import KERNELS
+from gilbench.limits import check_sweep
 from gilbench.machine import collect_machine_metadata
 from gilbench.plan import Plan
 from gilbench.results import RESULTS_NAME, ResultsStore
@@ -38,6 +39,7 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     """
     repeats = plan.profile.repeats if repeats is None else repeats
     warmup = plan.profile.warmup if warmup is None else warmup
+    check_sweep(repeats, timeout, seed)  # before anything is written
     kernels = sorted({s.kernel for s in plan.specs})
     settings = {
         "profile": plan.profile.name, "repeats": repeats, "warmup": warmup,

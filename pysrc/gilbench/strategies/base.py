@@ -86,6 +86,9 @@ class Strategy(ABC):
     #: Sends each chunk's inputs along with it, so it needs ``Kernel.payload`` and the
     #: harness passes ``payload=`` to :meth:`open`.
     ships_inputs: ClassVar[bool] = False
+    #: Copies of the problem a run holds at once (2: it copies the problem into shared
+    #: memory, or pickles its inputs to workers); sizes are checked against memory with it.
+    memory_copies: ClassVar[int] = 1
 
     def unavailable_reason(self) -> str | None:
         """None when usable on this machine and Python, else a one-line reason."""

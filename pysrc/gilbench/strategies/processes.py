@@ -241,6 +241,7 @@ class ProcessesStrategy(Strategy):
     description = ("a warm ProcessPoolExecutor over shared memory: one interpreter (and GIL) "
                    "per worker; pays start-up and IPC")
     uses_processes = True
+    memory_copies = 2
 
     def __init__(self, start_method: str | None = None) -> None:
         self.start_method = start_method

@@ -1,7 +1,9 @@
 """The ``gilbench`` command: list, info, run, report.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
-naming the bad value and the valid choices, or the cap it exceeds); 130 interrupted (finished runs are kept).
+naming the bad value and the valid choices, or the cap it exceeds); 130 interrupted by
+Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (finished runs are kept, no worker or shared-memory
+segment is left).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from gilbench import __version__
+from gilbench import __version__, interrupts
 from gilbench.flavours import FLAVOURS, SCHEDULES
 from gilbench.harness import Measurement
 from gilbench.kernels import KERNELS
@@ -22,7 +24,7 @@ from gilbench.limits import MAX_REPEATS, check_sweep, max_workers
 from gilbench.plan import PROFILES, build_plan
 from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
 
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, interrupts.EXIT_INTERRUPTED
 DEFAULT_OUT = "gilbench-results"
 
 
@@ -274,9 +276,9 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
                 outcome = run_sweep(plan, args.out, repeats=args.repeat, seed=args.seed,
                                     timeout=args.timeout, on_run=on_run)
-    except KeyboardInterrupt:
-        err.print(f"gilbench: interrupted; finished runs are in {args.out}/results.json")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        _say(err, f"gilbench: interrupted; finished runs are in {args.out}/results.json")
+        return interrupts.exit_code(exc)
     doc = load_results(outcome.path)
     report = render_report(doc, args.out, plots=not args.no_plots)
     if not args.quiet:
@@ -354,13 +356,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return EXIT_USAGE
-        return COMMANDS[args.command](args, console)
+        # SIGTERM and SIGHUP unwind like Ctrl-C: sessions kill workers, unlink segments.
+        with interrupts.signals_interrupt():
+            return COMMANDS[args.command](args, console)
     except UsageError as exc:
         print(f"gilbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("gilbench: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        _say(None, "gilbench: interrupted")
+        return interrupts.exit_code(exc)
+
+
+def _say(err: Console | None, message: str) -> None:
+    """Print to stderr unless it is gone (a closed terminal after SIGHUP)."""
+    try:
+        if err is None:
+            print(message, file=sys.stderr)
+        else:
+            err.print(message)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import numpy as np
 
 from gilbench.flavours import get_flavour
 from gilbench.gilprobe import GilProbe
+from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import Kernel, Problem, get_kernel
 from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
 from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, get_strategy
@@ -177,6 +178,7 @@ class ReferenceCache:
 def execute(kernel: Kernel, problem: Problem, session: Session,
             phases: list[list[Any]]) -> tuple[Any, float]:
     """Run every phase through ``session`` and merge: (result, CPU seconds of workers)."""
+    raise_if_pending()  # a SIGTERM whose first raise was swallowed stops the run here
     worker_cpu = 0.0
     partials: list[Any] = []
     for chunks in phases:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gilbench.flavours import FLAVOURS
 from gilbench.harness import Measurement, ReferenceCache, RunError, failed, measure
+from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import KERNELS
 from gilbench.limits import check_sweep
 from gilbench.machine import collect_machine_metadata
@@ -61,6 +62,7 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     references = ReferenceCache()
     t0 = time.perf_counter()
     for i, spec in enumerate(plan.specs, 1):
+        raise_if_pending()
         try:
             m = measure(spec, repeats=repeats, warmup=warmup,
                         warmup_s=plan.profile.warmup_s, probe=probe, seed=seed,

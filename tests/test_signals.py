@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gilbench.interrupts import Terminated, exit_code, signals_interrupt
+from gilbench.interrupts import Terminated, deferred, exit_code, signals_interrupt
 from gilbench.results import load_results
 from tests.conftest import shm_segments
 
@@ -76,13 +76,13 @@ def _assert_nothing_left(seen: dict[int, tuple[psutil.Process, str]],
     assert not shm_segments() - shm_before
 
 
-@pytest.mark.parametrize("target", ["process", "group"])
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)],
-                         ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize(("sig", "code", "target"), [
+    (signal.SIGTERM, 143, "process"),  # kill PID, a supervisor, docker stop
+    (signal.SIGTERM, 143, "group"),    # timeout(1), CI runners: the workers get it too
+    (signal.SIGHUP, 129, "group"),     # a closing terminal
+], ids=["SIGTERM-process", "SIGTERM-group", "SIGHUP-group"])
 def test_signal_during_a_sweep_cleans_up_and_keeps_finished_runs(tmp_path, sig, code,
                                                                   target):
-    # "process": kill PID (a supervisor, docker stop); "group": what timeout(1), CI
-    # runners and a closing terminal do, reaching the workers too.
     out_dir = tmp_path / "res"
     shm_before = shm_segments()
     proc = _start_sweep(out_dir, own_group=target == "group")
@@ -96,7 +96,7 @@ def test_signal_during_a_sweep_cleans_up_and_keeps_finished_runs(tmp_path, sig, 
     assert proc.returncode == code, err
     assert "interrupted" in err and "Traceback" not in err
     runs = load_results(out_dir)["runs"]
-    assert runs and all(r["status"] == "ok" for r in runs), runs
+    assert runs and all(r["status"] == "ok" for r in runs), ([r["error"] for r in runs], err)
     _assert_nothing_left(seen, shm_before)
 
 
@@ -124,6 +124,17 @@ def test_signals_raise_terminated_inside_the_block_only():
     assert isinstance(info.value, KeyboardInterrupt)  # every Ctrl-C cleanup path runs
     assert exit_code(info.value) == 143 and exit_code(KeyboardInterrupt()) == 130
     assert signal.getsignal(signal.SIGTERM) is previous
+
+
+def test_a_signal_inside_a_deferred_step_is_raised_when_it_ends():
+    steps = []
+    with pytest.raises(Terminated), signals_interrupt():
+        with deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+            steps.append("finished")
+        steps.append("after")  # not reached
+    assert steps == ["finished"]
 
 
 def test_a_second_signal_does_not_cut_the_cleanup_short():

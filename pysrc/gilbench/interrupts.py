@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+import psutil
+
 #: Signals turned into :class:`Terminated` (SIGHUP does not exist on Windows).
 SIGNALS: tuple[signal.Signals, ...] = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -50,6 +52,8 @@ _active = False
 _pending: int | None = None
 #: True while ``os.fork`` runs its at-fork hooks, where an exception would be swallowed.
 _forking = False
+#: Depth of :func:`deferred` blocks: signals are recorded, raised when the outermost ends.
+_deferring = 0
 _hooked = False
 
 
@@ -96,8 +100,9 @@ def signals_interrupt() -> Iterator[None]:
     swallows (and prints) exceptions raised where they cannot propagate: a signal that
     arrives while ``os.fork`` runs its at-fork hooks is therefore only recorded, and
     raised by the next :func:`raise_if_pending` (the harness calls it between repeats and
-    runs, process pools right after they start). The previous handlers are restored on
-    exit. Off the main thread (where Python cannot set handlers) this does nothing.
+    runs), as is one that arrives inside :func:`deferred`. The previous handlers are
+    restored on exit. Off the main thread (where Python cannot set handlers) this does
+    nothing.
     """
     global _active, _pending
     if threading.current_thread() is not threading.main_thread():
@@ -109,7 +114,7 @@ def signals_interrupt() -> Iterator[None]:
         global _pending
         if _pending is None:
             _pending = signum
-            if not _forking:
+            if not (_forking or _deferring):
                 raise Terminated(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in SIGNALS}
@@ -121,6 +126,24 @@ def signals_interrupt() -> Iterator[None]:
         for sig, old in previous.items():
             signal.signal(sig, old)
         _pending = None
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold back :class:`Terminated` until the block ends (then raise it, if a signal came).
+
+    For steps that must not stop half-way, such as starting a process pool: interrupted
+    between ``fork`` and the pool recording the child, a worker would be known to nobody
+    who could kill it.
+    """
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    if not _deferring:
+        raise_if_pending()
 
 
 def raise_if_pending() -> None:
@@ -166,9 +189,15 @@ def detach_worker(parent_pid: int) -> None:
             libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
         except (OSError, AttributeError):  # not glibc: the parent's cleanup must do
             pass
-    try:
-        os.kill(parent_pid, 0)  # the parent may have died before prctl took effect
-    except ProcessLookupError:
+    if os.getppid() != parent_pid and not _running(parent_pid):
+        # The parent died before prctl took effect (this process was re-parented); a
+        # forkserver's workers, whose parent is the server, get here with it running.
         os._exit(1)
-    except PermissionError:  # it exists
-        pass
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs: a zombie (killed, not yet reaped) does not."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from gilbench.interrupts import detach_worker, raise_if_pending, signals_blocked
+from gilbench.interrupts import deferred, detach_worker, signals_blocked
 from gilbench.kernels.base import Chunk, ChunkFunction, Implementation, Problem, Workspace
 from gilbench.limits import explain_resource_error, format_bytes
 from gilbench.strategies.base import (
@@ -226,9 +226,10 @@ class ProcessSession(Session):
                 initargs=(self.shared.layout, dict(problem.params), impl.fn, impl.prepare,
                           barrier, os.getpid()))
             # Workers may spawn lazily; a barrier of `workers` parties proves all are up.
-            warm = [self.pool.submit(_worker_ready, timeout) for _ in range(workers)]
+            # Submitting forks them: no interruption until the pool has recorded them all.
+            with deferred():
+                warm = [self.pool.submit(_worker_ready, timeout) for _ in range(workers)]
             self._wait(warm, "start the workers")
-            raise_if_pending()  # a SIGTERM that arrived while forking
         except (RunTimeout, WorkerCrashed):
             raise  # _wait has closed the session
         except OSError as exc:  # fork, pipes, semaphores or segments: a limit ran out

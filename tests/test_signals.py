@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from gilbench.interrupts import Terminated, deferred, exit_code, signals_interrupt
+from gilbench.outdir import LOCK_NAME
 from gilbench.results import load_results
 from tests.conftest import shm_segments
 
@@ -97,6 +98,7 @@ def test_signal_during_a_sweep_cleans_up_and_keeps_finished_runs(tmp_path, sig, 
     assert "interrupted" in err and "Traceback" not in err
     runs = load_results(out_dir)["runs"]
     assert runs and all(r["status"] == "ok" for r in runs), ([r["error"] for r in runs], err)
+    assert not (out_dir / LOCK_NAME).exists()  # the folder is free again
     _assert_nothing_left(seen, shm_before)
 
 

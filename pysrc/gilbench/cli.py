@@ -1,9 +1,9 @@
 """The ``gilbench`` command: list, info, run, report.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
-naming the bad value and the valid choices, or the cap it exceeds); 130 interrupted by
-Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (finished runs are kept, no worker or shared-memory
-segment is left).
+naming the bad value and the valid choices, or the cap it exceeds, or why the output folder
+cannot be used); 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (finished runs
+are kept, no worker or shared-memory segment is left).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from gilbench import __version__, interrupts
+from gilbench import __version__, interrupts, outdir
 from gilbench.flavours import FLAVOURS, SCHEDULES
 from gilbench.harness import Measurement
 from gilbench.kernels import KERNELS
@@ -233,10 +233,6 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from gilbench.report import render_report
-    from gilbench.results import load_results
-    from gilbench.sweep import run_sweep
-
     try:
         plan = build_plan(
             args.profile, kernels=_flatten(args.kernel), flavours=_flatten(args.flavour),
@@ -252,6 +248,23 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("nothing to run with these filters" +
                          (f" ({reasons})" if reasons else ""))
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+    try:  # only now that the input is good: claiming sets the previous sweep aside
+        lock, previous = outdir.claim(args.out)
+    except outdir.FolderError as exc:
+        raise UsageError(str(exc)) from None
+    if previous is not None:
+        err.print(f"gilbench: {args.out}/ held an earlier sweep; its files are now in "
+                  f"{previous}/", soft_wrap=True)
+    with lock:
+        return _run_plan(args, plan, console, err)
+
+
+def _run_plan(args: argparse.Namespace, plan, console: Console, err: Console) -> int:
+    """Run the sweep into the claimed output folder, then write the report."""
+    from gilbench.report import render_report
+    from gilbench.results import load_results
+    from gilbench.sweep import run_sweep
+
     if not args.quiet:
         err.print(f"gilbench: {len(plan.specs)} runs, profile {plan.profile.name}, "
                   f"results in {args.out}/ ({len(plan.not_applicable)} kernel x flavour "
@@ -337,10 +350,12 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
     try:
         doc = load_results(args.path)
+        out = outdir.check_folder(args.out or resolve(args.path).parent)
+        lock = outdir.FolderLock(out).acquire()  # not while a sweep writes there
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    out = args.out or resolve(args.path).parent
-    print(render_report(doc, out, plots=not args.no_plots))
+    with lock:
+        print(render_report(doc, out, plots=not args.no_plots))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -188,3 +189,28 @@ def test_a_pool_that_cannot_start_fails_that_run_and_leaks_nothing():
     assert any("could not start 2 worker processes" in r and "open-file limit" in r
                for r in reasons), reasons
     assert outcomes[-1][1] == "ok", outcomes  # and with enough descriptors it runs
+
+
+@pytest.mark.parametrize(("error", "named"), [
+    (errno.EAGAIN, "process limit"), (errno.ENOMEM, "memory is exhausted")])
+def test_fork_failure_fails_the_run_with_the_limit_named(monkeypatch, error, named):
+    # RLIMIT_NPROC does not bind root, so fork is made to fail as it does at the limit.
+    def no_fork():
+        raise OSError(error, os.strerror(error))
+
+    before = shm_segments()
+    monkeypatch.setattr(os, "fork", no_fork)
+    with pytest.raises(RunError, match=f"could not start 2 worker processes: .*{named}"):
+        measure(RunSpec("mandelbrot", "python", "processes", 2, 32, 2), repeats=1,
+                warmup=0, warmup_s=0, probe=False, timeout=30)
+    assert shm_segments() == before
+
+
+def test_a_full_dev_shm_fails_the_run_before_anything_is_written(monkeypatch):
+    # Filling a tmpfs past its size kills the writer with SIGBUS: check first.
+    tiny = os.statvfs_result((4096, 4096, 1, 1, 1, 1, 1, 1, 0, 255))
+    monkeypatch.setattr(os, "statvfs", lambda path: tiny)
+    with pytest.raises(RunError, match=r"needs .* of shared memory and /dev/shm has "
+                                       r"4\.0 KiB free \(/dev/shm is too small or full"):
+        measure(RunSpec("mandelbrot", "python", "processes", 2, 64, 2), repeats=1,
+                warmup=0, warmup_s=0, probe=False, timeout=30)

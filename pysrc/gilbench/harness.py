@@ -178,7 +178,7 @@ class ReferenceCache:
 def execute(kernel: Kernel, problem: Problem, session: Session,
             phases: list[list[Any]]) -> tuple[Any, float]:
     """Run every phase through ``session`` and merge: (result, CPU seconds of workers)."""
-    raise_if_pending()  # a SIGTERM whose first raise was swallowed stops the run here
+    raise_if_pending()  # a SIGTERM recorded but not raised yet (see interrupts) stops here
     worker_cpu = 0.0
     partials: list[Any] = []
     for chunks in phases:

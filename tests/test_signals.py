@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -64,6 +66,26 @@ def _wait_for_a_pool(proc: subprocess.Popen, out_dir: Path,
     pytest.fail("no process pool was seen running after a finished run")
 
 
+@contextmanager
+def _killed_on_failure(proc: subprocess.Popen,
+                       seen: dict[int, tuple[psutil.Process, str]]) -> Iterator[None]:
+    """A failing test must not leave its sweep's processes running into the next ones."""
+    try:
+        yield
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+        for p, cmd in seen.values():
+            if "resource_tracker" in cmd:
+                continue  # it unlinks the segments once every worker is gone
+            try:
+                p.kill()  # psutil checks the pid still names the same process
+            except psutil.NoSuchProcess:
+                pass
+        proc.wait(timeout=30)
+        raise
+
+
 def _assert_nothing_left(seen: dict[int, tuple[psutil.Process, str]],
                          shm_before: set[str]) -> None:
     """No descendant ever seen (workers, resource tracker) is alive; no segment is left."""
@@ -88,18 +110,20 @@ def test_signal_during_a_sweep_cleans_up_and_keeps_finished_runs(tmp_path, sig, 
     shm_before = shm_segments()
     proc = _start_sweep(out_dir, own_group=target == "group")
     seen: dict[int, tuple[psutil.Process, str]] = {}
-    _wait_for_a_pool(proc, out_dir, seen)
-    if target == "group":
-        os.killpg(proc.pid, sig)
-    else:
-        proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == code, err
-    assert "interrupted" in err and "Traceback" not in err
-    runs = load_results(out_dir)["runs"]
-    assert runs and all(r["status"] == "ok" for r in runs), ([r["error"] for r in runs], err)
-    assert not (out_dir / LOCK_NAME).exists()  # the folder is free again
-    _assert_nothing_left(seen, shm_before)
+    with _killed_on_failure(proc, seen):
+        _wait_for_a_pool(proc, out_dir, seen)
+        if target == "group":
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == code, err
+        assert "interrupted" in err and "Traceback" not in err
+        runs = load_results(out_dir)["runs"]
+        assert runs and all(r["status"] == "ok" for r in runs), ([r["error"] for r in runs],
+                                                                  err)
+        assert not (out_dir / LOCK_NAME).exists()  # the folder is free again
+        _assert_nothing_left(seen, shm_before)
 
 
 def test_sigkill_leaves_no_worker_and_no_segment(tmp_path):
@@ -111,11 +135,12 @@ def test_sigkill_leaves_no_worker_and_no_segment(tmp_path):
     shm_before = shm_segments()
     proc = _start_sweep(out_dir, own_group=False)
     seen: dict[int, tuple[psutil.Process, str]] = {}
-    _wait_for_a_pool(proc, out_dir, seen)
-    proc.kill()
-    proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-    _assert_nothing_left(seen, shm_before)
+    with _killed_on_failure(proc, seen):
+        _wait_for_a_pool(proc, out_dir, seen)
+        proc.kill()
+        proc.communicate(timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+        _assert_nothing_left(seen, shm_before)
 
 
 def test_signals_raise_terminated_inside_the_block_only():

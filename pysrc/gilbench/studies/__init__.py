@@ -16,11 +16,11 @@ from gilbench.studies.base import (
     register_study,
 )
 from gilbench.studies.report import load_folder, load_result, render_studies, write_result
-from gilbench.studies.runner import ALL, StudiesOutcome, Terminated, run_studies
+from gilbench.studies.runner import ALL, StudiesOutcome, run_studies
 
 __all__ = [
     "ALL", "PRESETS", "STUDIES", "Progress", "StudiesOutcome", "Study", "StudyError",
-    "StudyResult", "Table", "Terminated", "get_study", "load_folder", "load_result",
+    "StudyResult", "Table", "get_study", "load_folder", "load_result",
     "register_study", "render_studies", "run_studies", "write_result",
 ]
 

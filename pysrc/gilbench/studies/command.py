@@ -14,17 +14,12 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from gilbench import interrupts
+from gilbench.outdir import check_folder
 from gilbench.studies.base import STUDIES, StudyResult
-from gilbench.studies.runner import (
-    Terminated,
-    check_out_dir,
-    resolve_names,
-    run_studies,
-    sigterm_raises,
-    total_steps,
-)
+from gilbench.studies.runner import resolve_names, run_studies, total_steps
 
-EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 130, 143
+EXIT_FAILED = 1
 
 
 class BadStudyInput(ValueError):
@@ -40,7 +35,7 @@ def study_command(args: argparse.Namespace, console: Console,
     preset = "tiny" if args.tiny else "default"
     try:
         names = resolve_names(args.names)
-        check_out_dir(args.out)
+        check_folder(args.out)
     except ValueError as exc:
         raise BadStudyInput(str(exc)) from None
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
@@ -49,23 +44,22 @@ def study_command(args: argparse.Namespace, console: Console,
                   f"results in {args.out}/")
     progress = None if args.quiet else make_progress(err)
     try:
-        with sigterm_raises():
-            if progress is None:
+        if progress is None:
+            outcome = run_studies(names, args.out, preset=preset,
+                                  plots=not args.no_plots)
+        else:
+            with progress:
+                task = progress.add_task("studies", total=total_steps(names, preset))
+
+                def advance(what: str) -> None:
+                    progress.update(task, advance=1, refresh=True, description=what)
+
                 outcome = run_studies(names, args.out, preset=preset,
-                                      plots=not args.no_plots)
-            else:
-                with progress:
-                    task = progress.add_task("studies", total=total_steps(names, preset))
-
-                    def advance(what: str) -> None:
-                        progress.update(task, advance=1, refresh=True, description=what)
-
-                    outcome = run_studies(names, args.out, preset=preset,
-                                          plots=not args.no_plots, progress=advance)
-    except KeyboardInterrupt as exc:
-        err.print(f"gilbench: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}"
-                  f"; finished studies are in {args.out}/")
-        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+                                      plots=not args.no_plots, progress=advance)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (gilbench.interrupts)
+        stopped = "terminated" if isinstance(exc, interrupts.Terminated) else "interrupted"
+        err.print(f"gilbench: {stopped}; finished studies are in {args.out}/")
+        return interrupts.exit_code(exc)
     if args.quiet:
         print(outcome.report)
     else:

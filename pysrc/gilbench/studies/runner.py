@@ -8,38 +8,15 @@ finished ones on disk.
 from __future__ import annotations
 
 import os
-import signal
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gilbench.outdir import check_folder
 from gilbench.studies.base import PRESETS, STUDIES, Progress, StudyResult, get_study
 from gilbench.studies.report import render_studies, write_result
 
 ALL = "all"
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived: unwinds like Ctrl-C, so every cleanup path runs (exit code 143)."""
-
-
-@contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """While inside, SIGTERM raises :class:`Terminated` in the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def resolve_names(names: Sequence[str]) -> list[str]:
@@ -58,20 +35,6 @@ def resolve_names(names: Sequence[str]) -> list[str]:
             raise ValueError(f"unknown study {name!r}; valid choices: "
                              f"{', '.join([*STUDIES, ALL])}") from None
     return [name for name in STUDIES if name in chosen]
-
-
-def check_out_dir(out: str | os.PathLike[str]) -> Path:
-    """Create ``out`` if needed and make sure files can be written there (ValueError)."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"--out {str(path)!r} is a file, not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"--out {str(path)!r} cannot be created ({exc.strerror})") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {str(path)!r} is not writable")
-    return path
 
 
 @dataclass
@@ -104,7 +67,7 @@ def run_studies(names: Sequence[str], out_dir: str | os.PathLike[str], *,
     names = resolve_names(names)
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; valid choices: {', '.join(PRESETS)}")
-    out = check_out_dir(out_dir)
+    out = check_folder(out_dir)
     outcome = StudiesOutcome(out)
     machine = collect_machine_metadata()
     for name in names:

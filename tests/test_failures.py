@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -140,3 +141,76 @@ def test_a_kernel_whose_reference_raises_fails_only_that_run(registered):
     with pytest.raises(RunError, match="no reference today"):
         measure(RunSpec("bad-reference", "python", "serial", 1, 10, 1), repeats=1,
                 warmup=0, warmup_s=0, probe=False)
+
+
+POOL_START_SCRIPT = r"""
+import json, os, resource, sys
+import psutil
+from gilbench.harness import RunError, RunSpec, measure
+from gilbench.strategies.processes import SEGMENT_PREFIX
+
+spec = RunSpec("mandelbrot", "python", "processes", 2, 32, 2)
+def run():
+    return measure(spec, repeats=1, warmup=0, warmup_s=0, probe=False, timeout=30)
+run()  # imports done and the resource tracker started, with the normal limit
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+outcomes = []
+for spare in range(0, 40):
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + spare, hard))
+    try:
+        run()
+        outcome = ["ok", ""]
+    except RunError as exc:
+        outcome = ["failed", exc.reason]
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    children = [c for c in psutil.Process().children(recursive=True)
+                if c.status() != psutil.STATUS_ZOMBIE
+                and "resource_tracker" not in " ".join(c.cmdline())]
+    segments = [n for n in os.listdir("/dev/shm")
+                if n.startswith(f"{SEGMENT_PREFIX}{os.getpid()}_")]
+    outcomes.append([spare, *outcome, len(children), len(segments)])
+print(json.dumps(outcomes))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts fds in /proc")
+def test_a_pool_that_cannot_start_fails_that_run_and_leaks_nothing():
+    # Every open-file limit from "nothing to spare" up to "enough": the pool fails to
+    # start at each step of its start-up in turn (pipes, segments, forks, workers).
+    out = subprocess.run([sys.executable, "-c", POOL_START_SCRIPT], capture_output=True,
+                         text=True, timeout=240)
+    assert out.returncode == 0, out.stderr
+    outcomes = json.loads(out.stdout)
+    for spare, status, reason, children, segments in outcomes:
+        assert (children, segments) == (0, 0), (spare, status, reason)
+        assert "\n" not in reason
+    reasons = [r for _, status, r, _, _ in outcomes if status == "failed"]
+    assert any("could not start 2 worker processes" in r and "open-file limit" in r
+               for r in reasons), reasons
+    assert outcomes[-1][1] == "ok", outcomes  # and with enough descriptors it runs
+
+
+@pytest.mark.parametrize(("error", "named"), [
+    (errno.EAGAIN, "process limit"), (errno.ENOMEM, "memory is exhausted")])
+def test_fork_failure_fails_the_run_with_the_limit_named(monkeypatch, error, named):
+    # RLIMIT_NPROC does not bind root, so fork is made to fail as it does at the limit.
+    def no_fork():
+        raise OSError(error, os.strerror(error))
+
+    before = shm_segments()
+    monkeypatch.setattr(os, "fork", no_fork)
+    with pytest.raises(RunError, match=f"could not start 2 worker processes: .*{named}"):
+        measure(RunSpec("mandelbrot", "python", "processes", 2, 32, 2), repeats=1,
+                warmup=0, warmup_s=0, probe=False, timeout=30)
+    assert shm_segments() == before
+
+
+def test_a_full_dev_shm_fails_the_run_before_anything_is_written(monkeypatch):
+    # Filling a tmpfs past its size kills the writer with SIGBUS: check first.
+    tiny = os.statvfs_result((4096, 4096, 1, 1, 1, 1, 1, 1, 0, 255))
+    monkeypatch.setattr(os, "statvfs", lambda path: tiny)
+    with pytest.raises(RunError, match=r"needs .* of shared memory and /dev/shm has "
+                                       r"4\.0 KiB free \(/dev/shm is too small or full"):
+        measure(RunSpec("mandelbrot", "python", "processes", 2, 64, 2), repeats=1,
+                warmup=0, warmup_s=0, probe=False, timeout=30)

@@ -1,7 +1,9 @@
-"""The ``gilbench`` command: list, info, run, report.
+"""The ``gilbench`` command: list, info, run, report, study.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
-naming the bad value and the valid choices); 130 interrupted (finished runs are kept).
+naming the bad value and the valid choices, or the cap it exceeds, or why the output folder
+cannot be used); 130 interrupted by Ctrl-C, 143 by SIGTERM or SIGHUP (finished runs are
+kept, no worker or shared-memory segment is left).
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from gilbench import __version__
+from gilbench import __version__, interrupts, outdir
 from gilbench.analysis import FINDINGS_NAME
 from gilbench.flavours import FLAVOURS, SCHEDULES
 from gilbench.harness import Measurement
 from gilbench.kernels import KERNELS
+from gilbench.limits import MAX_REPEATS, check_sweep, max_workers
 from gilbench.plan import PROFILES, build_plan
 from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
 
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, interrupts.EXIT_INTERRUPTED
 DEFAULT_OUT = "gilbench-results"
+DEFAULT_STUDY_OUT = f"{DEFAULT_OUT}/studies"
 
 
 class UsageError(Exception):
@@ -121,7 +125,7 @@ def build_parser() -> Parser:
                    help="strategy(ies) to run (default: all available)")
     p.add_argument("--workers", action="append", type=_int_list("workers"), metavar="N,..",
                    help="worker counts (default: 1, 2, 4, ... up to the usable cores, "
-                        "plus that count)")
+                        f"plus that count; at most {max_workers()} here, 4x the cores)")
     p.add_argument("--size", action="append", type=_int_list("size"), metavar="N",
                    help="problem size(s) (default: the profile's size for each kernel)")
     p.add_argument("--chunks", action="append", type=_int_list("chunks"), metavar="N",
@@ -133,7 +137,7 @@ def build_parser() -> Parser:
                                      "themselves (default: static)")
     p.add_argument("--repeat", type=_positive_int("repeat count"), metavar="N",
                    help="timed repeats per run (default: the profile's, at least 5 "
-                        "recommended)")
+                        f"recommended, at most {MAX_REPEATS})")
     p.add_argument("--timeout", type=_positive_int("timeout"), default=int(DEFAULT_TIMEOUT_S),
                    metavar="SECONDS", help="fail a run whose workers take longer than this "
                                            "(default: %(default)s)")
@@ -150,6 +154,21 @@ def build_parser() -> Parser:
     p.add_argument("path", help="results.json, or the folder holding it")
     p.add_argument("--out", metavar="DIR", help="where to write (default: beside the results)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+
+    p = sub.add_parser("study", help="measure one of the tutorial's claims (or all of them)",
+                       description="Run studies of the tutorial's claims about threads, "
+                                   "processes and the GIL; write NAME.json per study and "
+                                   "studies.md/.html with findings.json into DIR.")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="study name(s) (gilbench study --list shows them), or all")
+    p.add_argument("--list", action="store_true", help="list the studies and exit")
+    p.add_argument("--tiny", action="store_true",
+                   help="tiny settings: a few seconds per study, rough figures (for tests)")
+    p.add_argument("--out", default=DEFAULT_STUDY_OUT, metavar="DIR",
+                   help="output folder (default: %(default)s)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress and no summary; print only where the report went")
     return parser
 
 
@@ -231,16 +250,13 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from gilbench.report import render_report
-    from gilbench.results import load_results
-    from gilbench.sweep import run_sweep
-
     try:
         plan = build_plan(
             args.profile, kernels=_flatten(args.kernel), flavours=_flatten(args.flavour),
             strategies=_flatten(args.strategy), workers=_flatten(args.workers),
             sizes=_flatten(args.size), chunks=_flatten(args.chunks),
             schedules=_flatten(args.schedule))
+        check_sweep(args.repeat, args.timeout, args.seed)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
     if not plan.specs:
@@ -249,6 +265,23 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("nothing to run with these filters" +
                          (f" ({reasons})" if reasons else ""))
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+    try:  # only now that the input is good: claiming sets the previous sweep aside
+        lock, previous = outdir.claim(args.out)
+    except outdir.FolderError as exc:
+        raise UsageError(str(exc)) from None
+    if previous is not None:
+        err.print(f"gilbench: {args.out}/ held an earlier sweep; its files are now in "
+                  f"{previous}/", soft_wrap=True)
+    with lock:
+        return _run_plan(args, plan, console, err)
+
+
+def _run_plan(args: argparse.Namespace, plan, console: Console, err: Console) -> int:
+    """Run the sweep into the claimed output folder, then write the report."""
+    from gilbench.report import render_report
+    from gilbench.results import load_results
+    from gilbench.sweep import run_sweep
+
     if not args.quiet:
         err.print(f"gilbench: {len(plan.specs)} runs, profile {plan.profile.name}, "
                   f"results in {args.out}/ ({len(plan.not_applicable)} kernel x flavour "
@@ -273,9 +306,9 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
                 outcome = run_sweep(plan, args.out, repeats=args.repeat, seed=args.seed,
                                     timeout=args.timeout, on_run=on_run)
-    except KeyboardInterrupt:
-        err.print(f"gilbench: interrupted; finished runs are in {args.out}/results.json")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        _say(err, f"gilbench: interrupted; finished runs are in {args.out}/results.json")
+        return interrupts.exit_code(exc)
     doc = load_results(outcome.path)
     report = render_report(doc, args.out, plots=not args.no_plots, source=str(outcome.path))
     if not args.quiet:
@@ -334,14 +367,27 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
     try:
         doc = load_results(args.path)
+        out = outdir.check_folder(args.out or resolve(args.path).parent)
+        lock = outdir.FolderLock(out).acquire()  # not while a sweep writes there
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    out = args.out or resolve(args.path).parent
-    print(render_report(doc, out, plots=not args.no_plots, source=str(resolve(args.path))))
+    with lock:
+        print(render_report(doc, out, plots=not args.no_plots,
+                            source=str(resolve(args.path))))
     return 0
 
 
-COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report}
+def cmd_study(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.studies.command import BadStudyInput, study_command
+
+    try:
+        return study_command(args, console, _progress)
+    except BadStudyInput as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report,
+            "study": cmd_study}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -353,13 +399,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return EXIT_USAGE
-        return COMMANDS[args.command](args, console)
+        # SIGTERM and SIGHUP unwind like Ctrl-C: sessions kill workers, unlink segments.
+        with interrupts.signals_interrupt():
+            return COMMANDS[args.command](args, console)
     except UsageError as exc:
         print(f"gilbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("gilbench: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        _say(None, "gilbench: interrupted")
+        return interrupts.exit_code(exc)
+
+
+def _say(err: Console | None, message: str) -> None:
+    """Print to stderr unless it is gone (a closed terminal after SIGHUP)."""
+    try:
+        if err is None:
+            print(message, file=sys.stderr)
+        else:
+            err.print(message)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

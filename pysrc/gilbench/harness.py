@@ -25,7 +25,9 @@ from gilbench import allocator
 from gilbench.compat import unavailable_reason
 from gilbench.flavours import get_flavour
 from gilbench.gilprobe import GilProbe
+from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import Kernel, Problem, get_kernel
+from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
 from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, get_strategy
 
 #: Coefficient of variation above which a run is flagged as noisy.
@@ -37,7 +39,6 @@ WARMUP_S = 0.2
 PROBE_S = 0.03
 #: Upper bound on warm-up repeats, whatever warmup_s says.
 MAX_WARMUP = 200
-MIN_REPEATS = 1
 
 
 class RunError(RuntimeError):
@@ -81,13 +82,10 @@ class RunSpec:
         kernel = get_kernel(self.kernel)
         flavour = get_flavour(self.flavour)
         strategy = get_strategy(self.strategy)
-        kernel.check_size(self.size)
-        for name in ("workers", "chunks"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int. Got {value!r} instead.")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1. Got {value} instead.")
+        # Magnitudes (gilbench.limits): the plan refuses the same values with the same words.
+        kernel.check_size(self.size, copies=strategy.memory_copies)
+        check_workers(self.workers)
+        check_chunks(kernel, self.size, self.chunks)
         if self.schedule is not None and self.schedule not in flavour.schedules:
             raise ValueError(f"schedule {self.schedule!r} is not valid for {flavour.name}; "
                              f"valid choices: {', '.join(flavour.schedules)}")
@@ -185,6 +183,7 @@ class Execution(NamedTuple):
 def execute(kernel: Kernel, problem: Problem, session: Session,
             phases: list[list[Any]]) -> Execution:
     """Run every phase through ``session`` and merge."""
+    raise_if_pending()  # a SIGTERM recorded but not raised yet (see interrupts) stops here
     worker_cpu = 0.0
     partials: list[Any] = []
     for chunks in phases:
@@ -210,8 +209,8 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     run_start = time.perf_counter()
     spec.validate()
     allocator.equalise()
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < MIN_REPEATS:
-        raise ValueError(f"repeats must be an int >= {MIN_REPEATS}. Got {repeats!r} instead.")
+    check_repeats(repeats)
+    check_timeout(timeout)
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0. Got {warmup!r} instead.")
     kernel = get_kernel(spec.kernel)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -10,6 +9,7 @@ from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS, SCHEDULES, get_flavour
 from gilbench.harness import RunSpec
 from gilbench.kernels import KERNELS, get_kernel
+from gilbench.limits import check_workers, usable_cores
 from gilbench.strategies import STRATEGIES, get_strategy
 
 
@@ -37,14 +37,6 @@ PROFILES: dict[str, Profile] = {
     "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point", 10,
                     warmup_s=0.3, oversubscribe=True),
 }
-
-
-def usable_cores() -> int:
-    """CPUs this process may run on (affinity), not merely those the machine has."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def default_workers(cores: int | None = None, oversubscribe: bool = False) -> list[int]:
@@ -111,7 +103,8 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     (optional dependency missing, no OpenMP) goes to ``plan.skipped`` and what makes no
     sense (a kernel without that flavour, an incompatible pair the user named) goes to
     ``plan.not_applicable``, each with the reason; a filter naming an unknown thing raises
-    ValueError listing the valid names.
+    ValueError listing the valid names, and so does a magnitude beyond a cap of
+    :mod:`gilbench.limits` (workers, a kernel's size or the memory it needs, chunks).
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid choices: "
@@ -126,6 +119,8 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     for value, name in [(w, "workers") for w in workers] + [(c, "chunks") for c in chunks]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
+    for value in workers:
+        check_workers(value)  # absurd counts would hang or crash the pool that starts them
     for sched in schedules:
         if sched not in SCHEDULES:
             raise ValueError(f"unknown schedule {sched!r}; valid choices: "
@@ -178,9 +173,12 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                             for sched in scheds:
                                 plan.specs.append(RunSpec(
                                     kernel.name, flavour.name, strategy.name, n, size,
-                                    n_chunks,
+                                    # a default chunk count never exceeds the size
+                                    n_chunks if chunks else min(n_chunks, size),
                                     sched if flavour.parallel_inside else None))
     _add_baselines(plan)
+    for spec in plan.specs:
+        spec.validate()  # sizes, memory, chunks: refused here, not by every run
     return plan
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 from gilbench import allocator
 from gilbench.flavours import FLAVOURS
 from gilbench.harness import Measurement, ReferenceCache, RunError, failed, measure
+from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import KERNELS
+from gilbench.limits import check_sweep
 from gilbench.machine import collect_machine_metadata
 from gilbench.plan import Plan
 from gilbench.results import RESULTS_NAME, ResultsStore
@@ -39,6 +41,7 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     """
     repeats = plan.profile.repeats if repeats is None else repeats
     warmup = plan.profile.warmup if warmup is None else warmup
+    check_sweep(repeats, timeout, seed)  # before anything is written
     kernels = sorted({s.kernel for s in plan.specs})
     settings = {
         "profile": plan.profile.name, "repeats": repeats, "warmup": warmup,
@@ -60,6 +63,7 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     references = ReferenceCache()
     t0 = time.perf_counter()
     for i, spec in enumerate(plan.specs, 1):
+        raise_if_pending()
         try:
             m = measure(spec, repeats=repeats, warmup=warmup,
                         warmup_s=plan.profile.warmup_s, probe=probe, seed=seed,

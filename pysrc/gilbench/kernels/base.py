@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gilbench import native
+from gilbench import limits, native
 
 Chunk = Any
 ChunkFunction = Callable[["Workspace", Chunk], Any]
@@ -126,6 +126,10 @@ class Kernel(ABC):
     #: Default chunk count = this x the largest worker count of the sweep. Few chunks
     #: keep process IPC small; irregular kernels want more for load balance.
     chunks_per_worker: ClassVar[int] = 2
+    #: The largest ``size`` this kernel accepts: what its dtypes hold and what its fastest
+    #: flavour computes on one core in minutes, not hours. The default is the int64 range
+    #: that chunk descriptors are passed to native code in.
+    max_size: ClassVar[int] = 2**63 - 1
 
     # -- problem life cycle -------------------------------------------------------------
     @abstractmethod
@@ -153,13 +157,18 @@ class Kernel(ABC):
         """The expected result, from an implementation independent of the flavours."""
 
     # -- checks -------------------------------------------------------------------------
-    def check_size(self, size: object) -> int:
-        """Return ``size`` as an int or raise ValueError/TypeError naming it."""
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-            raise TypeError(f"{self.name} size must be an int. Got {size!r} instead.")
-        if size < 1:
-            raise ValueError(f"{self.name} size must be >= 1. Got {size} instead.")
-        return int(size)
+    def check_size(self, size: object, copies: int = 1) -> int:
+        """Return ``size`` as an int or raise ValueError/TypeError naming it and the limit.
+
+        The limits are :attr:`max_size` and the available memory, against
+        :meth:`memory_bytes` times ``copies`` (the copies of the problem a strategy holds).
+        """
+        return limits.check_size(self, size, copies)
+
+    def memory_bytes(self, size: int) -> int | None:
+        """Estimated peak bytes of a run at ``size``: problem, outputs, reference and the
+        flavours' temporaries (None: unknown, and then not checked)."""
+        return None
 
     def compare(self, result: Any, expected: Any) -> str | None:
         """None when ``result`` matches ``expected`` (within ``tolerance``), else what differs."""

@@ -106,6 +106,8 @@ class Hashing(Kernel):
     # so 16 KiB buffers would make that untimed repeat many times longer than a timed one.
     sizes = {"quick": 128, "standard": 768, "full": 3072}
     test_size = 24
+    # 2**22 buffers (1 TiB of input): memory binds long before time does.
+    max_size = 2**22
     supports_payload = True
     implementations = {"stdlib": Implementation(stdlib_digests)}
     not_applicable = {
@@ -151,6 +153,11 @@ class Hashing(Kernel):
     def work_bytes(self, problem: Problem) -> int:
         return problem.input_bytes
 
+    def memory_bytes(self, size: int) -> int:
+        # The input twice (numpy generates it, then copies it into bytes), plus the digest
+        # and CRC objects built per buffer.
+        return size * (2 * self.buffer_bytes + 256)
+
 
 class HashingSmall(Hashing):
     """The same kernel on 256-byte buffers, below both GIL-release thresholds."""
@@ -162,3 +169,5 @@ class HashingSmall(Hashing):
     size_unit = "buffers of 256 B"
     sizes = {"quick": 48_000, "standard": 288_000, "full": 1_152_000}
     test_size = 2_000
+    # 2**28 buffers: about 6 minutes on one core (~1.3 us a buffer).
+    max_size = 2**28

@@ -295,6 +295,13 @@ class NBody(Kernel):
     sizes = {"quick": 384, "standard": 896, "full": 1792}
     test_size = 37  # not a multiple of the chunk counts the tests use
     tolerance = 1e-9
+    # 2**17 bodies: O(n**2) pairs x STEPS, about 10 minutes per repeat for the compiled
+    # flavours on one core (~8 ns a pair and step).
+    max_size = 2**17
+
+    def memory_bytes(self, size: int) -> int:
+        # The numpy flavour's scratch: 5 KiB a body for each chunk in flight (four here).
+        return 24 * 1024 * size
     implementations = {
         "python": Implementation(python_step),
         **cython_flavours("nbody", "step", _native_args),

@@ -158,6 +158,13 @@ class Primes(Kernel):
     # Equal ranges carry unequal work (later candidates cost more): more, smaller chunks
     # let a pool even out the load.
     chunks_per_worker = 8
+    # 2**28 candidates: about 5 minutes for the compiled flavours on one core (trial
+    # division grows like n**1.5); far below MAX_CANDIDATE, where int64 would overflow.
+    max_size = 2**28
+
+    def memory_bytes(self, size: int) -> int:
+        # The reference sieve (1 B a candidate), numpy's int64 candidates of chunks in flight.
+        return 8 * size
     implementations = {
         "python": Implementation(python_count),
         **cython_flavours("primes", "count", _chunk),

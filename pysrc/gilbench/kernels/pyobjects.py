@@ -118,6 +118,12 @@ class PythonObjects(Kernel):
     size_unit = "words"
     sizes = {"quick": 800_000, "standard": 4_800_000, "full": 19_200_000}
     test_size = 5_000
+    # 2**31 words: about 4 minutes for cython-gil, 8 for python, on one core.
+    max_size = 2**31
+
+    def memory_bytes(self, size: int) -> int:
+        # The text (~6 B a word), and the str objects and list that split() builds from it.
+        return 128 * size
     implementations = {
         "python": Implementation(python_count),
         # A C scan over the bytes that still builds str and dict: it holds the GIL.

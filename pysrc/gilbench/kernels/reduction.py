@@ -202,6 +202,12 @@ class Reduction(Kernel):
     test_size = 3 * BLOCK + 1_013  # several blocks and a tail that is not a multiple of 8
     sizes = profile_sizes(last_level_cache_bytes())
     tolerance = 1e-12
+    # 2**36 float64 elements (512 GiB): memory binds long before time does.
+    max_size = 2**36
+
+    def memory_bytes(self, size: int) -> int:
+        # The input, plus the reference's and payloads' pieces.
+        return 9 * size
     supports_payload = True
     implementations = {
         **cython_flavours("reduction", "sum_squares", _native_args),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import re
 from pathlib import Path
 
@@ -19,7 +20,7 @@ h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
 """
 
 
-def render_html(markdown_text: str, image_dir: Path) -> str:
+def render_html(markdown_text: str, image_dir: Path, title: str = "gilbench report") -> str:
     """HTML for ``markdown_text``; ``![..](name.png)`` images from ``image_dir`` are inlined
     as data URIs, so the file can be mailed or attached on its own."""
     import markdown
@@ -35,5 +36,5 @@ def render_html(markdown_text: str, image_dir: Path) -> str:
     text = re.sub(r"!\[([^\]]*)\]\(([^)\s]+\.png)\)", inline, markdown_text)
     body = markdown.markdown(text, extensions=["tables"])
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>gilbench report</title><style>{STYLE}</style></head>\n"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n"
             f"<body>\n{body}\n</body></html>\n")

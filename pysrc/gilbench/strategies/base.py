@@ -87,6 +87,9 @@ class Strategy(ABC):
     #: Sends each chunk's inputs along with it, so it needs ``Kernel.payload`` and the
     #: harness passes ``payload=`` to :meth:`open`.
     ships_inputs: ClassVar[bool] = False
+    #: Copies of the problem a run holds at once (2: it copies the problem into shared
+    #: memory, or pickles its inputs to workers); sizes are checked against memory with it.
+    memory_copies: ClassVar[int] = 1
 
     #: The capability attributes above: recorded in every results file, so that analysis,
     #: plans and plots choose roles from traits, never from strategy names.

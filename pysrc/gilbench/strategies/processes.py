@@ -9,11 +9,11 @@ separately from the timed repeats.
 from __future__ import annotations
 
 import atexit
+import errno
 import itertools
 import multiprocessing as mp
 import os
 import secrets
-import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,12 +21,15 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from multiprocessing import shared_memory
+from multiprocessing import resource_tracker, shared_memory
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gilbench.interrupts import deferred, detach_worker, signals_blocked
 from gilbench.kernels.base import Chunk, ChunkFunction, Implementation, Problem, Workspace
+from gilbench.limits import explain_resource_error, format_bytes
 from gilbench.strategies.base import (
     DEFAULT_TIMEOUT_S,
     MapResult,
@@ -37,7 +40,13 @@ from gilbench.strategies.base import (
 )
 
 SEGMENT_PREFIX = "gilbench_"
+#: Where Linux keeps POSIX shared memory (a tmpfs, often small in containers).
+SHM_DIR = Path("/dev/shm")
 _segments = itertools.count()
+
+
+class PoolStartFailed(RuntimeError):
+    """The workers or their shared memory could not be started (a limit ran out)."""
 
 
 def segment_name() -> str:
@@ -82,6 +91,8 @@ class SharedWorkspace:
         self.layout: dict[str, SharedArray] = {}
         self._outputs = set(problem.outputs)
         arrays: dict[str, np.ndarray] = {}
+        _check_shm_space((problem.input_bytes if share_inputs else 0)
+                         + sum(spec.nbytes for spec in problem.outputs.values()))
         try:
             for name, arr in (problem.inputs.items() if share_inputs else ()):
                 arrays[name] = self._allocate(name, arr.shape, arr.dtype.str)
@@ -120,14 +131,28 @@ class SharedWorkspace:
         self.segments.clear()
 
 
+def _check_shm_space(nbytes: int) -> None:
+    """OSError(ENOSPC) when /dev/shm cannot hold ``nbytes``: filling a tmpfs past its size
+    kills the writer with SIGBUS instead of raising."""
+    try:
+        st = os.statvfs(SHM_DIR)
+    except OSError:  # no /dev/shm (macOS): nothing to measure
+        return
+    free = st.f_bavail * st.f_frsize
+    if nbytes > free:
+        raise OSError(errno.ENOSPC, f"the problem needs {format_bytes(nbytes)} of shared "
+                                    f"memory and {SHM_DIR} has {format_bytes(free)} free")
+
+
 # -- worker side (module globals live in each worker process) ---------------------------
 _WORKER: dict[str, Any] = {}
 
 
 def _worker_init(layout: dict[str, SharedArray], params: dict[str, Any],
-                 fn: ChunkFunction, prepare, barrier) -> None:
-    # The parent decides what Ctrl-C means; workers must not die half-way through a chunk.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+                 fn: ChunkFunction, prepare, barrier, parent_pid: int) -> None:
+    # The parent decides what Ctrl-C, SIGTERM and SIGHUP mean; workers must not die
+    # half-way through a chunk, and must not outlive the parent.
+    detach_worker(parent_pid)
     from threadpoolctl import threadpool_limits
 
     # One process per core already: native thread pools inside workers would oversubscribe.
@@ -182,18 +207,35 @@ class ProcessSession(Session):
         self.timeout = timeout
         self.payload = payload
         self.pool: ProcessPoolExecutor | None = None
+        self.shared: SharedWorkspace | None = None
+        self._children_before: set[mp.process.BaseProcess] | None = None
         t0 = time.perf_counter()
-        self.shared = SharedWorkspace(problem, share_inputs=payload is None)
-        self.workspace = self.shared.workspace
         try:
+            if os.name == "posix":
+                # Before any segment exists: SharedMemory registers a new segment with the
+                # tracker after creating it, and does not unlink it if that fails.
+                with signals_blocked():
+                    resource_tracker.ensure_running()
+            # Workers not yet in the pool's table when an interruption lands are found here.
+            self._children_before = set(mp.active_children())
+            self.shared = SharedWorkspace(problem, share_inputs=payload is None)
+            self.workspace = self.shared.workspace
             barrier = context.Barrier(workers)
             self.pool = ProcessPoolExecutor(
                 max_workers=workers, mp_context=context, initializer=_worker_init,
                 initargs=(self.shared.layout, dict(problem.params), impl.fn, impl.prepare,
-                          barrier))
+                          barrier, os.getpid()))
             # Workers may spawn lazily; a barrier of `workers` parties proves all are up.
-            warm = [self.pool.submit(_worker_ready, timeout) for _ in range(workers)]
+            # Submitting forks them: no interruption until the pool has recorded them all.
+            with deferred():
+                warm = [self.pool.submit(_worker_ready, timeout) for _ in range(workers)]
             self._wait(warm, "start the workers")
+        except (RunTimeout, WorkerCrashed):
+            raise  # _wait has closed the session
+        except OSError as exc:  # fork, pipes, semaphores or segments: a limit ran out
+            self.close(kill=True)
+            raise PoolStartFailed(f"could not start {workers} worker processes: "
+                                  f"{explain_resource_error(exc)}") from exc
         except BaseException:
             self.close(kill=True)
             raise
@@ -227,11 +269,20 @@ class ProcessSession(Session):
         pool, self.pool = self.pool, None
         if pool is not None:
             if kill:
-                # A stuck or dead worker would make a polite shutdown wait forever.
-                for proc in list(getattr(pool, "_processes", {}).values()):
+                # A stuck or dead worker would make a polite shutdown wait forever. Besides
+                # the pool's table: workers forked but not yet entered in it (interrupted
+                # half-way through starting the pool).
+                procs = list((getattr(pool, "_processes", None) or {}).values())
+                if self._children_before is not None:
+                    procs += [p for p in mp.active_children()
+                              if p not in self._children_before and p not in procs]
+                for proc in procs:
                     proc.kill()
+                for proc in procs:
+                    proc.join(timeout=5)  # reaped: not even a zombie outlives the run
             pool.shutdown(wait=True, cancel_futures=True)
-        self.shared.close()
+        if self.shared is not None:
+            self.shared.close()
 
 
 class ProcessesStrategy(Strategy):
@@ -241,6 +292,7 @@ class ProcessesStrategy(Strategy):
     description = ("a warm ProcessPoolExecutor over shared memory: one interpreter (and GIL) "
                    "per worker; pays start-up and IPC")
     uses_processes = True
+    memory_copies = 2
 
     def __init__(self, start_method: str | None = None) -> None:
         self.start_method = start_method

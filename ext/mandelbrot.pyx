@@ -2,8 +2,10 @@
 """Mandelbrot escape counts in four GIL regimes: GIL held, GIL released, OpenMP prange,
 and mixed (the GIL held for a tunable share of the work, interleaved through the chunk).
 
-All four call the same ``noexcept nogil`` helpers, so they are bit-identical; only who
-holds the GIL (and how many threads run the loop) differs.
+A chunk is a flat range of pixels [start, stop) of the row-major grid, so a task can be as
+small as one pixel (the granularity axis needs tasks of ~10 us, less than one row of a
+large grid). All four call the same ``noexcept nogil`` helpers, so they are
+bit-identical; only who holds the GIL (and how many threads run the loop) differs.
 """
 
 from cython.parallel cimport prange
@@ -26,66 +28,16 @@ cdef inline int32_t escape(double cr, double ci, int32_t max_iter) noexcept nogi
     return n
 
 
-cdef inline void fill_row(int32_t* row, Py_ssize_t width, Py_ssize_t y, double x0, double dx,
-                          double y0, double dy, int32_t max_iter) noexcept nogil:
-    cdef double ci = y0 + y * dy
-    cdef Py_ssize_t x
-    for x in range(width):
-        row[x] = escape(x0 + x * dx, ci, max_iter)
-
-
-cdef int check_rows(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop,
-                    int32_t max_iter) except -1:
-    if not 0 <= start <= stop <= out.shape[0]:
-        raise ValueError(
-            f"row range [{start}, {stop}) is outside an output of {out.shape[0]} rows")
-    if max_iter < 0:
-        raise ValueError(f"max_iter must be >= 0, got {max_iter}")
-    return 0
-
-
-def rows_gil(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0, double dx,
-             double y0, double dy, int32_t max_iter):
-    """Fill rows [start, stop) of ``out`` while holding the GIL."""
-    check_rows(out, start, stop, max_iter)
-    cdef Py_ssize_t y, width = out.shape[1]
-    for y in range(start, stop):
-        fill_row(&out[y, 0], width, y, x0, dx, y0, dy, max_iter)
-
-
-def rows_nogil(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0, double dx,
-               double y0, double dy, int32_t max_iter):
-    """Fill rows [start, stop) of ``out`` with the GIL released for the whole loop."""
-    check_rows(out, start, stop, max_iter)
-    cdef Py_ssize_t y, width = out.shape[1]
-    with nogil:
-        for y in range(start, stop):
-            fill_row(&out[y, 0], width, y, x0, dx, y0, dy, max_iter)
-
-
-def rows_prange(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0, double dx,
-                double y0, double dy, int32_t max_iter, int n_threads, str schedule="static"):
-    """Fill rows [start, stop) of ``out`` with an OpenMP team of ``n_threads``."""
-    check_rows(out, start, stop, max_iter)
-    check_threads(n_threads)
-    cdef int sched = schedule_code(schedule)
-    cdef Py_ssize_t y, width = out.shape[1]
-    if width == 0 or stop == start:
-        return
-    with nogil:
-        # One row per grab: a row is thousands of escape iterations, far more than a grab.
-        set_schedule(sched, 1)
-        for y in prange(start, stop, schedule="runtime", num_threads=n_threads):
-            fill_row(&out[y, 0], width, y, x0, dx, y0, dy, max_iter)
-
-
 cdef inline int64_t fill_span(int32_t* flat, Py_ssize_t width, Py_ssize_t p, Py_ssize_t q,
                               double x0, double dx, double y0, double dy,
                               int32_t max_iter) noexcept nogil:
-    """Pixels [p, q) of the row-major grid; returns their escape iterations (the work)."""
+    """Pixels [p, q) of the row-major grid; returns their escape iterations (the work).
+
+    Callers ensure p < q (so width > 0): the first division needs it.
+    """
     cdef Py_ssize_t y = p // width
     cdef Py_ssize_t x = p - y * width
-    # The same expressions as fill_row: bit-identical to the other flavours.
+    # The same expressions as every other flavour: bit-identical.
     cdef double ci = y0 + y * dy
     cdef int64_t iters = 0
     cdef int32_t n
@@ -100,6 +52,63 @@ cdef inline int64_t fill_span(int32_t* flat, Py_ssize_t width, Py_ssize_t p, Py_
             y += 1
             ci = y0 + y * dy
     return iters
+
+
+cdef int check_pixels(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop,
+                      int32_t max_iter) except -1:
+    cdef Py_ssize_t pixels = out.shape[0] * out.shape[1]
+    if not 0 <= start <= stop <= pixels:
+        raise ValueError(
+            f"pixel range [{start}, {stop}) is outside an output of {pixels} pixels")
+    if max_iter < 0:
+        raise ValueError(f"max_iter must be >= 0, got {max_iter}")
+    return 0
+
+
+def pixels_gil(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0, double dx,
+               double y0, double dy, int32_t max_iter):
+    """Fill pixels [start, stop) of ``out`` (row-major) while holding the GIL."""
+    check_pixels(out, start, stop, max_iter)
+    if start < stop:
+        fill_span(&out[0, 0], out.shape[1], start, stop, x0, dx, y0, dy, max_iter)
+
+
+def pixels_nogil(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0,
+                 double dx, double y0, double dy, int32_t max_iter):
+    """Fill pixels [start, stop) of ``out`` with the GIL released for the whole loop."""
+    check_pixels(out, start, stop, max_iter)
+    cdef int32_t* flat
+    cdef Py_ssize_t width = out.shape[1]
+    if start < stop:
+        flat = &out[0, 0]
+        with nogil:
+            fill_span(flat, width, start, stop, x0, dx, y0, dy, max_iter)
+
+
+def pixels_prange(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0,
+                  double dx, double y0, double dy, int32_t max_iter, int n_threads,
+                  str schedule="static"):
+    """Fill pixels [start, stop) of ``out`` with an OpenMP team of ``n_threads``.
+
+    The team shares out the rows the range touches (each clipped to the range): a row is
+    thousands of escape iterations, far more than what a grab costs.
+    """
+    check_pixels(out, start, stop, max_iter)
+    check_threads(n_threads)
+    cdef int sched = schedule_code(schedule)
+    cdef Py_ssize_t y, width = out.shape[1]
+    cdef Py_ssize_t first, last
+    cdef int32_t* flat
+    if stop == start:
+        return
+    flat = &out[0, 0]
+    first = start // width
+    last = (stop - 1) // width + 1
+    with nogil:
+        set_schedule(sched, 1)
+        for y in prange(first, last, schedule="runtime", num_threads=n_threads):
+            fill_span(flat, width, max(start, y * width), min(stop, (y + 1) * width),
+                      x0, dx, y0, dy, max_iter)
 
 
 # 1/golden ratio: the most irrational step, so the sequence below is as even as any.
@@ -117,14 +126,14 @@ cdef inline bint block_held(Py_ssize_t b, double f) noexcept nogil:
     return u - floor(u) < f
 
 
-def rows_mixed(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0, double dx,
-               double y0, double dy, int32_t max_iter, double gil_fraction,
-               Py_ssize_t block):
-    """Fill rows [start, stop) holding the GIL for a share ``gil_fraction`` of the work.
+def pixels_mixed(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0,
+                 double dx, double y0, double dy, int32_t max_iter, double gil_fraction,
+                 Py_ssize_t block):
+    """Fill pixels [start, stop) holding the GIL for a share ``gil_fraction`` of the work.
 
     The grid's pixels, in row-major order, form blocks of ``block`` pixels; a share
-    ``gil_fraction`` of the blocks, spread evenly (see block_held), runs holding the GIL and the rest inside
-    ``with nogil:``, as an extension that converts arguments and builds result objects
+    ``gil_fraction`` of the blocks, spread evenly (see block_held), runs holding the GIL
+    and the rest inside ``with nogil:``, as an extension that converts arguments and builds result objects
     between stretches of GIL-free compute does. Consecutive blocks of the same kind form
     one stretch (the GIL is not dropped and re-taken in between).
 
@@ -136,13 +145,13 @@ def rows_mixed(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0
     and the chunk's wall and CPU seconds (wall minus CPU: time off a CPU, blocked on the GIL
     or preempted by other work).
     """
-    check_rows(out, start, stop, max_iter)
+    check_pixels(out, start, stop, max_iter)
     if not 0.0 <= gil_fraction <= 1.0:
         raise ValueError(f"gil_fraction must be within [0, 1], got {gil_fraction}")
     if block < 1:
         raise ValueError(f"block must be >= 1 pixel, got {block}")
     cdef Py_ssize_t width = out.shape[1]
-    cdef Py_ssize_t p = start * width, end = stop * width, q
+    cdef Py_ssize_t p = start, end = stop, q
     cdef double held_s = 0.0, free_s = 0.0, release_s = 0.0, wait_s = 0.0, longest = 0.0
     cdef double t0, t1, t2, t3
     cdef double wall0 = gb_now(), cpu0 = gb_thread_cpu()
@@ -183,4 +192,4 @@ def rows_mixed(int32_t[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, double x0
         iters += n
         p = q
     return (held_s, free_s, release_s, wait_s, reacquired, held_runs, longest, held_pixels,
-            end - start * width, held_iters, iters, gb_now() - wall0, gb_thread_cpu() - cpu0)
+            end - start, held_iters, iters, gb_now() - wall0, gb_thread_cpu() - cpu0)

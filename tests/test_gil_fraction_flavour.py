@@ -110,16 +110,16 @@ def test_f1_holds_the_gil_f0_releases_it_and_half_frees_it_between_stretches():
 
 
 @pytest.mark.parametrize("f", [-0.1, 1.5, math.nan])
-def test_rows_mixed_rejects_a_share_outside_0_1(f):
+def test_pixels_mixed_rejects_a_share_outside_0_1(f):
     out = np.zeros((4, 5), dtype=np.int32)
     with pytest.raises(ValueError, match="gil_fraction"):
-        _native.rows_mixed(out, 0, 4, -2.0, 0.1, -1.3, 0.1, 50, f, 8)
+        _native.pixels_mixed(out, 0, 4, -2.0, 0.1, -1.3, 0.1, 50, f, 8)
 
 
-def test_rows_mixed_rejects_empty_blocks():
+def test_pixels_mixed_rejects_empty_blocks():
     out = np.zeros((4, 5), dtype=np.int32)
     with pytest.raises(ValueError, match="block"):
-        _native.rows_mixed(out, 0, 4, -2.0, 0.1, -1.3, 0.1, 50, 0.5, 0)
+        _native.pixels_mixed(out, 0, 4, -2.0, 0.1, -1.3, 0.1, 50, 0.5, 0)
 
 
 def test_mixed_figures_sum_chunks_and_keep_the_longest_stretch():

@@ -56,7 +56,9 @@ CAPPED = [
     (["--repeat", "5000"], f"cap of {limits.MAX_REPEATS}"),
     (["--timeout", "99999999999"], str(limits.MAX_TIMEOUT_S)),
     (["--chunks", "10000000"], f"cap of {limits.MAX_CHUNKS}"),
-    (["--kernel", "mandelbrot", "--chunks", "5000"], "more than mandelbrot's size"),
+    (["--kernel", "primes", "--size", "1000", "--chunks", "5000"], "more than primes's size"),
+    (["--kernel", "mandelbrot", "--size", "64", "--chunks", "5000"],
+     "more than mandelbrot's 4096 chunks at size 64"),
     (["--seed", "-1"], "seed must be >= 0"),
 ]
 
@@ -125,8 +127,9 @@ def test_python_api_refuses_what_the_plan_refuses():
         RunSpec("mandelbrot", "python", "processes", cap + 1, 32, 2).validate()
     with pytest.raises(ValueError, match="above its limit of 32768"):
         measure(RunSpec("mandelbrot", "python", "serial", 1, HUGE, 2))
-    with pytest.raises(ValueError, match="more than mandelbrot's size 32"):
-        RunSpec("mandelbrot", "python", "serial", 1, 32, 33).validate()
+    with pytest.raises(ValueError, match="more than mandelbrot's 1024 chunks at size 32"):
+        RunSpec("mandelbrot", "python", "serial", 1, 32, 1025).validate()
+    RunSpec("mandelbrot", "python", "serial", 1, 32, 1024).validate()  # one pixel each
     with pytest.raises(ValueError, match=f"cap of {limits.MAX_REPEATS}"):
         measure(RunSpec("mandelbrot", "python", "serial", 1, 32, 2),
                 repeats=limits.MAX_REPEATS + 1)

@@ -16,16 +16,22 @@ static int32_t escape(double cr, double ci, int32_t max_iter)
     return n;
 }
 
-/* Fill rows [start, stop) of a C-contiguous int32 grid of `width` columns.
- * Bounds are checked by the Python wrapper; returns 0. */
-int gb_mandelbrot_rows(int32_t *out, int64_t width, int64_t start, int64_t stop,
-                       double x0, double dx, double y0, double dy, int32_t max_iter)
+/* Fill pixels [start, stop) of a C-contiguous, row-major int32 grid of `width` columns
+ * (a chunk may begin and end mid-row). Bounds are checked by the Python wrapper; returns 0. */
+int gb_mandelbrot_pixels(int32_t *out, int64_t width, int64_t start, int64_t stop,
+                         double x0, double dx, double y0, double dy, int32_t max_iter)
 {
-    for (int64_t y = start; y < stop; y++) {
-        double ci = y0 + (double)y * dy;
-        int32_t *row = out + y * width;
-        for (int64_t x = 0; x < width; x++)
-            row[x] = escape(x0 + (double)x * dx, ci, max_iter);
+    if (start >= stop)
+        return 0;
+    int64_t y = start / width, x = start - y * width;
+    double ci = y0 + (double)y * dy;
+    for (int64_t p = start; p < stop; p++) {
+        out[p] = escape(x0 + (double)x * dx, ci, max_iter);
+        if (++x == width) {
+            x = 0;
+            y++;
+            ci = y0 + (double)y * dy;
+        }
     }
     return 0;
 }

@@ -39,6 +39,8 @@ class SizedKernel(Protocol):
 
     def memory_bytes(self, size: int) -> int | None: ...
 
+    def max_chunks(self, size: int) -> int: ...
+
 
 def usable_cores() -> int:
     """CPUs this process may run on (affinity), not merely those the machine has."""
@@ -105,17 +107,21 @@ def check_sweep(repeats: Any = None, timeout: Any = None, seed: Any = 0) -> None
 
 
 def check_chunks(kernel: SizedKernel, size: int, chunks: Any) -> int:
-    """``chunks`` as an int in 1..min(size, MAX_CHUNKS), or ValueError naming the limit.
+    """``chunks`` as an int in 1..min(kernel.max_chunks(size), MAX_CHUNKS), or ValueError
+    naming the limit.
 
-    Every kernel splits at most ``size`` things (rows, samples, bodies, buffers, words), so
+    Every kernel splits at most so many things (rows, pixels, samples, bodies, buffers), so
     more chunks than that would silently run fewer chunks than the results record.
     """
     chunks = _int_at_least("chunks", chunks, 1)
     if chunks > MAX_CHUNKS:
         raise ValueError(f"chunks {chunks} is above the cap of {MAX_CHUNKS}")
-    if chunks > size:
-        raise ValueError(f"chunks {chunks} is more than {kernel.name}'s size {size} "
-                         f"({kernel.size_unit}): every chunk needs at least one")
+    most = kernel.max_chunks(size)
+    if chunks > most:
+        what = (f"size {size} ({kernel.size_unit})" if most == size
+                else f"{most} chunks at size {size} ({kernel.size_unit})")
+        raise ValueError(f"chunks {chunks} is more than {kernel.name}'s {what}: every "
+                         "chunk needs at least one item")
     return chunks
 
 

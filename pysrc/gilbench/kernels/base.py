@@ -165,6 +165,11 @@ class Kernel(ABC):
         """
         return limits.check_size(self, size, copies)
 
+    def max_chunks(self, size: int) -> int:
+        """The most chunks a problem of ``size`` splits into (default: ``size``, one item
+        each; mandelbrot splits pixels, ``size`` squared)."""
+        return size
+
     def memory_bytes(self, size: int) -> int | None:
         """Estimated peak bytes of a run at ``size``: problem, outputs, reference and the
         flavours' temporaries (None: unknown, and then not checked)."""

@@ -1,7 +1,7 @@
 """A tunable GIL share: what a "mixed" chunk function measures about itself, as run figures.
 
 A mixed flavour (``cython-mixed``) holds the GIL for a share *f* of each chunk's work and
-releases it for the rest, interleaved (see ``rows_mixed`` in ``ext/mandelbrot.pyx``). Its
+releases it for the rest, interleaved (see ``pixels_mixed`` in ``ext/mandelbrot.pyx``). Its
 chunks return what they timed: compute with and without the GIL, the time spent giving
 the GIL up and waiting to get it back, how much of the work (escape iterations) ran
 held, and the chunk's wall and CPU time (the difference is time off a CPU).
@@ -26,7 +26,7 @@ DEFAULT_GIL_FRACTION = 0.1
 #: microseconds of compute, so switches are frequent but each costs little next to it.
 GIL_BLOCK = 64
 
-#: What ``rows_mixed`` returns per chunk, in order, as figure names. All are summed over
+#: What ``pixels_mixed`` returns per chunk, in order, as figure names. All are summed over
 #: chunks except the longest held stretch (the maximum).
 CHUNK_FIELDS = ("gil_held_s", "gil_free_s", "gil_release_s", "gil_wait_s",
                 "gil_reacquires", "gil_held_stretches", "gil_longest_held_s",

@@ -5,6 +5,11 @@ until it escapes or reaches ``max_iter``. Rows through the set cost far more tha
 outside it, so chunking matters a little. Output is int32, so every flavour must agree
 bit for bit (all use the same floating-point operation order, and the build disables FMA
 contraction).
+
+A chunk is a flat range of pixels ``(start, stop)`` of the row-major grid, not a range of
+rows: the granularity axis needs tasks down to ~10 us, a few dozen pixels, which is less
+than one row of a grid large enough for its long tasks. A chunk count that divides the
+grid side still cuts whole rows.
 """
 
 from __future__ import annotations
@@ -40,16 +45,25 @@ def _args(ws: Workspace) -> tuple[float, float, float, float, int]:
     return p["x0"], p["dx"], p["y0"], p["dy"], p["max_iter"]
 
 
-def python_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+def row_spans(width: int, start: int, stop: int):
+    """``(y, first column, stop column)`` for each row that pixels [start, stop) touch."""
+    p = start
+    while p < stop:
+        y, x = divmod(p, width)
+        end = min(stop, (y + 1) * width)
+        yield y, x, x + end - p
+        p = end
+
+
+def python_pixels(ws: Workspace, chunk: tuple[int, int]) -> None:
     """Pure-Python chunk function (same operation order as the compiled ones)."""
     start, stop = chunk
     out = ws.arrays["counts"]
     x0, dx, y0, dy, max_iter = _args(ws)
-    width = out.shape[1]
-    for y in range(start, stop):
+    for y, first, last in row_spans(out.shape[1], start, stop):
         ci = y0 + y * dy
-        row = [0] * width
-        for x in range(width):
+        row = [0] * (last - first)
+        for x in range(first, last):
             cr = x0 + x * dx
             zr = zi = zr2 = zi2 = 0.0
             n = 0
@@ -59,15 +73,18 @@ def python_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
                 zr2 = zr * zr
                 zi2 = zi * zi
                 n += 1
-            row[x] = n
-        out[y] = row
+            row[x - first] = n
+        out[y, first:last] = row
 
 
-def escape_counts(x0: float, dx: float, y0: float, dy: float, width: int,
-                  rows: range, max_iter: int) -> np.ndarray:
-    """Vectorised escape counts for ``rows`` (numpy flavour and the reference)."""
-    cr = np.broadcast_to(x0 + np.arange(width) * dx, (len(rows), width)).ravel()
-    ci = np.repeat(y0 + np.arange(rows.start, rows.stop) * dy, width)
+def escape_counts(x0: float, dx: float, y0: float, dy: float, width: int, start: int,
+                  stop: int, max_iter: int) -> np.ndarray:
+    """Vectorised escape counts of pixels [start, stop) of a row-major grid ``width``
+    wide, as a flat int32 array (numpy flavour and the reference)."""
+    pixel = np.arange(start, stop, dtype=np.int64)
+    y = pixel // width if width else pixel
+    cr = x0 + (pixel - y * width) * dx
+    ci = y0 + y * dy
     counts = np.zeros(cr.size, dtype=np.int32)
     idx = np.arange(cr.size)
     zr = np.zeros(cr.size)
@@ -85,15 +102,24 @@ def escape_counts(x0: float, dx: float, y0: float, dy: float, width: int,
         zr2 = zr * zr
         zi2 = zi * zi
         counts[idx] += 1
-    return counts.reshape(len(rows), width)
+    return counts
 
 
-def numpy_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
+def _check_pixels(out: np.ndarray, chunk: tuple[int, int]) -> tuple[int, int]:
+    start, stop = (int(v) for v in chunk)
+    if not 0 <= start <= stop <= out.size:
+        raise ValueError(f"pixel range [{start}, {stop}) is outside an output of "
+                         f"{out.size} pixels")
+    return start, stop
+
+
+def numpy_pixels(ws: Workspace, chunk: tuple[int, int]) -> None:
     """numpy chunk function: the escape loop vectorised over the chunk's pixels."""
-    start, stop = chunk
     out = ws.arrays["counts"]
+    start, stop = _check_pixels(out, chunk)
     x0, dx, y0, dy, max_iter = _args(ws)
-    out[start:stop] = escape_counts(x0, dx, y0, dy, out.shape[1], range(start, stop), max_iter)
+    out.reshape(-1)[start:stop] = escape_counts(x0, dx, y0, dy, out.shape[1], start, stop,
+                                                max_iter)
 
 
 def _native_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
@@ -102,22 +128,19 @@ def _native_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
 
 
 def _mixed_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
-    """The native args plus the GIL share f and the block size (``rows_mixed`` checks)."""
+    """The native args plus the GIL share f and the block size (``pixels_mixed`` checks)."""
     return (*_native_args(ws, chunk), ws.params[GIL_FRACTION_PARAM], ws.params["gil_block"])
 
 
 def _c_args(ws: Workspace, chunk: tuple[int, int]) -> tuple:
     """c-ctypes arguments, after checking here what C cannot."""
     out = native.c_array(ws.arrays["counts"], "int32", 2, writeable=True, name="counts")
-    start, stop = (int(v) for v in chunk)
-    if not 0 <= start <= stop <= out.shape[0]:
-        raise ValueError(f"row range [{start}, {stop}) is outside an output of "
-                         f"{out.shape[0]} rows")
+    start, stop = _check_pixels(out, chunk)
     return (out.ctypes.data, out.shape[1], start, stop, *_args(ws))
 
 
-_C_ROWS = CFunction(
-    "gb_mandelbrot_rows", ctypes.c_int,
+_C_PIXELS = CFunction(
+    "gb_mandelbrot_pixels", ctypes.c_int,
     (ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
      ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_int32))
 
@@ -144,19 +167,26 @@ def _numba_escape():
 
 
 @functools.cache
-def _numba_rows(parallel: bool):
+def _numba_pixels(parallel: bool):
     numba = native.numba()
     escape = _numba_escape()
 
     @numba.njit(_NUMBA_SIG, nogil=True, parallel=parallel)
-    def rows(out, start, stop, x0, dx, y0, dy, max_iter):
-        # numba.prange is a plain range unless parallel=True.
-        for y in numba.prange(start, stop):
+    def pixels(out, start, stop, x0, dx, y0, dy, max_iter):
+        width = out.shape[1]
+        if not 0 <= start <= stop <= out.shape[0] * width:
+            raise ValueError("pixel range is outside the output")
+        if stop == start:
+            return
+        # Rows the range touches, each clipped to it; numba.prange is a plain range unless
+        # parallel=True.
+        for y in numba.prange(start // width, (stop - 1) // width + 1):
             ci = y0 + y * dy
-            for x in range(out.shape[1]):
+            for x in range(max(start, y * width) - y * width,
+                           min(stop, (y + 1) * width) - y * width):
                 out[y, x] = escape(x0 + x * dx, ci, max_iter)
 
-    return rows
+    return pixels
 
 
 class Mandelbrot(Kernel):
@@ -173,13 +203,13 @@ class Mandelbrot(Kernel):
         # The vectorised reference holds ~15 float64/int64 temporaries per pixel.
         return 128 * size * size
     implementations = {
-        "python": Implementation(python_rows),
-        **cython_flavours("mandelbrot", "rows", _native_args),
-        "cython-mixed": cython_implementation("mandelbrot", "rows_mixed", _mixed_args,
+        "python": Implementation(python_pixels),
+        **cython_flavours("mandelbrot", "pixels", _native_args),
+        "cython-mixed": cython_implementation("mandelbrot", "pixels_mixed", _mixed_args,
                                               figures=mixed_figures),
-        **ctypes_flavour(_C_ROWS, _c_args),
-        "numpy": Implementation(numpy_rows),
-        **numba_flavours(_numba_rows, _native_args),
+        **ctypes_flavour(_C_PIXELS, _c_args),
+        "numpy": Implementation(numpy_pixels),
+        **numba_flavours(_numba_pixels, _native_args),
     }
     not_applicable = {"stdlib": "no standard-library routine computes escape counts"}
     #: The gil-fraction axis sets the share of each chunk that cython-mixed runs holding
@@ -195,12 +225,17 @@ class Mandelbrot(Kernel):
                        outputs={"counts": ArraySpec((size, size), "int32")})
 
     def split(self, problem: Problem, chunks: int) -> list[tuple[int, int]]:
-        return even_ranges(problem.size, chunks)
+        return even_ranges(problem.size * problem.size, chunks)
+
+    def max_chunks(self, size: int) -> int:
+        """One pixel per chunk at most."""
+        return size * size
 
     def merge(self, problem: Problem, workspace: Workspace, partials: list) -> np.ndarray:
         return workspace.arrays["counts"]
 
     def reference(self, problem: Problem) -> np.ndarray:
         p = problem.params
-        return escape_counts(p["x0"], p["dx"], p["y0"], p["dy"], problem.size,
-                             range(problem.size), p["max_iter"])
+        n = problem.size
+        return escape_counts(p["x0"], p["dx"], p["y0"], p["dy"], n, 0, n * n,
+                             p["max_iter"]).reshape(n, n)

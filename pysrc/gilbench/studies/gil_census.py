@@ -102,20 +102,20 @@ _WINDOW = (-2.0, 2.6 / _WIDTH, -1.3, 2.6 / _ROWS, _MAX_ITER)
 def _cython(released: bool) -> Callable[[ExitStack], Call]:
     def make(stack: ExitStack) -> Call:
         ext = native.extension("mandelbrot")
-        fn = ext.rows_nogil if released else ext.rows_gil
+        fn = ext.pixels_nogil if released else ext.pixels_gil
         out = np.zeros((_ROWS, _WIDTH), np.int32)
-        return lambda: fn(out, 0, _ROWS, *_WINDOW)
+        return lambda: fn(out, 0, out.size, *_WINDOW)
 
     return make
 
 
 def _ctypes_call(stack: ExitStack) -> Call:
-    fn = native.c_function("gb_mandelbrot_rows", ctypes.c_int,
+    fn = native.c_function("gb_mandelbrot_pixels", ctypes.c_int,
                            [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
                             ctypes.c_double, ctypes.c_double, ctypes.c_double,
                             ctypes.c_double, ctypes.c_int32])
     out = np.zeros((_ROWS, _WIDTH), np.int32)
-    return lambda: fn(out.ctypes.data, _WIDTH, 0, _ROWS, *_WINDOW)
+    return lambda: fn(out.ctypes.data, _WIDTH, 0, out.size, *_WINDOW)
 
 
 def _ufunc(stack: ExitStack) -> Call:

@@ -49,10 +49,10 @@ _NOGIL_ROWS, _NOGIL_WIDTH = 96, 256
 
 
 def _nogil_work_factory() -> Callable[[], None]:
-    rows = native.extension("mandelbrot").rows_nogil
+    pixels = native.extension("mandelbrot").pixels_nogil
     out = np.zeros((_NOGIL_ROWS, _NOGIL_WIDTH), np.int32)
-    args = (0, _NOGIL_ROWS, -2.0, 2.6 / _NOGIL_WIDTH, -1.3, 2.6 / _NOGIL_ROWS, 200)
-    return lambda: rows(out, *args)
+    args = (0, out.size, -2.0, 2.6 / _NOGIL_WIDTH, -1.3, 2.6 / _NOGIL_ROWS, 200)
+    return lambda: pixels(out, *args)
 
 
 LOADS: dict[str, Callable[[], Callable[[], None]]] = {

@@ -151,7 +151,9 @@ def test_measure_records_what_the_chunks_measured():
 
 def test_plain_sweeps_leave_the_instrument_out_unless_named():
     plan = build_plan("quick", kernels=["mandelbrot"])
-    assert FLAVOUR not in {s.flavour for s in plan.specs}
+    assert FLAVOUR not in {s.flavour for s in plan.specs if s.axis is None}
+    assert {s.axis for s in plan.specs if s.flavour == FLAVOUR} == {"gil-fraction"}
     assert representative_flavour(KERNEL) != FLAVOUR
     named = build_plan("quick", kernels=["mandelbrot"], flavours=[FLAVOUR])
     assert {s.flavour for s in named.specs} == {FLAVOUR}
+    assert {s.axis for s in named.specs} == {None}  # a narrowed sweep runs what it names

@@ -78,7 +78,7 @@ def test_problem_is_deterministic_and_seeded():
     c = KERNEL.make_problem(1000, seed=4)
     np.testing.assert_array_equal(a.inputs["x"], b.inputs["x"])
     assert not np.array_equal(a.inputs["x"], c.inputs["x"])
-    assert a.params == {"n": 1000} and a.outputs == {}
+    assert a.params == {"n": 1000, "passes": 1} and a.outputs == {}
     assert a.inputs["x"].dtype == np.float64 and 0.0 <= a.inputs["x"].min()
     assert a.inputs["x"].max() < 1.0
 
@@ -239,3 +239,25 @@ def test_a_run_records_the_bytes_it_streams():
     m = measure(RunSpec("reduction", "cython-nogil", "threads", 2, SIZE, 5), repeats=1,
                 warmup=0, warmup_s=0, probe=False)
     assert m.verified and m.work_bytes == SIZE * 8
+
+
+def test_passes_repeat_the_work_without_changing_the_answer_or_the_payload():
+    """The payload axis raises the passes per chunk: more compute per byte shipped, the same
+    partial (so verification is unchanged) and the same slice shipped."""
+    calls = []
+
+    def counting(ws, chunk):
+        calls.append(chunk)
+        return KERNEL.implementations["c-ctypes"].fn.fn(ws, chunk)
+
+    from gilbench.kernels import RepeatedChunk
+
+    problem = KERNEL.at_axis_point(KERNEL.make_problem(SIZE, seed=5), "payload", 7)
+    assert problem.params["passes"] == 7
+    ws = Workspace.local(problem)
+    chunk = KERNEL.split(problem, 3)[1]
+    once = KERNEL.implementations["c-ctypes"].fn.fn(ws, chunk)
+    assert RepeatedChunk(counting, "passes")(ws, chunk) == once
+    assert calls == [chunk] * 7
+    assert KERNEL.work_bytes(problem) == 7 * KERNEL.work_bytes(KERNEL.make_problem(SIZE, 5))
+    assert KERNEL.payload(problem, chunk)[1]["x"].nbytes == (chunk[1] - chunk[0]) * 8

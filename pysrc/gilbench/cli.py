@@ -18,6 +18,7 @@ from rich.table import Table
 
 from gilbench import __version__, interrupts, outdir
 from gilbench.analysis import FINDINGS_NAME
+from gilbench.axes import AXES
 from gilbench.flavours import FLAVOURS, SCHEDULES
 from gilbench.harness import Measurement
 from gilbench.kernels import KERNELS
@@ -141,12 +142,20 @@ def build_parser() -> Parser:
     p.add_argument("--timeout", type=_positive_int("timeout"), default=int(DEFAULT_TIMEOUT_S),
                    metavar="SECONDS", help="fail a run whose workers take longer than this "
                                            "(default: %(default)s)")
+    p.add_argument("--axis", action="append", type=_name_list("axis", list(AXES)),
+                   metavar="A", help="sweep these axes instead of the plain sweep ("
+                   + "; ".join(f"{a.name}: {a.description}" for a in AXES.values())
+                   + "); other filters still apply")
     p.add_argument("--seed", type=int, default=0, help="problem seed (default: 0)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help="output folder (default: %(default)s)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true",
                    help="no progress and no summary table; print only where results went")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the planned runs by kernel, axis and strategy with a time "
+                        "estimate (from earlier results in DIR where there are any); run "
+                        "nothing")
 
     p = sub.add_parser("report", help="re-render the report from a results file or folder",
                        description="Render report.md (and plots) from an existing results "
@@ -255,7 +264,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             args.profile, kernels=_flatten(args.kernel), flavours=_flatten(args.flavour),
             strategies=_flatten(args.strategy), workers=_flatten(args.workers),
             sizes=_flatten(args.size), chunks=_flatten(args.chunks),
-            schedules=_flatten(args.schedule))
+            schedules=_flatten(args.schedule), axes=_flatten(args.axis) or None)
         check_sweep(args.repeat, args.timeout, args.seed)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
@@ -264,6 +273,13 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             f"{what}: {why}" for what, why in plan.skipped + plan.not_applicable))[:3])
         raise UsageError("nothing to run with these filters" +
                          (f" ({reasons})" if reasons else ""))
+    if args.dry_run:  # before the output folder is claimed: nothing moves, nothing runs
+        from gilbench.dryrun import print_dry_run
+        from gilbench.estimate import CostModel
+
+        print_dry_run(console, plan, CostModel.for_folder(args.out),
+                      repeats=args.repeat or plan.profile.repeats, warmup=plan.profile.warmup)
+        return 0
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
     try:  # only now that the input is good: claiming sets the previous sweep aside
         lock, previous = outdir.claim(args.out)

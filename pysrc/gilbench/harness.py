@@ -126,6 +126,11 @@ class Measurement:
     work_units: float | None = None
     #: Wall time of the whole run: start-up, warm-up, repeats, probe, verification.
     elapsed_s: float | None = None
+    #: Tasks one execution hands out: the chunks of every phase (the split may yield fewer
+    #: chunks than asked; n-body repeats its chunks once per time step).
+    tasks: int | None = None
+    #: Bytes of the problem's input arrays (what strategies that ship inputs copy, in all).
+    input_bytes: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     start_method: str | None = None
     axis: str | None = None
@@ -155,13 +160,16 @@ def summarise(wall: list[float]) -> dict[str, float]:
 
 class ReferenceCache:
     """Reference results per (kernel, size, seed, axis point): computed once, shared by
-    every run of a sweep."""
+    every run of a sweep. An axis that sets no problem parameter of the kernel (such as
+    ``granularity``, which only re-chunks) shares the plain problem's reference."""
 
     def __init__(self) -> None:
         self._problems: dict[tuple, tuple[Problem, Any]] = {}
 
     def get(self, kernel: Kernel, size: int, seed: int, axis: str | None = None,
             axis_value: Any = None) -> tuple[Problem, Any]:
+        if axis not in kernel.axis_params:
+            axis = axis_value = None
         key = (kernel.name, size, seed, axis, axis_value)
         if key not in self._problems:
             problem = kernel.make_problem(size, seed)
@@ -288,6 +296,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
+        tasks=sum(len(chunks) for chunks in phases), input_bytes=problem.input_bytes,
         elapsed_s=time.perf_counter() - run_start, extra=median_figures(figures),
         start_method=spec.start_method, axis=spec.axis, axis_value=spec.axis_value, **stats)
 

@@ -96,10 +96,15 @@ class Plan:
 def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                flavours: Sequence[str] = (), strategies: Sequence[str] = (),
                workers: Sequence[int] = (), sizes: Sequence[int] = (),
-               chunks: Sequence[int] = (), schedules: Sequence[str] = ()) -> Plan:
+               chunks: Sequence[int] = (), schedules: Sequence[str] = (),
+               axes: Sequence[str] | None = None) -> Plan:
     """Cross kernels x flavours x strategies x workers x sizes x chunks x schedules.
 
-    Empty filters mean "all" (and the profile's defaults). What exists but cannot run here
+    Empty filters mean "all" (and the profile's defaults). ``axes`` names the axes to sweep
+    (:mod:`gilbench.axes`): only their runs are planned (the plain sweep too where an axis
+    is or reads it, ``workers`` and ``calls``), within the same filters. ``None`` plans the
+    plain sweep, plus the axes the profile includes by default when no filter but
+    ``kernels`` narrows the sweep. What exists but cannot run here
     (optional dependency missing, no OpenMP) goes to ``plan.skipped`` and what makes no
     sense (a kernel without that flavour, an incompatible pair the user named) goes to
     ``plan.not_applicable``, each with the reason; a filter naming an unknown thing raises
@@ -125,7 +130,11 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
         if sched not in SCHEDULES:
             raise ValueError(f"unknown schedule {sched!r}; valid choices: "
                              f"{', '.join(sorted(SCHEDULES))}")
-    worker_counts = sorted(set(workers)) or default_workers(oversubscribe=prof.oversubscribe)
+    from gilbench.axes import axes_to_plan, plan_axes
+
+    chosen, plain, tag, oversubscribe = axes_to_plan(axes)
+    worker_counts = sorted(set(workers)) or default_workers(
+        oversubscribe=prof.oversubscribe or oversubscribe)
     plan = Plan(prof)
     pool_counts = worker_counts
     if prof.skip_single_worker_pools and max(worker_counts) > 1 and not workers:
@@ -174,8 +183,16 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                                 plan.specs.append(RunSpec(
                                     kernel.name, flavour.name, strategy.name, n, size,
                                     # a default chunk count never exceeds the size
-                                    n_chunks if chunks else min(n_chunks, size),
+                                    n_chunks if chunks else min(n_chunks, kernel.max_chunks(size)),
                                     sched if flavour.parallel_inside else None))
+    if not plain:
+        plan.specs.clear()
+    elif tag:
+        plan.specs = [replace(spec, axis=tag) for spec in plan.specs]
+    narrowed = bool(flavours or strategies or workers or sizes or chunks or schedules)
+    plan_axes(plan, chosen if axes is not None else None, kernel_objs,
+              flavours=flavours, strategies=strategies, workers=workers, sizes=sizes,
+              chunks=chunks, schedules=schedules, narrowed=narrowed)
     _add_baselines(plan)
     for spec in plan.specs:
         spec.validate()  # sizes, memory, chunks: refused here, not by every run
@@ -185,15 +202,16 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
 def baseline_of(spec: RunSpec) -> RunSpec | None:
     """The run whose median is ``spec``'s speedup baseline (None: it is its own).
 
-    The same flavour run serially, or, for flavours that parallelise themselves, their
-    own 1-thread run (the analysis uses the same rule).
+    The same flavour run serially at the same axis point, or, for flavours that
+    parallelise themselves, their own 1-thread run (the analysis uses the same rule).
     """
     strategy = get_strategy(spec.strategy)
     if strategy.single_worker or (strategy.drives_parallel_flavours and spec.workers == 1):
         return None
     if strategy.drives_parallel_flavours:
         return replace(spec, workers=1)
-    return RunSpec(spec.kernel, spec.flavour, baseline_strategy(), 1, spec.size, spec.chunks)
+    return RunSpec(spec.kernel, spec.flavour, baseline_strategy(), 1, spec.size, spec.chunks,
+                   axis=spec.axis, axis_value=spec.axis_value)
 
 
 def baseline_strategy() -> str:
@@ -207,10 +225,12 @@ def baseline_strategy() -> str:
 def _add_baselines(plan: Plan) -> None:
     """Filters may leave out the runs speedups are measured against; put them back."""
     present = set(plan.specs)
+    added = []
     for spec in list(plan.specs):
         base = baseline_of(spec)
         if base is not None and base not in present and \
                 not get_strategy(base.strategy).unavailable_reason():
             present.add(base)
-            plan.baselines.append(base)
-    plan.specs[:0] = plan.baselines
+            added.append(base)
+    plan.baselines += added
+    plan.specs[:0] = added

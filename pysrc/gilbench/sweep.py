@@ -57,8 +57,9 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     # Every run is measured under the allocator tuning: apply it before recording whether
     # it is on. The copy baseline (~0.3 s) gives bandwidth-bound kernels a ceiling.
     allocator.equalise()
-    store = ResultsStore(Path(out_dir) / RESULTS_NAME,
-                         collect_machine_metadata(measure_bandwidth=True), settings)
+    machine = collect_machine_metadata(measure_bandwidth=True)
+    machine.update(axis_machine_facts(plan, timeout))
+    store = ResultsStore(Path(out_dir) / RESULTS_NAME, machine, settings)
     outcome = SweepOutcome(store.path)
     references = ReferenceCache()
     t0 = time.perf_counter()
@@ -77,3 +78,20 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
             on_run(i, len(plan.specs), m)
     outcome.elapsed_s = time.perf_counter() - t0
     return outcome
+
+
+def axis_machine_facts(plan: Plan, timeout: float) -> dict[str, dict]:
+    """What each axis of the plan measures about the machine before the runs (granularity:
+    the per-task cost of its strategies), keyed by axis name for results.json's machine."""
+    from gilbench.axes import AXES
+
+    facts = {}
+    for name in dict.fromkeys(s.axis for s in plan.specs if s.axis in AXES):
+        try:
+            measured = AXES[name].machine_facts([s for s in plan.specs if s.axis == name],
+                                                timeout)
+        except Exception as exc:  # noqa: BLE001 - the runs still run; the report says why
+            measured = {"error": f"{type(exc).__name__}: {exc}"}
+        if measured:
+            facts[name] = measured
+    return facts

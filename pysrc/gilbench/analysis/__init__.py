@@ -5,10 +5,15 @@ machine. Every verdict is a :class:`Finding` computed by a registered finder fro
 declared traits of flavours and strategies; see :mod:`gilbench.analysis.engine`.
 """
 
-# Importing these registers their finders, in this order.
-from gilbench.analysis import verdicts as _verdicts  # noqa: F401, I001
+# Imported for the finders they register: the core ones (verdicts, which the axes' finder
+# modules import first), then the axes' (calls, granularity, gil-fraction, payload) and
+# the scaling fits.
+from gilbench.analysis import calls as _calls  # noqa: F401
 from gilbench.analysis import gilfraction as _gilfraction  # noqa: F401
+from gilbench.analysis import granularity as _granularity  # noqa: F401
+from gilbench.analysis import payload as _payload  # noqa: F401
 from gilbench.analysis import scalingfit as _scalingfit  # noqa: F401
+from gilbench.analysis import verdicts as _verdicts  # noqa: F401
 from gilbench.analysis.engine import FINDERS, Analysis, Finder, KernelView, analyse, register_finder
 from gilbench.analysis.findings import (
     FINDINGS_NAME,

@@ -13,15 +13,18 @@ from gilbench.kernels.base import (
     Implementation,
     Kernel,
     Problem,
+    RepeatedChunk,
     Workspace,
     compare_values,
     even_ranges,
+    with_passes,
 )
 from gilbench.registry import add, lookup
 
 __all__ = [
     "KERNELS", "ArraySpec", "Chunk", "ChunkFunction", "Implementation", "Kernel", "Problem",
-    "Workspace", "compare_values", "even_ranges", "get_kernel", "register_kernel",
+    "RepeatedChunk", "Workspace", "compare_values", "even_ranges", "get_kernel",
+    "register_kernel", "with_passes",
 ]
 
 KERNELS: dict[str, Kernel] = {}

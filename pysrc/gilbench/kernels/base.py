@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -96,6 +96,31 @@ class Implementation:
     #: turns one execution's partials into named figures, which the harness records in the
     #: run's ``extra`` (median over the timed repeats). A module-level function.
     figures: Callable[[list[Any]], Mapping[str, float]] | None = None
+
+
+@dataclass(frozen=True)
+class RepeatedChunk:
+    """A chunk function run ``workspace.params[param]`` times over the same chunk, returning
+    the last partial: the compute per byte of input grows with the parameter while the
+    inputs, the result and what a strategy ships stay the same (the ``payload`` axis sets
+    it; every pass computes the same partial, so verification is unchanged)."""
+
+    fn: ChunkFunction
+    param: str
+
+    def __call__(self, workspace: Workspace, chunk: Chunk) -> Any:
+        result = None
+        for _ in range(workspace.params.get(self.param, 1)):
+            result = self.fn(workspace, chunk)
+        return result
+
+
+def with_passes(implementations: Mapping[str, Implementation],
+                param: str) -> dict[str, Implementation]:
+    """``implementations`` whose chunk functions make ``params[param]`` passes (see
+    :class:`RepeatedChunk`)."""
+    return {name: replace(impl, fn=RepeatedChunk(impl.fn, param))
+            for name, impl in implementations.items()}
 
 
 class Kernel(ABC):

@@ -19,7 +19,14 @@ import math
 import numpy as np
 
 from gilbench import native
-from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
+from gilbench.kernels.base import (
+    Implementation,
+    Kernel,
+    Problem,
+    Workspace,
+    even_ranges,
+    with_passes,
+)
 from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
 from gilbench.kernels.gilshare import ONE_KERNEL_SUFFICES
 from gilbench.machine import last_level_cache_bytes
@@ -209,12 +216,16 @@ class Reduction(Kernel):
         # The input, plus the reference's and payloads' pieces.
         return 9 * size
     supports_payload = True
-    implementations = {
+    # Every flavour makes params["passes"] passes over its chunk (1 in the plain sweep): the
+    # payload axis raises it, so that the compute per byte shipped runs from one streaming
+    # pass to thousands of passes over a cached slice.
+    implementations = with_passes({
         **cython_flavours("reduction", "sum_squares", _native_args),
         **ctypes_flavour(_C_SUM, _c_args),
         "numpy": Implementation(numpy_sum),
         **numba_flavours(_numba_sum, _numba_args),
-    }
+    }, "passes")
+    axis_params = {"payload": "passes"}
     not_applicable = {
         "cython-mixed": ONE_KERNEL_SUFFICES,
         "python": ("a Python loop over 16 Mi+ floats takes seconds and measures the "
@@ -226,7 +237,7 @@ class Reduction(Kernel):
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         n = self.check_size(size)
         x = np.random.default_rng(seed).random(n)
-        return Problem(self.name, n, seed, {"n": n}, inputs={"x": x})
+        return Problem(self.name, n, seed, {"n": n, "passes": 1}, inputs={"x": x})
 
     def split(self, problem: Problem, chunks: int) -> list[Chunk]:
         return even_ranges(problem.size, chunks)
@@ -248,5 +259,5 @@ class Reduction(Kernel):
         return (0, stop - start), {"x": x[start:stop]}
 
     def work_bytes(self, problem: Problem) -> int:
-        """Every element is read once per run."""
-        return problem.size * _ITEMSIZE
+        """Every element is read once per pass."""
+        return problem.size * _ITEMSIZE * problem.params.get("passes", 1)

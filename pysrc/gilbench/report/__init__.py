@@ -9,9 +9,14 @@ from typing import Any
 
 from gilbench.analysis import FINDINGS_NAME, Analysis, analyse, write_findings
 
-# Imported for what they register: the sections and plotters of the axes and the fits.
+# Imported for what they register: the "When" section, the axes' plotters and sections,
+# and the scaling fits.
+from gilbench.report import calls as _calls  # noqa: F401, I001
 from gilbench.report import gilfraction as _gilfraction  # noqa: F401
+from gilbench.report import granularity as _granularity  # noqa: F401
+from gilbench.report import payload as _payload  # noqa: F401
 from gilbench.report import scalingfit as _scalingfit  # noqa: F401
+from gilbench.report import when as _when  # noqa: F401
 from gilbench.report.html import render_html
 from gilbench.report.markdown import Image, ReportContext, render_markdown
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gilbench.analysis import Finding, KernelView
 from gilbench.analysis.gilfraction import (
+    GIL_AXIS,
     PUBLISHED_CUT,
     PUBLISHED_REACQUIRE,
     RIVAL_SHARE,
@@ -161,9 +162,10 @@ def plot_gil_fraction(view: KernelView, findings: Sequence[Finding],
         name = f"{view.kernel}-gil-fraction-{curve.flavour}-{curve.size}-{curve.chunks}.png"
         fig.savefig(out_dir / name, dpi=110)
         plt.close(fig)
-        images.append(Image(name, f"{view.kernel}: speedup against the GIL-held share f"))
+        images.append(Image(name, f"{view.kernel}: speedup against the GIL-held share f",
+                            GIL_AXIS))
     return images
 
 
 register_section("gil-fraction", gil_fraction_section, before="not-measured")
-register_plotter("gil-fraction", plot_gil_fraction)
+register_plotter(GIL_AXIS, plot_gil_fraction)

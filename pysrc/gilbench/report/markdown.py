@@ -16,10 +16,15 @@ from gilbench.analysis import VERDICT_TEXT, Analysis, Finding, KernelView, Row
 
 @dataclass(frozen=True)
 class Image:
-    """A plot file beside the report, and what it shows (the Markdown alt text)."""
+    """A plot file beside the report, and what it shows (the Markdown alt text).
+
+    ``axis`` names the axis a plot maps (None: the kernel's own plots); the "When" section
+    shows axis plots, the kernel sections the others.
+    """
 
     file: str
     alt: str
+    axis: str | None = None
 
 
 @dataclass
@@ -208,11 +213,18 @@ def _glance(ctx: ReportContext) -> list[str]:
     return out + [""]
 
 
+#: Finding kinds another section shows in full (the "When" map registers its axes' kinds),
+#: left out of the kernel sections' bullet lists so that no sentence is printed twice.
+SHOWN_ELSEWHERE: set[str] = set()
+
+
 def _kernels(ctx: ReportContext) -> list[str]:
     out = []
     for view in ctx.analysis.kernels:
-        out += kernel_section(view, finding_lines(ctx.analysis.for_kernel(view.kernel)),
-                              ctx.images.get(view.kernel))
+        mine = [f for f in ctx.analysis.for_kernel(view.kernel)
+                if f.kind not in SHOWN_ELSEWHERE]
+        images = [i for i in ctx.images.get(view.kernel, []) if i.axis is None]
+        out += kernel_section(view, finding_lines(mine), images)
     return out
 
 

@@ -1,0 +1,144 @@
+"""The ``breakeven-calls`` finding: how many calls of the same work a cold pool needs
+before it beats running serially, and before it beats a thread pool.
+
+No runs of its own: every run records its pool's start-up (``startup_s``), its first,
+cold execution (``first_s``) and its warm median. Calling the work ``n`` times costs a
+pool ``startup + first + (n - 1) x median``; serial pays no start-up. The break-even is
+the smallest ``n`` at which the pool's total is lower, or never when the pool is no
+faster warm. Reads the plain sweep (every sweep has one per kernel); a sweep of axes only
+uses, per axis, the point where warm processes did best.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from gilbench.analysis.engine import KernelView, register_finder
+from gilbench.analysis.findings import Figure, Finding
+from gilbench.analysis.rows import Row
+from gilbench.analysis.verdicts import fastest, fmt_ms, holding_flavours, nogil_flavours
+
+
+@dataclass(frozen=True)
+class ColdCost:
+    """What calling one run's work ``n`` times costs: ``upfront + n x warm`` seconds, with
+    the first call's excess over a warm one counted up front."""
+
+    row: Row
+    startup_s: float
+    first_s: float
+    warm_s: float
+
+    @classmethod
+    def of(cls, row: Row) -> ColdCost:
+        first = row.first_s if row.first_s is not None else row.median_s
+        return cls(row, row.startup_s or 0.0, first, row.median_s)
+
+    def total(self, calls: int) -> float:
+        """Seconds for ``calls`` calls from cold (``calls`` >= 1)."""
+        return self.startup_s + self.first_s + (calls - 1) * self.warm_s
+
+
+def breakeven(pool: ColdCost, other: ColdCost) -> int | None:
+    """The fewest calls at which ``pool`` has cost less than ``other`` in total, or None
+    when it never does (no faster warm, and behind after the first call)."""
+    gap = pool.total(1) - other.total(1)
+    if gap < 0:
+        return 1
+    gain = other.warm_s - pool.warm_s  # what each further call wins back
+    if gain <= 0:
+        return None
+    calls = max(1, math.floor(gap / gain) + 1)
+    # The division rounds: settle on the exact first call count where the pool is ahead.
+    while pool.total(calls) >= other.total(calls):
+        calls += 1
+    while calls > 1 and pool.total(calls - 1) < other.total(calls - 1):
+        calls -= 1
+    return calls
+
+
+def _choose(view: KernelView, rows: Sequence[Row]) -> tuple[Row, Row | None, Row] | None:
+    """(serial, thread pool, process pool) runs of the flavour that speaks for ``rows``:
+    the first GIL-free one with both pools, else one with a process pool; the fastest
+    pool runs at the largest worker count both reached."""
+    t = view.traits
+    for flavour in nogil_flavours(view, rows) + holding_flavours(view, rows):
+        serial = fastest(r for r in rows if r.flavour == flavour and t.is_baseline(r.strategy))
+        procs = [r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy)
+                 and r.workers > 1]
+        if serial is None or not procs:
+            continue
+        threads = [r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy)
+                   and r.workers > 1]
+        common = {r.workers for r in procs} & {r.workers for r in threads}
+        top = max(common or {r.workers for r in procs})
+        return (serial, fastest(r for r in threads if r.workers == top),
+                fastest(r for r in procs if r.workers == top))
+    return None
+
+
+def _contexts(view: KernelView) -> list[list[Row]]:
+    main = view.contexts()
+    if main:
+        return list(main.values())
+    # A sweep of axes only: per axis, the point where warm processes did best.
+    t = view.traits
+    out = []
+    for axis in dict.fromkeys(r.axis for r in view.rows):
+        points = view.contexts(view.axis_rows(axis), ("axis_value", "size", "chunks"))
+        best = max(points.values(), key=lambda rows: max(
+            (r.speedup or 0 for r in rows if t.is_process_pool(r.strategy)), default=0))
+        out.append(best)
+    return out
+
+
+@register_finder("breakeven-calls",
+                 "how many calls of the work a cold process pool needs to beat serial, and "
+                 "to beat a thread pool")
+def breakeven_calls(view: KernelView) -> Iterator[Finding]:
+    for rows in _contexts(view):
+        chosen = _choose(view, rows)
+        if chosen is None:
+            continue
+        serial_row, thr_row, proc_row = chosen
+        serial, proc = ColdCost.of(serial_row), ColdCost.of(proc_row)
+        vs_serial = breakeven(proc, serial)
+        words = (f"A cold {proc_row.strategy} pool of {proc_row.workers} "
+                 f"({proc_row.flavour}; {fmt_ms(proc.startup_s)} start-up, "
+                 f"{fmt_ms(proc.first_s)} first call, {fmt_ms(proc.warm_s)} warm) beats "
+                 f"running serially ({fmt_ms(serial.warm_s)} a call) "
+                 + ("from the first call" if vs_serial == 1 else
+                    f"after {vs_serial} calls" if vs_serial else "at no number of calls"))
+        figures = [Figure("calls_to_beat_serial", vs_serial),
+                   Figure("process_strategy", proc_row.strategy),
+                   Figure("workers", proc_row.workers), Figure("flavour", proc_row.flavour),
+                   Figure("processes_startup", proc.startup_s, "s"),
+                   Figure("processes_first_call", proc.first_s, "s"),
+                   Figure("processes_warm", proc.warm_s, "s"),
+                   Figure("serial_first_call", serial.first_s, "s"),
+                   Figure("serial_warm", serial.warm_s, "s")]
+        runs = [serial_row.id, proc_row.id]
+        if thr_row is not None:
+            thr = ColdCost.of(thr_row)
+            vs_threads = breakeven(proc, thr)
+            words += (f", and a cold {thr_row.strategy} pool "
+                      f"({fmt_ms(thr.startup_s)} start-up, {fmt_ms(thr.warm_s)} warm) "
+                      + ("from the first call" if vs_threads == 1 else
+                         f"after {vs_threads} calls" if vs_threads else
+                         "at no number of calls: threads stay ahead"))
+            figures += [Figure("calls_to_beat_threads", vs_threads),
+                        Figure("thread_strategy", thr_row.strategy),
+                        Figure("threads_startup", thr.startup_s, "s"),
+                        Figure("threads_first_call", thr.first_s, "s"),
+                        Figure("threads_warm", thr.warm_s, "s")]
+            runs.append(thr_row.id)
+        context = (("size", serial_row.size), ("chunks", serial_row.chunks))
+        if serial_row.axis is not None:
+            context += (("axis", serial_row.axis), ("axis_value", serial_row.axis_value))
+        yield Finding(view.kernel, "breakeven-calls", words + ".", tuple(runs),
+                      tuple(figures), None, context)
+
+
+__all__ = ["ColdCost", "breakeven", "breakeven_calls"]

@@ -1,0 +1,88 @@
+"""Where a measured curve crosses a threshold for good: the shared arithmetic of the axis
+findings (granularity, payload), on a log x axis."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Where a condition starts to hold for every larger x of a curve.
+
+    ``status`` is ``"inside"`` (it starts between two measured points; ``x`` is
+    interpolated on log x, linearly in y), ``"below"`` (it holds at every measured point:
+    ``x`` is the smallest one, the crossing lies at or below it) or ``"never"`` (it fails
+    at the largest measured point: ``x`` is None).
+    """
+
+    status: str
+    x: float | None
+    #: The measured x on each side of the crossing (None where there is no such side).
+    below_x: float | None = None
+    above_x: float | None = None
+
+
+def crossing(points: Sequence[tuple[float, float]], threshold: float,
+             holds: Callable[[float, float], bool]) -> Crossing:
+    """The smallest x from which ``holds(y, threshold)`` is true at every measured point.
+
+    ``points`` are ``(x, y)`` with x > 0, in any order. A single point that breaks the
+    condition above the crossing (noise) moves the crossing above it: the answer is
+    where the condition holds *from then on*, never an isolated lucky point.
+    """
+    pts = sorted(points)
+    if not pts:
+        return Crossing("never", None)
+    ok = [holds(y, threshold) for _, y in pts]
+    if not ok[-1]:
+        return Crossing("never", None, pts[-1][0], None)
+    first = len(pts) - 1
+    while first > 0 and ok[first - 1]:
+        first -= 1
+    if first == 0:
+        return Crossing("below", pts[0][0], None, pts[0][0])
+    (x0, y0), (x1, y1) = pts[first - 1], pts[first]
+    t = 0.5 if y1 == y0 else min(1.0, max(0.0, (threshold - y0) / (y1 - y0)))
+    x = math.exp(math.log(x0) + t * (math.log(x1) - math.log(x0)))
+    return Crossing("inside", x, x0, x1)
+
+
+def at_least(y: float, threshold: float) -> bool:
+    return y >= threshold
+
+
+def at_most(y: float, threshold: float) -> bool:
+    return y <= threshold
+
+
+def below(y: float, threshold: float) -> bool:
+    return y < threshold
+
+
+def above(y: float, threshold: float) -> bool:
+    return y > threshold
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """A task duration in the unit that reads best: 12 µs, 3.4 ms, 1.2 s."""
+    if seconds is None:
+        return "n/a"
+    if seconds >= 1:
+        return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2g} ms" if seconds < 1e-2 else f"{seconds * 1e3:.0f} ms"
+    return f"{seconds * 1e6:.2g} µs" if seconds < 1e-5 else f"{seconds * 1e6:.0f} µs"
+
+
+def fmt_bytes(n: float | None) -> str:
+    """Bytes in decimal units: 850 MB, 1.2 GB."""
+    if n is None:
+        return "n/a"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.2g} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{n:.0f} B"

@@ -1,0 +1,209 @@
+"""The axis contract: how one quantity of a sweep is varied while the rest is held fixed.
+
+An **axis** (DESIGN.md's vocabulary) turns one kernel and the user's selection into the
+runs that map one condition under which GIL-free threads rival warm processes: work per
+task (``granularity``), the share of a chunk that holds the GIL (``gil-fraction``), bytes
+shipped per task (``payload``), calls (``calls``) and worker counts (``workers``).
+
+A subclass of :class:`Axis` provides, as class attributes:
+
+- ``name``: the ``--axis`` value and the ``axis`` tag of the runs it plans;
+- ``description``: one line for ``--help``, ``--dry-run`` and the README;
+- ``condition``: what the report's "When" section calls the condition it maps
+  ("task duration", "GIL-held fraction", "bytes per task", "calls");
+- ``finders``: the finding kinds that read its runs; the first one states the condition
+  in the "When" section (one finding per kernel and context);
+- ``plotters``: the names of its plotters in :mod:`gilbench.report.plots` (each plotter
+  returns its :class:`~gilbench.report.markdown.Image` with ``axis`` set to this name);
+- ``default_in``: ``{profile name: kernel names}``, the profiles whose plain
+  ``gilbench run`` includes the axis, on those kernels (planned with
+  ``selection.as_default`` set: the axis may plan a cheaper, coarser version);
+- ``plain_sweep`` (None, ``"tag"`` or ``"read"``) and ``oversubscribe``: for the axes that
+  are (``workers``: its runs are the plain sweep, tagged) or read (``calls``: the plain
+  sweep, untagged, which its finder reads) the plain sweep instead of planning runs of
+  their own; ``oversubscribe`` extends the default worker counts to 2x the usable cores;
+
+and the methods:
+
+- :meth:`Axis.plan` ``(kernel, selection) -> list[RunSpec]``: the runs for one kernel,
+  each tagged ``axis=self.name`` and ``axis_value=`` the point (a JSON-friendly number or
+  string). It must respect the selection (named flavours, strategies, workers and sizes)
+  and pick roles from declared traits (``Flavour.gil``, ``Strategy.uses_threads``...),
+  never from names; :func:`role_strategies` and :func:`nogil_flavours` do that. Runs of a
+  ``single_worker`` strategy at the same point, size and chunking are the speedup
+  baselines (analysis pairs them by axis tag and value); the plan adds any the selection
+  filtered out. A point that changes a problem parameter needs the kernel to map the axis
+  in ``Kernel.axis_params`` (the harness applies it with ``Kernel.at_axis_point`` and
+  caches references per point); a point that only re-chunks (granularity) needs nothing;
+- :meth:`Axis.unavailable_reason` ``(kernel) -> str | None``: why the axis cannot map this
+  kernel (listed among the plan's ``not_applicable``), None when it can;
+- :meth:`Axis.machine_facts` ``(specs, timeout) -> dict`` (optional): measurements of this
+  machine the axis's analysis needs, taken once before the sweep's runs and stored under
+  ``machine[<axis name>]`` in results.json (granularity times empty tasks per strategy);
+- :meth:`Axis.cost_factor` ``(kernel, spec) -> float`` (optional): how many times the work
+  of the plain problem of that size one execution at this point does (the ``--dry-run``
+  estimate multiplies by it; payload's passes, say).
+
+Register an instance with :func:`gilbench.axes.register_axis`; the CLI, the plan, the
+dry-run, the README table and the "When" section then know it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from gilbench.compat import incompatible_reason
+from gilbench.flavours import FLAVOURS, Flavour, get_flavour
+from gilbench.harness import RunSpec
+from gilbench.kernels import Kernel
+from gilbench.limits import MAX_CHUNKS, usable_cores
+from gilbench.plan import PROFILES, Profile, baseline_strategy
+from gilbench.strategies import STRATEGIES, Strategy, get_strategy
+
+#: GIL traits of the flavours an axis measures as "GIL-free", most convincing first: a
+#: kernel whose flavours only release the GIL partly (stdlib hashing) still gets a curve.
+NOGIL_TRAITS = ("releases", "partial")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the profile and the CLI filters leave an axis to plan within.
+
+    Empty tuples mean "the axis chooses" (by traits, and its own defaults); named values
+    are honoured as given. ``as_default`` is set when the axis runs because the profile
+    includes it by default, not because ``--axis`` asked for it.
+    """
+
+    profile: Profile
+    flavours: tuple[str, ...] = ()
+    strategies: tuple[str, ...] = ()
+    workers: tuple[int, ...] = ()
+    sizes: tuple[int, ...] = ()
+    chunks: tuple[int, ...] = ()
+    schedules: tuple[str, ...] = ()
+    as_default: bool = False
+
+    @classmethod
+    def of(cls, profile: str | Profile = "quick", **filters: Sequence[Any]) -> Selection:
+        """A selection from a profile (name) and filter sequences (lists are fine)."""
+        prof = PROFILES[profile] if isinstance(profile, str) else profile
+        as_default = bool(filters.pop("as_default", False))
+        return cls(prof, **{k: tuple(v) for k, v in filters.items()}, as_default=as_default)
+
+    def top_workers(self) -> int:
+        """The worker count an axis measures at: the largest named, else the usable cores
+        (every core busy: the condition that decides threads against processes)."""
+        return max(self.workers) if self.workers else usable_cores()
+
+
+class Axis(ABC):
+    """One quantity a sweep varies; see the module docstring for the contract."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    condition: ClassVar[str]
+    finders: ClassVar[tuple[str, ...]] = ()
+    plotters: ClassVar[tuple[str, ...]] = ()
+    default_in: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    plain_sweep: ClassVar[str | None] = None
+    oversubscribe: ClassVar[bool] = False
+
+    def unavailable_reason(self, kernel: Kernel) -> str | None:
+        """None when this axis can map ``kernel``, else a one-line reason."""
+        return None
+
+    @abstractmethod
+    def plan(self, kernel: Kernel, selection: Selection) -> list[RunSpec]:
+        """The runs that map this axis for ``kernel`` (tagged with the axis and point)."""
+
+    def machine_facts(self, specs: Sequence[RunSpec], timeout: float) -> dict[str, Any]:
+        """Measurements of this machine the axis's findings need (default: none)."""
+        return {}
+
+    def cost_factor(self, kernel: Kernel, spec: RunSpec) -> float:
+        """Work of one execution at ``spec``'s point relative to the plain problem."""
+        return 1.0
+
+    def tag(self, spec: RunSpec, value: Any) -> RunSpec:
+        """``spec`` tagged as this axis's run at point ``value``."""
+        from dataclasses import replace
+
+        return replace(spec, axis=self.name, axis_value=value)
+
+
+# -- roles by trait ----------------------------------------------------------------------
+def is_thread_pool(s: Strategy) -> bool:
+    """Several threads of one interpreter run the chunks (the GIL, if held, is shared)."""
+    return (s.uses_threads and not s.uses_processes and not s.drives_parallel_flavours
+            and not s.single_worker)
+
+
+def is_process_pool(s: Strategy) -> bool:
+    """Warm worker processes read a shared workspace: one GIL per worker."""
+    return s.uses_processes and not s.ships_inputs
+
+
+def ships_inputs(s: Strategy) -> bool:
+    """Worker processes that get each chunk's inputs copied with it."""
+    return s.uses_processes and s.ships_inputs
+
+
+def role_strategies(selection: Selection, *roles: Callable[[Strategy], bool]) -> list[Strategy]:
+    """Available strategies that play any of ``roles`` (and were named, if any were),
+    in registry order; the baseline (``single_worker``) strategy is added by the plan."""
+    named = set(selection.strategies)
+    return [s for s in STRATEGIES.values()
+            if any(role(s) for role in roles) and (not named or s.name in named)
+            and not s.unavailable_reason()]
+
+
+def runnable(kernel: Kernel, flavour: Flavour, strategy: Strategy) -> bool:
+    """Whether ``strategy`` can run ``kernel``'s ``flavour`` here."""
+    return (not kernel.flavour_unavailable_reason(flavour.name)
+            and not incompatible_reason(kernel, flavour, strategy))
+
+
+def nogil_flavours(kernel: Kernel, selection: Selection, *,
+                   first_only: bool = False) -> list[Flavour]:
+    """The flavours an axis measures for ``kernel``: the named ones it can run (not those
+    that parallelise themselves), else every available flavour that releases the GIL
+    (those that release it partly where none does fully), in registry order."""
+    usable = [f for f in FLAVOURS.values()
+              if f.name in kernel.implementations and not f.parallel_inside
+              and not kernel.flavour_unavailable_reason(f.name)]
+    if selection.flavours:
+        chosen = [f for f in usable if f.name in selection.flavours]
+    else:
+        # A tunable GIL share is the gil-fraction axis's instrument: others use it if named.
+        usable = [f for f in usable if not f.tunable_gil_share]
+        chosen = next(([f for f in usable if f.gil == gil] for gil in NOGIL_TRAITS
+                       if any(f.gil == gil for f in usable)), [])
+    return chosen[:1] if first_only else chosen
+
+
+def baseline() -> Strategy:
+    """The registered strategy that runs everything on one worker."""
+    return get_strategy(baseline_strategy())
+
+
+def log_grid(low: float, high: float, points: int) -> list[float]:
+    """``points`` values from ``low`` to ``high``, evenly spaced on a log scale."""
+    if points < 2:
+        return [high]
+    ratio = (high / low) ** (1 / (points - 1))
+    return [low * ratio**i for i in range(points)]
+
+
+def chunk_counts(kernel: Kernel, size: int, tasks: Sequence[float]) -> list[int]:
+    """Distinct chunk counts near ``tasks`` (ascending), within what ``kernel`` can split
+    a problem of ``size`` into and the global chunk cap."""
+    most = min(kernel.max_chunks(size), MAX_CHUNKS)
+    return sorted({max(1, min(most, round(t))) for t in tasks})
+
+
+__all__ = ["NOGIL_TRAITS", "Axis", "Selection", "baseline", "chunk_counts", "get_flavour",
+           "is_process_pool", "is_thread_pool", "log_grid", "nogil_flavours",
+           "role_strategies", "runnable", "ships_inputs"]

@@ -1,0 +1,87 @@
+"""The ``gil-fraction`` axis: the share f of each chunk's work that holds the GIL.
+
+Flavours that declare a tunable GIL share (``Flavour.tunable_gil_share``: ``cython-mixed``
+on mandelbrot) hold the GIL for a share f of every chunk's work, interleaved with
+released stretches; the kernel maps the axis to the problem parameter their chunks read
+(``Kernel.axis_params["gil-fraction"]``). Each point runs serially (the baseline), on the
+thread pools and on the process pools (by trait), with the same size and chunks, at the
+usable cores (or the largest named worker count). The ``gil-fraction-threshold`` finding
+reads the runs; the chunks' own timings (in each run's ``extra``) explain the curve.
+"""
+
+from __future__ import annotations
+
+from gilbench.axes.base import (
+    Axis,
+    Selection,
+    baseline,
+    is_process_pool,
+    is_thread_pool,
+    role_strategies,
+    runnable,
+)
+from gilbench.flavours import FLAVOURS, Flavour
+from gilbench.harness import RunSpec
+from gilbench.kernels import Kernel
+from gilbench.kernels.gilshare import GIL_FRACTIONS
+
+#: The coarse grid of a profile's default run: all released, a little, a quarter, all held.
+COARSE_FRACTIONS = (0.0, 0.05, 0.25, 1.0)
+
+
+def tunable_flavours(kernel: Kernel, selection: Selection) -> list[Flavour]:
+    """The kernel's available flavours whose GIL share the axis can set (the named ones
+    among them, when flavours were named), in registry order."""
+    return [f for f in FLAVOURS.values()
+            if f.tunable_gil_share and f.name in kernel.implementations
+            and not kernel.flavour_unavailable_reason(f.name)
+            and (not selection.flavours or f.name in selection.flavours)]
+
+
+class GilFractionAxis(Axis):
+    """The GIL-held share of each chunk, from 0 to 1."""
+
+    name = "gil-fraction"
+    description = ("share f of each chunk's work that holds the GIL, 0 to 1 (interleaved "
+                   "with released stretches): up to which f threads rival processes")
+    condition = "GIL-held fraction"
+    finders = ("gil-fraction-threshold",)
+    plotters = ("gil-fraction",)
+    default_in = {"quick": ("mandelbrot",), "standard": ("mandelbrot",)}
+
+    def unavailable_reason(self, kernel: Kernel) -> str | None:
+        if self.name not in kernel.axis_params:
+            return "the kernel has no problem parameter for the GIL-held share"
+        if not tunable_flavours(kernel, Selection.of()):
+            return "no available flavour of this kernel has a tunable GIL share"
+        return None
+
+    def fractions(self, selection: Selection) -> tuple[float, ...]:
+        """The f grid: coarse in the quick profile's default run, else the full one."""
+        coarse = selection.as_default and selection.profile.name == "quick"
+        return COARSE_FRACTIONS if coarse else GIL_FRACTIONS
+
+    def plan(self, kernel: Kernel, selection: Selection) -> list[RunSpec]:
+        flavours = tunable_flavours(kernel, selection)
+        workers = sorted(set(selection.workers)) or [selection.top_workers()]
+        chunks = list(selection.chunks) or [kernel.chunks_per_worker * max(workers)]
+        pools = role_strategies(selection, is_thread_pool, is_process_pool)
+        specs = []
+        for flavour in flavours:
+            sizes = list(selection.sizes) or [kernel.size_for(selection.profile.name,
+                                                              flavour.name)]
+            for strategy in [baseline(), *pools]:
+                if not runnable(kernel, flavour, strategy):
+                    continue
+                for size in sizes:
+                    for n_chunks in chunks:
+                        n_chunks = min(n_chunks, kernel.max_chunks(size))
+                        for f in self.fractions(selection):
+                            for n in [1] if strategy.single_worker else workers:
+                                specs.append(RunSpec(kernel.name, flavour.name, strategy.name,
+                                                     n, size, n_chunks, axis=self.name,
+                                                     axis_value=f))
+        return specs
+
+
+__all__ = ["COARSE_FRACTIONS", "GilFractionAxis", "tunable_flavours"]

@@ -1,0 +1,115 @@
+"""The ``granularity`` axis: the same total work cut into ever smaller tasks.
+
+The problem stays the same (one size per kernel, chosen so that one serial execution
+takes about ``workers x`` the largest task duration); only the chunk count changes, so
+the work per task (serial time / tasks) runs from about 100 ms down to 10 us on a log grid.
+Every GIL-free flavour (by trait) runs serially with the same chunking (the baseline), on
+the thread pools and on the process pools (by trait). Before the runs, every strategy's
+per-task cost is timed with empty tasks (:mod:`gilbench.dispatch`) and kept in
+results.json under ``machine["granularity"]["dispatch"]``: it explains where the curves
+bend. The ``granularity-crossover`` finding reads the runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gilbench.axes.base import (
+    Axis,
+    Selection,
+    baseline,
+    chunk_counts,
+    is_process_pool,
+    is_thread_pool,
+    log_grid,
+    nogil_flavours,
+    role_strategies,
+    runnable,
+)
+from gilbench.harness import RunSpec
+from gilbench.kernels import Kernel
+from gilbench.strategies import get_strategy
+
+#: Work per task the grid aims at: 10 us to 100 ms, half a decade apart (9 points).
+DURATIONS_S = tuple(log_grid(1e-5, 1e-1, 9))
+#: The coarse grid of a profile's default run: 30 us to 10 ms, 4 points, one flavour.
+COARSE_DURATIONS_S = tuple(log_grid(3e-5, 1e-2, 4))
+
+
+def fit_size(kernel: Kernel, size: int) -> int:
+    """``size`` within the kernel's limit and halved until two copies fit in memory (a
+    process pool holds the problem twice)."""
+    size = max(1, min(size, kernel.max_size))
+    while size > 1:
+        try:
+            kernel.check_size(size, copies=2)
+            return size
+        except ValueError:
+            size //= 2
+    return size
+
+
+class GranularityAxis(Axis):
+    """Work per task, from 10 us to 100 ms, at fixed total work."""
+
+    name = "granularity"
+    description = ("work per task from ~10 us to ~100 ms at fixed total work (the chunk "
+                   "count varies): where threads, then processes, start to pay")
+    condition = "task duration"
+    finders = ("granularity-crossover",)
+    plotters = ("granularity",)
+    default_in = {"quick": ("mandelbrot",), "standard": ("mandelbrot",)}
+
+    def unavailable_reason(self, kernel: Kernel) -> str | None:
+        if not any(f.gil != "holds" for f in nogil_flavours(kernel, Selection.of())):
+            return "no flavour of this kernel releases the GIL, so threads cannot gain"
+        return None
+
+    def durations(self, selection: Selection) -> tuple[float, ...]:
+        """The task durations the grid aims at."""
+        coarse = selection.as_default and selection.profile.name == "quick"
+        return COARSE_DURATIONS_S if coarse else DURATIONS_S
+
+    def plan(self, kernel: Kernel, selection: Selection) -> list[RunSpec]:
+        flavours = nogil_flavours(kernel, selection, first_only=selection.as_default)
+        if not flavours:
+            return []
+        durations = self.durations(selection)
+        workers = sorted(set(selection.workers)) or [selection.top_workers()]
+        total_s = max(durations) * max(workers)
+        from gilbench.estimate import reference_seconds, reference_size_for
+
+        names = [f.name for f in flavours]
+        fallback = kernel.size_for(selection.profile.name, names[0])
+        sizes = list(selection.sizes) or [fit_size(kernel, reference_size_for(
+            kernel.name, names, total_s, fallback))]
+        pools = role_strategies(selection, is_thread_pool, is_process_pool)
+        specs = []
+        for size in sizes:
+            # Aim at the durations with the work the reference machine does at this size.
+            work = [t for f in names if (t := reference_seconds(kernel.name, f, size))]
+            seconds = sorted(work)[len(work) // 2] if work else total_s
+            grid = chunk_counts(kernel, size, [seconds / d for d in durations])
+            grid = list(selection.chunks) or [c for c in grid if c >= max(workers)] or grid
+            for flavour in flavours:
+                for strategy in [baseline(), *pools]:
+                    if not runnable(kernel, flavour, strategy):
+                        continue
+                    counts = [1] if strategy.single_worker else workers
+                    for n in counts:
+                        for chunks in grid:
+                            specs.append(RunSpec(kernel.name, flavour.name, strategy.name, n,
+                                                 size, chunks, axis=self.name,
+                                                 axis_value=chunks))
+        return specs
+
+    def machine_facts(self, specs: Sequence[RunSpec], timeout: float) -> dict[str, Any]:
+        """Per-task and per-call cost of every strategy the runs use, with empty tasks."""
+        from gilbench.dispatch import measure_dispatch
+
+        dispatch: dict[str, dict[str, Any]] = {}
+        for strategy, workers in sorted({(s.strategy, s.workers) for s in specs}):
+            cost = measure_dispatch(get_strategy(strategy), workers, timeout=timeout)
+            dispatch.setdefault(strategy, {})[str(cost.workers)] = cost.to_dict()
+        return {"dispatch": dispatch}

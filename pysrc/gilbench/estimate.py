@@ -1,0 +1,306 @@
+"""A cost model of runs: how long a plan will take before anything runs.
+
+``gilbench run --dry-run`` prints it, and axes that size problems by time (granularity,
+payload) read :func:`reference_size_for`. It rests on measurements, in this order:
+
+1. previous results in the output folder: a run already measured there (same id) is
+   expected to take its recorded ``elapsed_s`` again;
+2. a model per run: serial seconds of the kernel x flavour at the size, a power law
+   through two sizes measured on the reference machine (:data:`REFERENCE_SERIAL`), scaled
+   by how this machine compared with it on the previous results' serial runs (when there
+   are any), divided by the parallelism the strategy's traits allow, plus per-task
+   dispatch and pool start-up, times the executions the harness makes (warm-up for at
+   least ``warmup_s``, the repeats, the GIL-probe executions for at least ``PROBE_S``);
+3. kernels it has no calibration for (user kernels) are counted and left out.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gilbench.flavours import FLAVOURS, get_flavour
+from gilbench.harness import MAX_WARMUP, PROBE_S, RunSpec
+from gilbench.kernels import KERNELS, get_kernel
+from gilbench.limits import usable_cores
+from gilbench.strategies import get_strategy
+
+#: Where REFERENCE_SERIAL was measured.
+REFERENCE_MACHINE = ("2-core AMD EPYC VM, Python 3.11: serial runs of docs/results/"
+                     "2cpu-epyc-quick and 2cpu-epyc-standard")
+
+#: Serial medians ``(size, seconds)`` per kernel and flavour at two sizes (the quick and
+#: standard ones), from REFERENCE_MACHINE. tests/test_estimate.py re-derives them from
+#: those results files, so the table cannot silently drift from them.
+REFERENCE_SERIAL: dict[str, dict[str, tuple[tuple[int, float], ...]]] = {
+    "mandelbrot": {
+        "python": ((256, 0.3297), (640, 1.962)),
+        "cython-gil": ((256, 0.00867), (640, 0.05389)),
+        "cython-nogil": ((256, 0.008725), (640, 0.0541)),
+        "c-ctypes": ((256, 0.008726), (640, 0.05403)),
+        "numpy": ((256, 0.0285), (640, 0.1661)),
+        "numba": ((256, 0.009036), (640, 0.05643)),
+    },
+    "montecarlo-pi": {
+        "python": ((300000, 0.2687), (600000, 0.5286)),
+        "cython-gil": ((4000000, 0.002925), (32000000, 0.02346)),
+        "cython-nogil": ((4000000, 0.002954), (32000000, 0.02344)),
+        "c-ctypes": ((4000000, 0.002925), (32000000, 0.02333)),
+        "numpy": ((4000000, 0.0293), (32000000, 0.2324)),
+        "numba": ((4000000, 0.002365), (32000000, 0.01887)),
+    },
+    "primes": {
+        "python": ((150000, 0.1111), (500000, 0.6344)),
+        "cython-gil": ((150000, 0.004118), (500000, 0.02178)),
+        "cython-nogil": ((150000, 0.004124), (500000, 0.02172)),
+        "c-ctypes": ((150000, 0.004128), (500000, 0.02184)),
+        "numpy": ((150000, 0.01343), (500000, 0.04673)),
+        "numba": ((150000, 0.004273), (500000, 0.02213)),
+    },
+    "nbody": {
+        "python": ((384, 0.1364), (896, 0.7487)),
+        "cython-gil": ((384, 0.002287), (896, 0.01226)),
+        "cython-nogil": ((384, 0.002286), (896, 0.01226)),
+        "c-ctypes": ((384, 0.002448), (896, 0.01274)),
+        "numpy": ((384, 0.004135), (896, 0.02052)),
+        "numba": ((384, 0.002326), (896, 0.01241)),
+    },
+    "reduction": {
+        "cython-gil": ((16777216, 0.00399), (67108864, 0.01533)),
+        "cython-nogil": ((16777216, 0.004076), (67108864, 0.01527)),
+        "c-ctypes": ((16777216, 0.00399), (67108864, 0.01571)),
+        "numpy": ((16777216, 0.007782), (67108864, 0.0313)),
+        "numba": ((16777216, 0.003927), (67108864, 0.01625)),
+    },
+    "hashing": {
+        "stdlib": ((128, 0.02664), (768, 0.1595)),
+    },
+    "hashing-small": {
+        "stdlib": ((48000, 0.03934), (288000, 0.2725)),
+    },
+    "python-objects": {
+        "python": ((800000, 0.1059), (4800000, 0.6806)),
+        "cython-gil": ((800000, 0.06883), (4800000, 0.4064)),
+    },
+}
+
+#: Cold start-up of a pool, ``a + b x workers`` seconds, by role (medians on
+#: REFERENCE_MACHINE: 13 ms for 1 process, 21 ms for 2; 0.26 and 0.39 ms for threads).
+STARTUP_S = {"threads": (0.13e-3, 0.13e-3), "processes": (4.6e-3, 8.4e-3)}
+#: Seconds per task a strategy adds besides the work, by role, when the machine facts
+#: hold no measurement (empty tasks, 2 workers, on REFERENCE_MACHINE and this one).
+DISPATCH_S = {"serial": 0.5e-6, "openmp": 0.5e-6, "threads": 25e-6, "processes": 70e-6}
+#: Seconds a run spends outside its executions: problem, session, checks, records.
+RUN_OVERHEAD_S = 0.03
+#: A kernel's reference answer costs about this many serial executions of its fastest
+#: flavour (mandelbrot's vectorised reference: 3.3x its compiled flavours).
+REFERENCE_FACTOR = 3.0
+
+
+def power_law(points: Sequence[tuple[int, float]], size: float) -> float:
+    """Seconds at ``size`` on the power law through the two outermost ``points`` (one
+    point: linear in size)."""
+    (s1, t1), (s2, t2) = points[0], points[-1]
+    exponent = math.log(t2 / t1) / math.log(s2 / s1) if s2 != s1 else 1.0
+    return t1 * (size / s1) ** exponent
+
+
+def reference_seconds(kernel: str, flavour: str, size: int) -> float | None:
+    """Serial seconds of one execution on REFERENCE_MACHINE (None: not calibrated)."""
+    calibrated = REFERENCE_SERIAL.get(kernel, {})
+    points = calibrated.get(flavour)
+    if points:
+        return power_law(points, size)
+    if calibrated and flavour in FLAVOURS and FLAVOURS[flavour].tunable_gil_share:
+        # Whatever share holds the GIL, it is the kernel's compiled loop: the fastest
+        # calibrated flavour's work.
+        return min(power_law(p, size) for p in calibrated.values())
+    return None
+
+
+def reference_size_for(kernel: str, flavours: Sequence[str], seconds: float,
+                       fallback: int) -> int:
+    """The size whose serial execution takes about ``seconds`` on REFERENCE_MACHINE for
+    the median of ``flavours`` (``fallback`` when none is calibrated).
+
+    Planning sizes from the fixed reference, not from this machine's earlier results,
+    keeps consecutive plans identical, so their findings compare.
+    """
+    sizes = []
+    for flavour in flavours:
+        points = REFERENCE_SERIAL.get(kernel, {}).get(flavour)
+        if not points:
+            continue
+        (s1, t1), (s2, t2) = points[0], points[-1]
+        exponent = math.log(t2 / t1) / math.log(s2 / s1)
+        sizes.append(s1 * (seconds / t1) ** (1 / exponent))
+    return max(1, round(statistics.median(sizes))) if sizes else fallback
+
+
+def role(spec: RunSpec) -> str:
+    """``serial``, ``openmp``, ``threads`` or ``processes``, from the strategy's traits."""
+    s = get_strategy(spec.strategy)
+    if s.single_worker:
+        return "serial"
+    if s.drives_parallel_flavours:
+        return "openmp"
+    return "processes" if s.uses_processes else "threads"
+
+
+@dataclass
+class Estimate:
+    """A plan's expected duration, and what each part of it rests on."""
+
+    total_s: float = 0.0
+    per_spec: list[float | None] = field(default_factory=list)
+    #: Runs whose time comes from a run with the same id in earlier results.
+    measured: int = 0
+    #: Runs modelled from the calibration.
+    modelled: int = 0
+    #: Runs with no calibration at all (left out of ``total_s``).
+    unknown: int = 0
+    #: How this machine compared with REFERENCE_MACHINE on earlier serial runs (1: none).
+    machine_scale: float = 1.0
+    source: str = "the reference calibration"
+
+
+@dataclass
+class CostModel:
+    """Seconds per run of a plan; see the module docstring for what it rests on."""
+
+    previous: Mapping[str, float] = field(default_factory=dict)
+    machine_scale: float = 1.0
+    dispatch_s: Mapping[str, float] = field(default_factory=dict)
+    cores: int = field(default_factory=usable_cores)
+    source: str = "the reference calibration"
+
+    @classmethod
+    def from_results(cls, doc: Mapping[str, Any] | None, source: str = "") -> CostModel:
+        """A model that knows the runs of ``doc`` (earlier results of this machine)."""
+        if not doc:
+            return cls()
+        from gilbench.analysis.rows import run_id
+
+        runs = [r for r in doc.get("runs", []) if r.get("status", "ok") == "ok"]
+        previous = {run_id(r): r["elapsed_s"] for r in runs if r.get("elapsed_s")}
+        ratios = []
+        for r in runs:
+            if r.get("median_s") and get_strategy_or_none(r["strategy"]) is not None \
+                    and get_strategy(r["strategy"]).single_worker and not r.get("axis"):
+                ref = reference_seconds(r["kernel"], r["flavour"], r["size"])
+                if ref:
+                    ratios.append(r["median_s"] / ref)
+        dispatch = {}
+        for strategy, by_workers in doc.get("machine", {}).get("granularity", {}).get(
+                "dispatch", {}).items():
+            for cost in by_workers.values():
+                dispatch[strategy] = cost["per_task_s"]
+        return cls(previous, statistics.median(ratios) if ratios else 1.0, dispatch,
+                   source=source or "earlier results")
+
+    @classmethod
+    def for_folder(cls, out_dir: str | Path) -> CostModel:
+        """A model that knows the results already in ``out_dir`` (if any)."""
+        from gilbench.results import load_results, resolve
+
+        path = resolve(out_dir)
+        try:
+            doc = load_results(path)
+        except ValueError:
+            return cls()
+        return cls.from_results(doc, str(path))
+
+    def serial_s(self, spec: RunSpec) -> float | None:
+        """Seconds of one serial execution of ``spec``'s work on this machine."""
+        seconds = reference_seconds(spec.kernel, spec.flavour, spec.size)
+        if seconds is None:
+            return None
+        if spec.axis is not None:
+            from gilbench.axes import AXES
+
+            axis = AXES.get(spec.axis)
+            if axis is not None:
+                seconds *= axis.cost_factor(get_kernel(spec.kernel), spec)
+        return seconds * self.machine_scale
+
+    def execution_s(self, spec: RunSpec) -> float | None:
+        """Seconds of one execution of ``spec`` (work / parallelism + dispatch)."""
+        serial = self.serial_s(spec)
+        if serial is None:
+            return None
+        kind = role(spec)
+        parallel = 1
+        if kind == "openmp":
+            parallel = min(spec.workers, self.cores)
+        elif kind != "serial":
+            holds = kind == "threads" and get_flavour(spec.flavour).gil == "holds"
+            parallel = 1 if holds else min(spec.workers, self.cores, spec.chunks)
+        dispatch = self.dispatch_s.get(spec.strategy, DISPATCH_S[kind])
+        return serial / parallel + spec.chunks * dispatch
+
+    def run_s(self, spec: RunSpec, *, repeats: int, warmup: int, warmup_s: float,
+              probe: bool = True) -> float | None:
+        """Seconds of the whole run, as the harness makes it (see :func:`measure`)."""
+        if spec.label in self.previous:
+            return self.previous[spec.label]
+        t = self.execution_s(spec)
+        if t is None:
+            return None
+        warm = max(warmup * t, min(warmup_s + t / 2, MAX_WARMUP * t))
+        probing = max(1, math.ceil(PROBE_S / t)) * t if probe else 0.0
+        startup = 0.0
+        kind = role(spec)
+        if kind in STARTUP_S:
+            a, b = STARTUP_S[kind]
+            startup = (a + b * spec.workers) * self.machine_scale
+        return startup + warm + repeats * t + probing + RUN_OVERHEAD_S
+
+    def reference_s(self, spec: RunSpec) -> float:
+        """Seconds to compute the reference answer of ``spec``'s problem (once a sweep)."""
+        kernel = KERNELS.get(spec.kernel)
+        if kernel is None:
+            return 0.0
+        times = [t for f in REFERENCE_SERIAL.get(spec.kernel, {})
+                 if (t := reference_seconds(spec.kernel, f, spec.size)) is not None]
+        return REFERENCE_FACTOR * min(times) * self.machine_scale if times else 0.0
+
+    def estimate(self, specs: Sequence[RunSpec], *, repeats: int, warmup: int,
+                 warmup_s: float) -> Estimate:
+        """The expected duration of ``specs`` run in order by one sweep."""
+        out = Estimate(machine_scale=self.machine_scale, source=self.source)
+        references: set[tuple] = set()
+        for spec in specs:
+            seconds = self.run_s(spec, repeats=repeats, warmup=warmup, warmup_s=warmup_s)
+            if seconds is None:
+                out.unknown += 1
+                out.per_spec.append(None)
+                continue
+            if spec.label in self.previous:
+                out.measured += 1
+            else:
+                out.modelled += 1
+                kernel = KERNELS.get(spec.kernel)
+                point = (spec.axis, spec.axis_value) if kernel is not None and \
+                    spec.axis in kernel.axis_params else ()
+                key = (spec.kernel, spec.size, *point)
+                if key not in references:
+                    references.add(key)
+                    seconds += self.reference_s(spec)
+            out.per_spec.append(seconds)
+            out.total_s += seconds
+        return out
+
+
+def get_strategy_or_none(name: str):
+    """The registered strategy ``name``, or None for one this gilbench does not know."""
+    from gilbench.strategies import STRATEGIES
+
+    return STRATEGIES.get(name)
+
+
+__all__ = ["DISPATCH_S", "REFERENCE_MACHINE", "REFERENCE_SERIAL", "STARTUP_S", "CostModel",
+           "Estimate", "power_law", "reference_seconds", "reference_size_for", "role"]

@@ -1,0 +1,151 @@
+"""Axes: the registry, how each axis plans its runs, and how --axis composes with filters."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+
+from gilbench.axes import AXES, Axis, Selection, get_axis, register_axis
+from gilbench.axes.granularity import COARSE_DURATIONS_S, DURATIONS_S
+from gilbench.axes.payload import PASSES
+from gilbench.estimate import reference_seconds
+from gilbench.flavours import get_flavour
+from gilbench.harness import RunSpec
+from gilbench.limits import usable_cores
+from gilbench.plan import baseline_of, build_plan, default_workers
+from gilbench.strategies import get_strategy
+
+
+def test_registry_holds_the_axes_of_the_issue():
+    assert {"workers", "granularity", "payload", "calls"} <= set(AXES)
+    for axis in AXES.values():
+        assert axis.description and axis.condition and axis.finders
+    with pytest.raises(ValueError, match="unknown axis 'speed'; valid choices: calls, "):
+        get_axis("speed")
+    with pytest.raises(ValueError, match="unknown axis"):
+        build_plan("quick", axes=["speed"])
+
+
+def _axis_specs(plan, axis):
+    return [s for s in plan.specs if s.axis == axis]
+
+
+def test_granularity_holds_the_work_and_spans_10us_to_100ms_on_a_log_grid():
+    plan = build_plan("quick", kernels=["mandelbrot"], axes=["granularity"])
+    specs = _axis_specs(plan, "granularity")
+    assert specs and len(specs) == len(plan.specs)  # no plain-sweep runs
+    assert len({s.size for s in specs}) == 1  # the same problem at every point
+    chunks = sorted({s.chunks for s in specs})
+    assert len(chunks) >= 8
+    assert all(s.axis_value == s.chunks for s in specs)
+    # Planned task durations (reference serial time / chunks) span the intended range.
+    size = specs[0].size
+    serial = reference_seconds("mandelbrot", "cython-nogil", size)
+    durations = sorted(serial / c for c in chunks)
+    assert durations[0] <= 1.5 * min(DURATIONS_S) and durations[-1] >= max(DURATIONS_S) / 1.5
+    steps = [b / a for a, b in zip(durations, durations[1:], strict=False)]
+    assert max(steps) < 4 and min(steps) > 2  # evenly spaced on a log scale
+    # Roles by trait: GIL-free flavours; the baseline, thread pools, process pools.
+    assert {get_flavour(s.flavour).gil for s in specs} == {"releases"}
+    roles = {(get_strategy(s.strategy).single_worker, get_strategy(s.strategy).uses_processes)
+             for s in specs}
+    assert roles == {(True, False), (False, False), (False, True)}
+    for spec in specs:  # every point carries its own serial baseline, same chunking
+        base = baseline_of(spec)
+        assert base is None or (base in plan.specs and base.axis_value == spec.axis_value)
+
+
+def test_granularity_composes_with_the_other_filters():
+    plan = build_plan("quick", kernels=["mandelbrot"], flavours=["c-ctypes"],
+                      strategies=["threads"], workers=[2], chunks=[2, 8, 32],
+                      axes=["granularity"])
+    combos = {(s.flavour, s.strategy, s.workers, s.chunks) for s in plan.specs}
+    assert combos == {(f, st, w, c) for f, st, w in [("c-ctypes", "serial", 1),
+                                                      ("c-ctypes", "threads", 2)]
+                      for c in (2, 8, 32)}
+    assert all(s.axis == "granularity" for s in plan.specs)
+
+
+def test_axes_that_cannot_map_a_kernel_say_why():
+    plan = build_plan("quick", kernels=["python-objects", "mandelbrot"],
+                      axes=["granularity", "payload"])
+    reasons = dict(plan.not_applicable)
+    assert "releases the GIL" in reasons["python-objects x axis granularity"]
+    assert "Kernel.payload" in reasons["mandelbrot x axis payload"]
+    assert {s.kernel for s in plan.specs} == {"mandelbrot"}
+
+
+def test_payload_varies_passes_and_shrinks_the_problem_as_they_grow():
+    plan = build_plan("quick", kernels=["reduction"], axes=["payload"])
+    specs = _axis_specs(plan, "payload")
+    assert sorted({s.axis_value for s in specs}) == list(PASSES)
+    sizes = {s.axis_value: s.size for s in specs}
+    assert [sizes[p] for p in PASSES] == sorted(sizes.values(), reverse=True)
+    strategies = {get_strategy(s.strategy) for s in specs}
+    assert any(s.ships_inputs for s in strategies)
+    assert any(s.uses_processes and not s.ships_inputs for s in strategies)
+    assert any(s.uses_threads and not s.uses_processes for s in strategies)
+    assert len({s.flavour for s in specs}) == 1  # copying costs the same for every flavour
+
+
+def test_workers_axis_tags_the_plain_sweep_up_to_twice_the_cores():
+    plan = build_plan("quick", kernels=["primes"], axes=["workers"])
+    assert plan.specs and all(s.axis == "workers" for s in plan.specs)
+    pools = {s.workers for s in plan.specs if get_strategy(s.strategy).uses_threads}
+    assert max(pools) == max(default_workers(oversubscribe=True)) == 2 * usable_cores()
+
+
+def test_calls_plans_the_plain_sweep_it_reads_untagged():
+    plain = build_plan("quick", kernels=["primes"])
+    calls = build_plan("quick", kernels=["primes"], axes=["calls"])
+    assert set(calls.specs) == set(plain.specs)
+    assert all(s.axis is None for s in calls.specs)
+
+
+def test_profile_default_axes_join_an_unfiltered_run_only():
+    plan = build_plan("quick")
+    assert {s.axis for s in plan.specs if s.axis} == {"granularity", "gil-fraction"}
+    axis_runs = [s for s in plan.specs if s.axis == "granularity"]
+    assert {s.kernel for s in axis_runs} == {"mandelbrot"}
+    assert len({s.chunks for s in axis_runs}) == len(COARSE_DURATIONS_S)  # coarse
+    assert len({s.flavour for s in axis_runs}) == 1
+    narrowed = build_plan("quick", kernels=["mandelbrot"], flavours=["cython-nogil"])
+    assert not any(s.axis for s in narrowed.specs)
+    assert any(s.axis for s in build_plan("quick", kernels=["mandelbrot"]).specs)
+
+
+class _Dummy(Axis):
+    """A third-party axis: one point per worker count, on the default profile run."""
+
+    name = "dummy"
+    description = "a test axis"
+    condition = "nothing"
+    finders = ("noisy",)
+    default_in: ClassVar = {"quick": ("primes",)}
+
+    def plan(self, kernel, selection: Selection) -> list[RunSpec]:
+        return [self.tag(RunSpec(kernel.name, "cython-nogil", "threads", 2, 1000, 4), "x")]
+
+
+def test_a_registered_axis_plugs_into_plans_and_the_cli(capsys):
+    from gilbench.cli import main
+
+    register_axis(_Dummy())
+    try:
+        plan = build_plan("quick", kernels=["primes"], axes=["dummy"])
+        tagged = {s for s in plan.specs if s.axis == "dummy"}
+        assert len(tagged) == 2  # the run and its serial baseline at the same point
+        assert any(get_strategy(s.strategy).single_worker for s in tagged)
+        assert any(s.axis == "dummy" for s in build_plan("quick").specs)
+        assert main(["run", "--axis", "dummy", "--kernel", "primes", "--dry-run"]) == 0
+        assert "dummy" in capsys.readouterr().out
+    finally:
+        del AXES["dummy"]
+
+
+def test_register_axis_refuses_what_breaks_the_contract():
+    with pytest.raises(TypeError, match="Axis instance"):
+        register_axis("granularity")
+    with pytest.raises(ValueError, match="already registered"):
+        register_axis(get_axis("granularity"))

@@ -275,10 +275,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                          (f" ({reasons})" if reasons else ""))
     if args.dry_run:  # before the output folder is claimed: nothing moves, nothing runs
         from gilbench.dryrun import print_dry_run
-        from gilbench.estimate import CostModel
 
-        print_dry_run(console, plan, CostModel.for_folder(args.out),
-                      repeats=args.repeat or plan.profile.repeats, warmup=plan.profile.warmup)
+        print_dry_run(console, plan, args.out, repeats=args.repeat)
         return 0
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
     try:  # only now that the input is good: claiming sets the previous sweep aside
@@ -351,7 +349,8 @@ def _progress(console: Console):
 def _one_line(m: Measurement) -> str:
     if m.status != "ok":
         return f"[red]FAILED[/red] {m.kernel}/{m.flavour}/{m.strategy} x{m.workers}"
-    return (f"{m.kernel}/{m.flavour}/{m.strategy} x{m.workers}: "
+    point = f" [{m.axis} {m.axis_value}]" if m.axis and m.axis_value is not None else ""
+    return (f"{m.kernel}/{m.flavour}/{m.strategy} x{m.workers}{point}: "
             f"{m.median_s * 1e3:.1f} ms")
 
 

@@ -48,8 +48,19 @@ and the methods:
   of the plain problem of that size one execution at this point does (the ``--dry-run``
   estimate multiplies by it; payload's passes, say).
 
-Register an instance with :func:`gilbench.axes.register_axis`; the CLI, the plan, the
-dry-run, the README table and the "When" section then know it.
+Register an instance with :func:`gilbench.axes.register_axis` (built-in axes go in
+``gilbench.axes._register_builtins``, whose order is the order of the "When" section's
+rows: task duration, GIL-held fraction, bytes per task, calls); ``--axis``, the plan,
+``--dry-run``, ``gilbench list`` and the "When" section then know it. A finder reads an
+axis's runs with ``KernelView.axis_rows(name)``; ``main_rows()`` never includes them.
+
+For example, the ``gil-fraction`` axis: ``default_in = {"quick": ("mandelbrot",)}``,
+``condition = "GIL-held fraction"``, ``finders = ("gil-fraction-threshold",)``; its
+``plan`` returns, for each f, the flavour whose GIL share is tunable (by trait) serially,
+on thread pools and on process pools at ``selection.top_workers()``, tagged
+``axis="gil-fraction", axis_value=f``, and the kernel maps ``"gil-fraction"`` in
+``axis_params`` to the parameter its chunks read; ``probe = True`` if its finding reads
+the GIL probe.
 """
 
 from __future__ import annotations

@@ -36,6 +36,11 @@ def test_list_json_explains_what_is_not_applicable():
     mandel = data["kernels"]["mandelbrot"]["flavours"]
     assert mandel["cython-nogil"] == "available"
     assert mandel["stdlib"] != "available" and len(mandel["stdlib"]) > 10
+    from gilbench.axes import AXES
+
+    assert set(data["axes"]) == set(AXES)
+    assert data["axes"]["granularity"]["kernels"]["mandelbrot"] == "applies"
+    assert "Kernel.payload" in data["axes"]["payload"]["kernels"]["mandelbrot"]
 
 
 def test_info_json_has_the_machine_facts():

@@ -194,9 +194,15 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     strategies = {s.name: {"description": s.description,
                            "status": s.unavailable_reason() or "available"}
                   for s in STRATEGIES.values()}
+    axes = {a.name: {"description": a.description, "condition": a.condition,
+                     "findings": list(a.finders),
+                     "kernels": {k.name: a.unavailable_reason(k) or "applies"
+                                 for k in KERNELS.values()},
+                     "default_in": {p: list(ks) for p, ks in a.default_in.items()}}
+            for a in AXES.values()}
     if args.json:
-        print(json.dumps({"kernels": kernels, "flavours": flavours, "strategies": strategies},
-                         indent=1))
+        print(json.dumps({"kernels": kernels, "flavours": flavours, "strategies": strategies,
+                          "axes": axes}, indent=1))
         return 0
     table = Table(title="Flavours", title_justify="left")
     for col in ("flavour", "GIL", "status", "what it is"):
@@ -210,6 +216,15 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         table.add_column(col)
     for name, s in strategies.items():
         table.add_row(name, _status(s["status"]), s["description"])
+    console.print(table)
+    table = Table(title="Axes (gilbench run --axis NAME)", title_justify="left")
+    for col in ("axis", "finding", "in profiles by default", "what it varies"):
+        table.add_column(col)
+    for name, a in axes.items():
+        defaults = "; ".join(f"{p}: {', '.join(ks)}" for p, ks in a["default_in"].items())
+        if AXES[name].plain_sweep:  # the plain sweep is (or feeds) this axis
+            defaults = "every sweep (the plain runs)"
+        table.add_row(name, ", ".join(a["findings"]), defaults or "-", a["description"])
     console.print(table)
     table = Table(title="Kernels x flavours (✓ runs here, ✗ implemented but unavailable "
                         "here, - not applicable)", title_justify="left")
@@ -275,10 +290,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                          (f" ({reasons})" if reasons else ""))
     if args.dry_run:  # before the output folder is claimed: nothing moves, nothing runs
         from gilbench.dryrun import print_dry_run
-        from gilbench.estimate import CostModel
 
-        print_dry_run(console, plan, CostModel.for_folder(args.out),
-                      repeats=args.repeat or plan.profile.repeats, warmup=plan.profile.warmup)
+        print_dry_run(console, plan, args.out, repeats=args.repeat)
         return 0
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
     try:  # only now that the input is good: claiming sets the previous sweep aside
@@ -351,7 +364,8 @@ def _progress(console: Console):
 def _one_line(m: Measurement) -> str:
     if m.status != "ok":
         return f"[red]FAILED[/red] {m.kernel}/{m.flavour}/{m.strategy} x{m.workers}"
-    return (f"{m.kernel}/{m.flavour}/{m.strategy} x{m.workers}: "
+    point = f" [{m.axis} {m.axis_value}]" if m.axis and m.axis_value is not None else ""
+    return (f"{m.kernel}/{m.flavour}/{m.strategy} x{m.workers}{point}: "
             f"{m.median_s * 1e3:.1f} ms")
 
 

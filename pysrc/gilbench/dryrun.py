@@ -4,6 +4,7 @@ with the time the cost model (:mod:`gilbench.estimate`) expects; nothing runs.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -61,11 +62,27 @@ def fmt_duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-def print_dry_run(console: Console, plan, model: CostModel, *, repeats: int,
-                  warmup: int) -> Estimate:
-    """Print the plan's runs by group and the expected time; return the estimate."""
+def cost_model(out_dir: str | Path | None = None) -> CostModel:
+    """The cost model of a sweep into ``out_dir``: earlier results there (if any), the
+    reference calibration, and the axes' work factors and repeats."""
+    from gilbench import axes
+
+    hooks = {"work_factor": axes.cost_factor, "run_settings": axes.measure_settings}
+    return CostModel.for_folder(out_dir, **hooks) if out_dir else CostModel(**hooks)
+
+
+def print_dry_run(console: Console, plan, out_dir: str | Path | None = None, *,
+                  repeats: int | None = None, warmup: int | None = None) -> Estimate:
+    """Print the plan's runs by group and the expected time; return the estimate.
+
+    ``repeats`` None means the profile's (axes cap theirs, see ``Axis.max_repeats``).
+    """
+    model = cost_model(out_dir)
+    explicit = repeats is not None
+    repeats = plan.profile.repeats if repeats is None else repeats
+    warmup = plan.profile.warmup if warmup is None else warmup
     estimate = model.estimate(plan.specs, repeats=repeats, warmup=warmup,
-                              warmup_s=plan.profile.warmup_s)
+                              warmup_s=plan.profile.warmup_s, explicit_repeats=explicit)
     table = Table(title=f"Planned runs (profile {plan.profile.name}, {repeats} repeats): "
                         "nothing was run", title_justify="left")
     for col in ("kernel", "axis", "strategy", "runs", "flavours", "workers", "sizes",
@@ -87,11 +104,12 @@ def print_dry_run(console: Console, plan, model: CostModel, *, repeats: int,
     scale = (f"; this machine ran {estimate.machine_scale:.2f}x the reference machine's "
              "serial times" if estimate.machine_scale != 1.0 else "")
     console.print(f"{len(plan.specs)} runs, about {fmt_duration(estimate.total_s)} "
-                  f"({', '.join(parts)}; reference: {REFERENCE_MACHINE}{scale}).",
+                  f"({', '.join(parts)}; {fmt_duration(estimate.fixed_s)} of set-up, "
+                  f"machine facts and report; reference: {REFERENCE_MACHINE}{scale}).",
                   highlight=False)
     for what, why in plan.skipped:
         console.print(f"  unavailable here, skipped: {what}: {why}", highlight=False)
     return estimate
 
 
-__all__ = ["Group", "fmt_duration", "group_runs", "print_dry_run"]
+__all__ = ["Group", "cost_model", "fmt_duration", "group_runs", "print_dry_run"]

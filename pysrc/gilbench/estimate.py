@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gilbench.flavours import FLAVOURS, get_flavour
 from gilbench.harness import MAX_WARMUP, PROBE_S, RunSpec
-from gilbench.kernels import KERNELS, get_kernel
+from gilbench.kernels import KERNELS
 from gilbench.limits import usable_cores
 from gilbench.strategies import get_strategy
 
@@ -99,6 +99,13 @@ RUN_OVERHEAD_S = 0.03
 #: A kernel's reference answer costs about this many serial executions of its fastest
 #: flavour (mandelbrot's vectorised reference: 3.3x its compiled flavours).
 REFERENCE_FACTOR = 3.0
+#: Seconds a sweep spends besides its runs: start-up and imports, the machine metadata
+#: with the copy-bandwidth baseline, and the report (findings, Markdown, HTML).
+SWEEP_S = 2.5
+#: Seconds per plot of the report (matplotlib, one PNG).
+PLOT_S = 0.35
+#: Seconds to time empty tasks on one pool (granularity's machine facts; see dispatch).
+DISPATCH_FACTS_S = {"serial": 0.01, "openmp": 0.01, "threads": 0.05, "processes": 0.4}
 
 
 def power_law(points: Sequence[tuple[int, float]], size: float) -> float:
@@ -110,16 +117,18 @@ def power_law(points: Sequence[tuple[int, float]], size: float) -> float:
 
 
 def reference_seconds(kernel: str, flavour: str, size: int) -> float | None:
-    """Serial seconds of one execution on REFERENCE_MACHINE (None: not calibrated)."""
-    calibrated = REFERENCE_SERIAL.get(kernel, {})
-    points = calibrated.get(flavour)
+    """Serial seconds of one execution on REFERENCE_MACHINE (None: not calibrated).
+
+    A flavour never run serially there (one that parallelises itself) counts as the
+    median of the kernel's compiled flavours, whose loop it runs.
+    """
+    by_flavour = REFERENCE_SERIAL.get(kernel, {})
+    points = by_flavour.get(flavour)
     if points:
         return power_law(points, size)
-    if calibrated and flavour in FLAVOURS and FLAVOURS[flavour].tunable_gil_share:
-        # Whatever share holds the GIL, it is the kernel's compiled loop: the fastest
-        # calibrated flavour's work.
-        return min(power_law(p, size) for p in calibrated.values())
-    return None
+    compiled = sorted(power_law(p, size) for f, p in by_flavour.items()
+                      if f in FLAVOURS and not FLAVOURS[f].interpreted)
+    return compiled[len(compiled) // 2] if compiled else None
 
 
 def reference_size_for(kernel: str, flavours: Sequence[str], seconds: float,
@@ -166,23 +175,44 @@ class Estimate:
     #: How this machine compared with REFERENCE_MACHINE on earlier serial runs (1: none).
     machine_scale: float = 1.0
     source: str = "the reference calibration"
+    #: Seconds of the sweep outside its runs (included in ``total_s``).
+    fixed_s: float = 0.0
+
+
+def _no_axis_factor(spec: RunSpec) -> float:
+    return 1.0
+
+
+def _plain_settings(spec: RunSpec, repeats: int, *, explicit: bool,
+                    probe: bool) -> tuple[int, bool]:
+    return repeats, probe
 
 
 @dataclass
 class CostModel:
-    """Seconds per run of a plan; see the module docstring for what it rests on."""
+    """Seconds per run of a plan; see the module docstring for what it rests on.
+
+    ``work_factor(spec)`` scales a run's work at its axis point and ``run_settings`` gives
+    the repeats and GIL probe each run gets; the dry run passes the axes' own
+    (:func:`gilbench.axes.cost_factor`, :func:`gilbench.axes.measure_settings`), which
+    this module, below the axes, does not import.
+    """
 
     previous: Mapping[str, float] = field(default_factory=dict)
     machine_scale: float = 1.0
     dispatch_s: Mapping[str, float] = field(default_factory=dict)
     cores: int = field(default_factory=usable_cores)
     source: str = "the reference calibration"
+    work_factor: Callable[[RunSpec], float] = _no_axis_factor
+    run_settings: Callable[..., tuple[int, bool]] = _plain_settings
 
     @classmethod
-    def from_results(cls, doc: Mapping[str, Any] | None, source: str = "") -> CostModel:
-        """A model that knows the runs of ``doc`` (earlier results of this machine)."""
+    def from_results(cls, doc: Mapping[str, Any] | None, source: str = "",
+                     **hooks: Callable) -> CostModel:
+        """A model that knows the runs of ``doc`` (earlier results of this machine);
+        ``hooks`` are ``work_factor`` and ``run_settings``."""
         if not doc:
-            return cls()
+            return cls(**hooks)
         from gilbench.analysis.rows import run_id
 
         runs = [r for r in doc.get("runs", []) if r.get("status", "ok") == "ok"]
@@ -200,10 +230,10 @@ class CostModel:
             for cost in by_workers.values():
                 dispatch[strategy] = cost["per_task_s"]
         return cls(previous, statistics.median(ratios) if ratios else 1.0, dispatch,
-                   source=source or "earlier results")
+                   source=source or "earlier results", **hooks)
 
     @classmethod
-    def for_folder(cls, out_dir: str | Path) -> CostModel:
+    def for_folder(cls, out_dir: str | Path, **hooks: Callable) -> CostModel:
         """A model that knows the results already in ``out_dir`` (if any)."""
         from gilbench.results import load_results, resolve
 
@@ -211,21 +241,15 @@ class CostModel:
         try:
             doc = load_results(path)
         except ValueError:
-            return cls()
-        return cls.from_results(doc, str(path))
+            return cls(**hooks)
+        return cls.from_results(doc, str(path), **hooks)
 
     def serial_s(self, spec: RunSpec) -> float | None:
         """Seconds of one serial execution of ``spec``'s work on this machine."""
         seconds = reference_seconds(spec.kernel, spec.flavour, spec.size)
         if seconds is None:
             return None
-        if spec.axis is not None:
-            from gilbench.axes import AXES
-
-            axis = AXES.get(spec.axis)
-            if axis is not None:
-                seconds *= axis.cost_factor(get_kernel(spec.kernel), spec)
-        return seconds * self.machine_scale
+        return seconds * self.work_factor(spec) * self.machine_scale
 
     def execution_s(self, spec: RunSpec) -> float | None:
         """Seconds of one execution of ``spec`` (work / parallelism + dispatch)."""
@@ -269,12 +293,15 @@ class CostModel:
         return REFERENCE_FACTOR * min(times) * self.machine_scale if times else 0.0
 
     def estimate(self, specs: Sequence[RunSpec], *, repeats: int, warmup: int,
-                 warmup_s: float) -> Estimate:
-        """The expected duration of ``specs`` run in order by one sweep."""
+                 warmup_s: float, explicit_repeats: bool = False) -> Estimate:
+        """The expected duration of ``specs`` run in order by one sweep (with the repeats
+        and GIL probe ``run_settings`` gives each run)."""
         out = Estimate(machine_scale=self.machine_scale, source=self.source)
         references: set[tuple] = set()
         for spec in specs:
-            seconds = self.run_s(spec, repeats=repeats, warmup=warmup, warmup_s=warmup_s)
+            n, probe = self.run_settings(spec, repeats, explicit=explicit_repeats, probe=True)
+            seconds = self.run_s(spec, repeats=n, warmup=warmup, warmup_s=warmup_s,
+                                 probe=probe)
             if seconds is None:
                 out.unknown += 1
                 out.per_spec.append(None)
@@ -292,7 +319,21 @@ class CostModel:
                     seconds += self.reference_s(spec)
             out.per_spec.append(seconds)
             out.total_s += seconds
+        out.fixed_s = self.sweep_s(specs)
+        out.total_s += out.fixed_s
         return out
+
+    def sweep_s(self, specs: Sequence[RunSpec], plots: bool = True) -> float:
+        """Seconds of the sweep besides its runs: set-up, the axes' machine facts (empty
+        tasks per pool) and the report with a plot per kernel and plotted axis."""
+        pools = {(s.strategy, s.workers) for s in specs if s.axis == "granularity"}
+        facts = sum(DISPATCH_FACTS_S[role(RunSpec("", "", name, 1, 1, 1))]
+                    for name, _ in pools)
+        plotted = {(s.kernel, s.axis) for s in specs if s.axis != "workers"}
+        kernels = {s.kernel for s in specs}
+        # Every kernel gets its scaling and calls plots; each axis with runs adds one.
+        n_plots = 2 * len(kernels) + len({p for p in plotted if p[1] is not None})
+        return SWEEP_S + facts + (PLOT_S * n_plots if plots else 0.0)
 
 
 def get_strategy_or_none(name: str):

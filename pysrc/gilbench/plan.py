@@ -185,8 +185,9 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                                     # a default chunk count never exceeds the size
                                     n_chunks if chunks else min(n_chunks, kernel.max_chunks(size)),
                                     sched if flavour.parallel_inside else None))
-    if not plain:
+    if not plain:  # the axes plan their own runs: the plain sweep's pairs do not apply
         plan.specs.clear()
+        plan.not_applicable.clear()
     elif tag:
         plan.specs = [replace(spec, axis=tag) for spec in plan.specs]
     narrowed = bool(flavours or strategies or workers or sizes or chunks or schedules)

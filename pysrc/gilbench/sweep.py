@@ -39,6 +39,7 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     A failing run is recorded (status "failed", with the reason) and the sweep goes on.
     Ctrl-C propagates after the finished runs are on disk; sessions clean up on the way.
     """
+    explicit = repeats is not None
     repeats = plan.profile.repeats if repeats is None else repeats
     warmup = plan.profile.warmup if warmup is None else warmup
     check_sweep(repeats, timeout, seed)  # before anything is written
@@ -63,11 +64,14 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     outcome = SweepOutcome(store.path)
     references = ReferenceCache()
     t0 = time.perf_counter()
+    from gilbench.axes import measure_settings
+
     for i, spec in enumerate(plan.specs, 1):
         raise_if_pending()
+        run_repeats, run_probe = measure_settings(spec, repeats, explicit=explicit, probe=probe)
         try:
-            m = measure(spec, repeats=repeats, warmup=warmup,
-                        warmup_s=plan.profile.warmup_s, probe=probe, seed=seed,
+            m = measure(spec, repeats=run_repeats, warmup=warmup,
+                        warmup_s=plan.profile.warmup_s, probe=run_probe, seed=seed,
                         timeout=timeout, references=references)
         except RunError as exc:
             outcome.failures.append(exc)

@@ -14,8 +14,9 @@ from gilbench.axes.base import Axis, Selection
 from gilbench.kernels import Kernel
 from gilbench.registry import add, lookup
 
-__all__ = ["AXES", "Axis", "Selection", "axes_to_plan", "get_axis", "plan_axes",
-           "register_axis"]
+__all__ = ["AXES", "Axis", "Selection", "axes_to_plan", "cost_factor", "get_axis",
+           "measure_settings",
+           "plan_axes", "register_axis"]
 
 AXES: dict[str, Axis] = {}
 
@@ -66,10 +67,10 @@ def plan_axes(plan, axes: Sequence[Axis] | None, kernels: Sequence[Kernel], *,
             return
         work = [(a, a.default_in[profile.name]) for a in AXES.values()
                 if profile.name in a.default_in and not a.plain_sweep]
-        selection = Selection.of(profile, **filters, as_default=True)
+        selection = Selection.of(profile.name, **filters, as_default=True)
     else:
         work = [(a, None) for a in axes if not a.plain_sweep]
-        selection = Selection.of(profile, **filters)
+        selection = Selection.of(profile.name, **filters)
     present = set(plan.specs)
     for axis, only in work:
         for kernel in kernels:
@@ -84,6 +85,28 @@ def plan_axes(plan, axes: Sequence[Axis] | None, kernels: Sequence[Kernel], *,
                 if spec not in present:
                     present.add(spec)
                     plan.specs.append(spec)
+
+
+def cost_factor(spec) -> float:
+    """Work of one execution at ``spec``'s axis point relative to the plain problem (the
+    cost model's hook, see ``Axis.cost_factor``)."""
+    axis = AXES.get(spec.axis) if spec.axis is not None else None
+    if axis is None:
+        return 1.0
+    from gilbench.kernels import get_kernel
+
+    return axis.cost_factor(get_kernel(spec.kernel), spec)
+
+
+def measure_settings(spec, repeats: int, *, explicit: bool, probe: bool) -> tuple[int, bool]:
+    """``(repeats, probe)`` for one run: an axis's runs take at most its ``max_repeats``
+    (unless the repeats were ``explicit``ly asked for) and probe only if it wants to."""
+    axis = AXES.get(spec.axis) if spec.axis is not None else None
+    if axis is None or axis.plain_sweep:
+        return repeats, probe
+    if axis.max_repeats is not None and not explicit:
+        repeats = min(repeats, axis.max_repeats)
+    return repeats, probe and axis.probe
 
 
 def _register_builtins() -> None:

@@ -22,6 +22,10 @@ A subclass of :class:`Axis` provides, as class attributes:
   are (``workers``: its runs are the plain sweep, tagged) or read (``calls``: the plain
   sweep, untagged, which its finder reads) the plain sweep instead of planning runs of
   their own; ``oversubscribe`` extends the default worker counts to 2x the usable cores;
+- ``max_repeats`` and ``probe``: an axis's runs take at most ``max_repeats`` timed repeats
+  unless ``--repeat`` says otherwise (default 5, DESIGN.md's minimum: an axis multiplies
+  the runs) and the harness's GIL-probe executions only with ``probe`` (default False: set
+  it when the axis's findings read ``gil_availability``);
 
 and the methods:
 
@@ -44,8 +48,19 @@ and the methods:
   of the plain problem of that size one execution at this point does (the ``--dry-run``
   estimate multiplies by it; payload's passes, say).
 
-Register an instance with :func:`gilbench.axes.register_axis`; the CLI, the plan, the
-dry-run, the README table and the "When" section then know it.
+Register an instance with :func:`gilbench.axes.register_axis` (built-in axes go in
+``gilbench.axes._register_builtins``, whose order is the order of the "When" section's
+rows: task duration, GIL-held fraction, bytes per task, calls); ``--axis``, the plan,
+``--dry-run``, ``gilbench list`` and the "When" section then know it. A finder reads an
+axis's runs with ``KernelView.axis_rows(name)``; ``main_rows()`` never includes them.
+
+For example, the ``gil-fraction`` axis: ``default_in = {"quick": ("mandelbrot",)}``,
+``condition = "GIL-held fraction"``, ``finders = ("gil-fraction-threshold",)``; its
+``plan`` returns, for each f, the flavour whose GIL share is tunable (by trait) serially,
+on thread pools and on process pools at ``selection.top_workers()``, tagged
+``axis="gil-fraction", axis_value=f``, and the kernel maps ``"gil-fraction"`` in
+``axis_params`` to the parameter its chunks read; ``probe = True`` if its finding reads
+the GIL probe.
 """
 
 from __future__ import annotations
@@ -56,12 +71,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gilbench.compat import incompatible_reason
-from gilbench.flavours import FLAVOURS, Flavour, get_flavour
+from gilbench.flavours import FLAVOURS, Flavour
 from gilbench.harness import RunSpec
 from gilbench.kernels import Kernel
 from gilbench.limits import MAX_CHUNKS, usable_cores
-from gilbench.plan import PROFILES, Profile, baseline_strategy
-from gilbench.strategies import STRATEGIES, Strategy, get_strategy
+from gilbench.strategies import STRATEGIES, Strategy
 
 #: GIL traits of the flavours an axis measures as "GIL-free", most convincing first: a
 #: kernel whose flavours only release the GIL partly (stdlib hashing) still gets a curve.
@@ -72,12 +86,13 @@ NOGIL_TRAITS = ("releases", "partial")
 class Selection:
     """What the profile and the CLI filters leave an axis to plan within.
 
-    Empty tuples mean "the axis chooses" (by traits, and its own defaults); named values
-    are honoured as given. ``as_default`` is set when the axis runs because the profile
-    includes it by default, not because ``--axis`` asked for it.
+    ``profile`` is the profile's name (``quick``, ``standard``, ``full``). Empty tuples
+    mean "the axis chooses" (by traits, and its own defaults); named values are honoured
+    as given. ``as_default`` is set when the axis runs because the profile includes it by
+    default, not because ``--axis`` asked for it.
     """
 
-    profile: Profile
+    profile: str = "quick"
     flavours: tuple[str, ...] = ()
     strategies: tuple[str, ...] = ()
     workers: tuple[int, ...] = ()
@@ -87,11 +102,11 @@ class Selection:
     as_default: bool = False
 
     @classmethod
-    def of(cls, profile: str | Profile = "quick", **filters: Sequence[Any]) -> Selection:
-        """A selection from a profile (name) and filter sequences (lists are fine)."""
-        prof = PROFILES[profile] if isinstance(profile, str) else profile
+    def of(cls, profile: str = "quick", **filters: Sequence[Any]) -> Selection:
+        """A selection from a profile name and filter sequences (lists are fine)."""
         as_default = bool(filters.pop("as_default", False))
-        return cls(prof, **{k: tuple(v) for k, v in filters.items()}, as_default=as_default)
+        return cls(profile, **{k: tuple(v) for k, v in filters.items()},
+                   as_default=as_default)
 
     def top_workers(self) -> int:
         """The worker count an axis measures at: the largest named, else the usable cores
@@ -110,6 +125,8 @@ class Axis(ABC):
     default_in: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     plain_sweep: ClassVar[str | None] = None
     oversubscribe: ClassVar[bool] = False
+    max_repeats: ClassVar[int | None] = 5
+    probe: ClassVar[bool] = False
 
     def unavailable_reason(self, kernel: Kernel) -> str | None:
         """None when this axis can map ``kernel``, else a one-line reason."""
@@ -185,8 +202,11 @@ def nogil_flavours(kernel: Kernel, selection: Selection, *,
 
 
 def baseline() -> Strategy:
-    """The registered strategy that runs everything on one worker."""
-    return get_strategy(baseline_strategy())
+    """The registered strategy that runs everything on one worker (``single_worker``)."""
+    for strategy in STRATEGIES.values():
+        if strategy.single_worker and not strategy.unavailable_reason():
+            return strategy
+    raise ValueError("no single-worker strategy is registered: speedups need a baseline")
 
 
 def log_grid(low: float, high: float, points: int) -> list[float]:
@@ -204,6 +224,6 @@ def chunk_counts(kernel: Kernel, size: int, tasks: Sequence[float]) -> list[int]
     return sorted({max(1, min(most, round(t))) for t in tasks})
 
 
-__all__ = ["NOGIL_TRAITS", "Axis", "Selection", "baseline", "chunk_counts", "get_flavour",
+__all__ = ["NOGIL_TRAITS", "Axis", "Selection", "baseline", "chunk_counts",
            "is_process_pool", "is_thread_pool", "log_grid", "nogil_flavours",
            "role_strategies", "runnable", "ships_inputs"]

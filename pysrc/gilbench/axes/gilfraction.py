@@ -58,7 +58,7 @@ class GilFractionAxis(Axis):
 
     def fractions(self, selection: Selection) -> tuple[float, ...]:
         """The f grid: coarse in the quick profile's default run, else the full one."""
-        coarse = selection.as_default and selection.profile.name == "quick"
+        coarse = selection.as_default and selection.profile == "quick"
         return COARSE_FRACTIONS if coarse else GIL_FRACTIONS
 
     def plan(self, kernel: Kernel, selection: Selection) -> list[RunSpec]:
@@ -68,8 +68,7 @@ class GilFractionAxis(Axis):
         pools = role_strategies(selection, is_thread_pool, is_process_pool)
         specs = []
         for flavour in flavours:
-            sizes = list(selection.sizes) or [kernel.size_for(selection.profile.name,
-                                                              flavour.name)]
+            sizes = list(selection.sizes) or [kernel.size_for(selection.profile, flavour.name)]
             for strategy in [baseline(), *pools]:
                 if not runnable(kernel, flavour, strategy):
                     continue

@@ -68,11 +68,18 @@ class GranularityAxis(Axis):
 
     def durations(self, selection: Selection) -> tuple[float, ...]:
         """The task durations the grid aims at."""
-        coarse = selection.as_default and selection.profile.name == "quick"
+        coarse = selection.as_default and selection.profile == "quick"
         return COARSE_DURATIONS_S if coarse else DURATIONS_S
 
     def plan(self, kernel: Kernel, selection: Selection) -> list[RunSpec]:
-        flavours = nogil_flavours(kernel, selection, first_only=selection.as_default)
+        # Every GIL-free flavour on the kernels the profile maps by default (mandelbrot:
+        # the curves side by side show what a flavour's call costs, ctypes' conversions
+        # say); elsewhere the first one speaks for the kernel unless flavours are named, as
+        # the per-task cost belongs to the strategy (and a standard run with every axis
+        # must stay within 15 minutes). A profile's own default run is coarse: one flavour.
+        mapped = kernel.name in self.default_in.get(selection.profile, ())
+        first_only = selection.as_default or (not mapped and not selection.flavours)
+        flavours = nogil_flavours(kernel, selection, first_only=first_only)
         if not flavours:
             return []
         durations = self.durations(selection)
@@ -81,7 +88,7 @@ class GranularityAxis(Axis):
         from gilbench.estimate import reference_seconds, reference_size_for
 
         names = [f.name for f in flavours]
-        fallback = kernel.size_for(selection.profile.name, names[0])
+        fallback = kernel.size_for(selection.profile, names[0])
         sizes = list(selection.sizes) or [fit_size(kernel, reference_size_for(
             kernel.name, names, total_s, fallback))]
         pools = role_strategies(selection, is_thread_pool, is_process_pool)

@@ -67,8 +67,8 @@ class PayloadAxis(Axis):
         from gilbench.axes.granularity import fit_size
         from gilbench.estimate import reference_size_for
 
-        base_size = kernel.size_for(selection.profile.name, flavours[0].name)
-        target = SERIAL_S.get(selection.profile.name, SERIAL_S["standard"])
+        base_size = kernel.size_for(selection.profile, flavours[0].name)
+        target = SERIAL_S.get(selection.profile, SERIAL_S["standard"])
         specs = []
         for passes in PASSES:
             sizes = list(selection.sizes) or [fit_size(kernel, min(base_size, reference_size_for(

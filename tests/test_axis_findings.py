@@ -187,3 +187,17 @@ def test_report_opens_with_the_when_section(tmp_path):
     assert text.count(sentence) == 1
     kinds = {f.kind for f in load_findings(tmp_path)}
     assert {"granularity-crossover", "copy-crossover", "breakeven-calls"} <= kinds
+
+
+def test_a_busy_machine_is_said_not_hidden():
+    quiet = [f for f in analyse(doc(granularity_runs())).findings
+             if f.kind == "granularity-crossover"][0]
+    assert quiet.figure("serial_cpu_share") == pytest.approx(1.0)
+    assert "busy" not in quiet.sentence
+    runs = granularity_runs()
+    for r in runs:
+        if r["strategy"] == "serial":  # the process got a third of a core
+            r["cpu_s"] = r["median_s"] / 3
+    (busy,) = [f for f in analyse(doc(runs)).findings if f.kind == "granularity-crossover"]
+    assert busy.figure("serial_cpu_share") == pytest.approx(1 / 3)
+    assert "got 33% of a CPU" in busy.sentence and "quiet machine" in busy.sentence

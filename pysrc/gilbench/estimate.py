@@ -347,8 +347,9 @@ class CostModel:
                     for name, _ in pools)
         plotted = {(s.kernel, s.axis) for s in specs if s.axis != "workers"}
         kernels = {s.kernel for s in specs}
-        # Every kernel gets its scaling and calls plots; each axis with runs adds one.
-        n_plots = 2 * len(kernels) + len({p for p in plotted if p[1] is not None})
+        # Every kernel gets its scaling plot, each axis with runs one more, the sweep one
+        # calls plot.
+        n_plots = len(kernels) + len({p for p in plotted if p[1] is not None}) + 1
         return SWEEP_S + facts + (PLOT_S * n_plots if plots else 0.0)
 
 

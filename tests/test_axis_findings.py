@@ -175,11 +175,12 @@ def test_report_opens_with_the_when_section(tmp_path):
     when = text[text.index("## When"):text.index("## At a glance")]
     for words in ("### mandelbrot", "| task duration |", "| calls |", "### reduction",
                   "| bytes per task |", "27 runs (`granularity-crossover`)",
-                  "mandelbrot-granularity.png", "reduction-payload.png", "mandelbrot-calls.png"):
+                  "mandelbrot-granularity.png", "reduction-payload.png", "(calls.png)"):
         assert words in when, words
     assert "not measured: `gilbench run --axis payload" not in when  # mandelbrot: no payload
     assert "`gilbench run --axis granularity --kernel reduction`" in when
-    for image in ("mandelbrot-granularity.png", "reduction-payload.png", "reduction-calls.png"):
+    assert when.count("(calls.png)") == 1  # one figure for every kernel, shown once
+    for image in ("mandelbrot-granularity.png", "reduction-payload.png", "calls.png"):
         assert (tmp_path / image).stat().st_size > 1000
     # The When sentences are not repeated in the kernel sections below.
     sentence = next(f.sentence for f in load_findings(tmp_path)
@@ -187,3 +188,17 @@ def test_report_opens_with_the_when_section(tmp_path):
     assert text.count(sentence) == 1
     kinds = {f.kind for f in load_findings(tmp_path)}
     assert {"granularity-crossover", "copy-crossover", "breakeven-calls"} <= kinds
+
+
+def test_a_busy_machine_is_said_not_hidden():
+    quiet = [f for f in analyse(doc(granularity_runs())).findings
+             if f.kind == "granularity-crossover"][0]
+    assert quiet.figure("serial_cpu_share") == pytest.approx(1.0)
+    assert "busy" not in quiet.sentence
+    runs = granularity_runs()
+    for r in runs:
+        if r["strategy"] == "serial":  # the process got a third of a core
+            r["cpu_s"] = r["median_s"] / 3
+    (busy,) = [f for f in analyse(doc(runs)).findings if f.kind == "granularity-crossover"]
+    assert busy.figure("serial_cpu_share") == pytest.approx(1 / 3)
+    assert "got 33% of a CPU" in busy.sentence and "quiet machine" in busy.sentence

@@ -94,11 +94,18 @@ STARTUP_S = {"threads": (0.13e-3, 0.13e-3), "processes": (4.6e-3, 8.4e-3)}
 #: Seconds per task a strategy adds besides the work, by role, when the machine facts
 #: hold no measurement (empty tasks, 2 workers, on REFERENCE_MACHINE and this one).
 DISPATCH_S = {"serial": 0.5e-6, "openmp": 0.5e-6, "threads": 25e-6, "processes": 70e-6}
-#: Seconds a run spends outside its executions: problem, session, checks, records.
-RUN_OVERHEAD_S = 0.03
+#: Seconds a run spends outside its executions: problem, session, checks, records (the
+#: median over the runs of REFERENCE_MACHINE, 57-73 ms).
+RUN_OVERHEAD_S = 0.06
 #: A kernel's reference answer costs about this many serial executions of its fastest
 #: flavour (mandelbrot's vectorised reference: 3.3x its compiled flavours).
 REFERENCE_FACTOR = 3.0
+#: Bytes per second a strategy that ships inputs pickles, sends and unpickles (reduction's
+#: 134 MB per execution on REFERENCE_MACHINE), applied to ``Kernel.memory_bytes``.
+SHIP_BPS = 0.5e9
+#: Seconds to JIT-compile a flavour that compiles at run time (numba), paid by the first
+#: run of it in a sweep, and by every run on fresh worker processes.
+JIT_S = 0.35
 #: Seconds a sweep spends besides its runs: start-up and imports, the machine metadata
 #: with the copy-bandwidth baseline, and the report (findings, Markdown, HTML).
 SWEEP_S = 2.5
@@ -264,7 +271,10 @@ class CostModel:
             holds = kind == "threads" and get_flavour(spec.flavour).gil == "holds"
             parallel = 1 if holds else min(spec.workers, self.cores, spec.chunks)
         dispatch = self.dispatch_s.get(spec.strategy, DISPATCH_S[kind])
-        return serial / parallel + spec.chunks * dispatch
+        shipping = 0.0
+        if get_strategy(spec.strategy).ships_inputs and spec.kernel in KERNELS:
+            shipping = (KERNELS[spec.kernel].memory_bytes(spec.size) or 0) / SHIP_BPS
+        return serial / parallel + spec.chunks * dispatch + shipping * self.machine_scale
 
     def run_s(self, spec: RunSpec, *, repeats: int, warmup: int, warmup_s: float,
               probe: bool = True) -> float | None:
@@ -298,6 +308,7 @@ class CostModel:
         and GIL probe ``run_settings`` gives each run)."""
         out = Estimate(machine_scale=self.machine_scale, source=self.source)
         references: set[tuple] = set()
+        compiled: set[tuple] = set()
         for spec in specs:
             n, probe = self.run_settings(spec, repeats, explicit=explicit_repeats, probe=True)
             seconds = self.run_s(spec, repeats=n, warmup=warmup, warmup_s=warmup_s,
@@ -317,6 +328,11 @@ class CostModel:
                 if key not in references:
                     references.add(key)
                     seconds += self.reference_s(spec)
+                if "numba" in get_flavour(spec.flavour).requires:
+                    fresh = role(spec) == "processes"  # new workers compile again
+                    if fresh or (spec.kernel, spec.flavour) not in compiled:
+                        compiled.add((spec.kernel, spec.flavour))
+                        seconds += JIT_S * self.machine_scale
             out.per_spec.append(seconds)
             out.total_s += seconds
         out.fixed_s = self.sweep_s(specs)
@@ -331,8 +347,9 @@ class CostModel:
                     for name, _ in pools)
         plotted = {(s.kernel, s.axis) for s in specs if s.axis != "workers"}
         kernels = {s.kernel for s in specs}
-        # Every kernel gets its scaling and calls plots; each axis with runs adds one.
-        n_plots = 2 * len(kernels) + len({p for p in plotted if p[1] is not None})
+        # Every kernel gets its scaling plot, each axis with runs one more, the sweep one
+        # calls plot.
+        n_plots = len(kernels) + len({p for p in plotted if p[1] is not None}) + 1
         return SWEEP_S + facts + (PLOT_S * n_plots if plots else 0.0)
 
 

@@ -50,6 +50,24 @@ def crossing(points: Sequence[tuple[float, float]], threshold: float,
     return Crossing("inside", x, x0, x1)
 
 
+#: A serial run whose CPU/wall is below this got a share of a core, not a core: other
+#: programs ran too, and every speedup measured beside it is suspect.
+BUSY_CPU_SHARE = 0.8
+
+
+def busy_machine_words(serial_utilisations: Sequence[float | None]) -> tuple[float | None, str]:
+    """(median CPU share of the serial runs, a warning sentence or "") for a curve."""
+    shares = sorted(u for u in serial_utilisations if u is not None)
+    if not shares:
+        return None, ""
+    share = shares[len(shares) // 2]
+    if share >= BUSY_CPU_SHARE:
+        return share, ""
+    return share, (f" The serial runs got {share:.0%} of a CPU (CPU/wall): other programs "
+                   f"kept this machine busy, so these crossovers are suspect; measure on a "
+                   f"quiet machine.")
+
+
 def at_least(y: float, threshold: float) -> bool:
     return y >= threshold
 

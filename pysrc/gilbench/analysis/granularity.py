@@ -15,7 +15,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gilbench.analysis.crossings import at_least, at_most, crossing, fmt_duration
+from gilbench.analysis.crossings import (
+    at_least,
+    at_most,
+    busy_machine_words,
+    crossing,
+    fmt_duration,
+)
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
@@ -140,7 +146,10 @@ def granularity_crossover(view: KernelView) -> Iterator[Finding]:
         if shown:
             sentence += " An empty task costs " + ", ".join(
                 f"{fmt_duration(costs[s])} on {s}" for s in shown) + "."
+        share, busy = busy_machine_words([p.serial.utilisation for p in points])
+        sentence += busy
         figures = [Figure("workers", workers), Figure("flavour", flavour),
+                   Figure("serial_cpu_share", share),
                    Figure("shortest_task", lo, "s"), Figure("longest_task", hi, "s"),
                    Figure("thread_strategy", thr_name), Figure("process_strategy", proc_name)]
         for name, c in (("threads_beat_serial_from", threads_from),

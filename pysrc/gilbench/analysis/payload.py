@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from gilbench.analysis.crossings import above, below, crossing, fmt_bytes
+from gilbench.analysis.crossings import above, below, busy_machine_words, crossing, fmt_bytes
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
@@ -120,7 +120,10 @@ def copy_crossover(view: KernelView) -> Iterator[Finding]:
                          f"{top.shipping.speedup:.2f}x and "
                          f"{top.threads.strategy}, which read the inputs in place, "
                          f"{top.threads.speedup:.2f}x.")
+        share, busy = busy_machine_words([p.serial.utilisation for p in points])
+        sentence += busy
         figures = [Figure("workers", workers), Figure("flavour", flavour),
+                   Figure("serial_cpu_share", share),
                    Figure("shipping_strategy", ship), Figure("shared_strategy", shared),
                    Figure("lowest_ratio", lo, "B/s"), Figure("highest_ratio", hi, "B/s"),
                    Figure("gain_erased_above", erased.x, "B/s"),

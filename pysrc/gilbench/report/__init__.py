@@ -44,11 +44,14 @@ def render_report(doc: Mapping[str, Any], out_dir: str | Path, *, plots: bool = 
 
 def draw_plots(analysis: Analysis, out: Path) -> dict[str, list[Image]]:
     """Run every registered plotter on every kernel: ``{kernel: [Image, ...]}``."""
-    from gilbench.report.plots import PLOTTERS
+    from gilbench.report.plots import PLOTTERS, SWEEP_PLOTTERS
 
     images: dict[str, list[Image]] = {}
     for view in analysis.kernels:
         findings = analysis.for_kernel(view.kernel)
         for plotter in PLOTTERS.values():
             images.setdefault(view.kernel, []).extend(plotter(view, findings, out))
+    for sweep_plotter in SWEEP_PLOTTERS.values():
+        for kernel, more in sweep_plotter(analysis, out).items():
+            images.setdefault(kernel, []).extend(more)
     return images

@@ -1,53 +1,64 @@
-"""The calls plot: total seconds against the number of calls, from cold, for serial, the
-thread pool and the process pool of the ``breakeven-calls`` finding (log-log)."""
+"""The calls plot, one for the sweep: against the number of calls of the same work, the
+total time of a cold process pool over running serially (left) and over a cold thread
+pool (right), one line per kernel; each crosses 1 at its ``breakeven-calls`` figure."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-from gilbench.analysis import Finding, KernelView
+from gilbench.analysis import Analysis
 from gilbench.report.markdown import Image
-from gilbench.report.plots import pyplot, register_plotter
+from gilbench.report.plots import pyplot, register_sweep_plotter
 
 AXIS = "calls"
+NAME = "calls.png"
 
 
-def plot_calls(view: KernelView, findings: Sequence[Finding], out_dir: Path) -> list[Image]:
-    """One PNG per kernel with a breakeven-calls finding: its first context."""
-    f = next((f for f in findings if f.kind == "breakeven-calls"), None)
-    if f is None:
-        return []
-    lines = [("serial", 0.0, f.figure("serial_first_call"), f.figure("serial_warm"), "-")]
-    if f.figure("thread_strategy"):
-        lines.append((f"{f.figure('thread_strategy')} (cold)", f.figure("threads_startup"),
-                      f.figure("threads_first_call"), f.figure("threads_warm"), "-"))
-    lines.append((f"{f.figure('process_strategy')} (cold)", f.figure("processes_startup"),
-                  f.figure("processes_first_call"), f.figure("processes_warm"), "--"))
-    marks = [n for n in (f.figure("calls_to_beat_serial"), f.figure("calls_to_beat_threads"))
-             if n]
-    top = max(20, 4 * max(marks, default=1))
-    calls = sorted({1, 2, 3, 5, *range(10, top + 1, max(1, top // 50)), top})
+def _total(f, prefix: str, calls: int) -> float:
+    startup = f.figure(f"{prefix}_startup") or 0.0
+    return startup + f.figure(f"{prefix}_first_call") + (calls - 1) * f.figure(f"{prefix}_warm")
+
+
+def plot_calls(analysis: Analysis, out_dir: Path) -> dict[str, list[Image]]:
+    """One PNG for every kernel's first breakeven-calls finding (nothing without any)."""
+    findings = {}
+    for f in analysis.findings:
+        if f.kind == "breakeven-calls" and f.kernel not in findings:
+            findings[f.kernel] = f
+    if not findings:
+        return {}
+    marks = [n for f in findings.values()
+             for n in (f.figure("calls_to_beat_serial"), f.figure("calls_to_beat_threads")) if n]
+    top = min(10_000, max(50, 3 * max(marks, default=1)))
+    calls = sorted({round(top ** (i / 60)) for i in range(61)})
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5), constrained_layout=True)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    for label, startup, first, warm, ls in lines:
-        ax.plot(calls, [startup + first + (n - 1) * warm for n in calls], ls=ls, label=label)
-    for n in marks:
-        ax.axvline(n, color="0.5", lw=1, ls=":")
-        ax.annotate(f" {n} calls", (n, 0.02), xycoords=("data", "axes fraction"), fontsize=7,
-                    color="0.35", va="bottom")
-    ax.set_xlabel("calls of the same work")
-    ax.set_ylabel("total seconds from cold")
-    ax.set_title(f"{view.kernel}: when a cold pool pays off ({f.figure('flavour')}, "
-                 f"{f.figure('workers')} workers)")
-    ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=8)
-    name = f"{view.kernel}-calls.png"
-    fig.savefig(out_dir / name, dpi=110)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True, constrained_layout=True)
+    for i, (kernel, f) in enumerate(findings.items()):
+        colour = plt.get_cmap("tab10")(i % 10)
+        for ax, other, key in ((axes[0], "serial", "calls_to_beat_serial"),
+                               (axes[1], "threads", "calls_to_beat_threads")):
+            if other == "threads" and not f.figure("thread_strategy"):
+                continue
+            ratio = [_total(f, "processes", n) / _total(f, other, n) for n in calls]
+            ax.plot(calls, ratio, color=colour, label=kernel)
+            n = f.figure(key)
+            if n and n <= top:
+                ax.plot([n], [_total(f, "processes", n) / _total(f, other, n)], "o",
+                        color=colour, ms=5)
+    for ax, words in ((axes[0], "running serially"), (axes[1], "a cold thread pool")):
+        ax.axhline(1.0, color="0.4", lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("calls of the same work, from cold")
+        ax.set_title(f"cold process pool against {words}")
+        ax.grid(True, which="both", alpha=0.25)
+    axes[0].set_ylabel("total time of the process pool / the other (below 1: it wins)")
+    axes[0].legend(fontsize=7)
+    fig.savefig(out_dir / NAME, dpi=110)
     plt.close(fig)
-    return [Image(name, f"{view.kernel}: total time against calls, from cold", AXIS)]
+    image = Image(NAME, "every kernel: a cold process pool's total time over serial and over "
+                        "threads, against calls (dots: break-even)", AXIS)
+    return {kernel: [image] for kernel in findings}
 
 
-register_plotter(AXIS, plot_calls)
+register_sweep_plotter(AXIS, plot_calls)

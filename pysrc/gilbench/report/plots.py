@@ -10,17 +10,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gilbench.analysis import Finding, KernelView, Traits
+from gilbench.analysis import Analysis, Finding, KernelView, Traits
 from gilbench.registry import add
 from gilbench.report.markdown import Image
 
 Plotter = Callable[[KernelView, Sequence[Finding], Path], list[Image]]
 PLOTTERS: dict[str, Plotter] = {}
+#: Plotters of the whole sweep: ``fn(analysis, out_dir) -> {kernel: [Image, ...]}``, one
+#: figure comparing kernels (an image listed under several kernels is drawn once).
+SweepPlotter = Callable[[Analysis, Path], dict[str, list[Image]]]
+SWEEP_PLOTTERS: dict[str, SweepPlotter] = {}
 
 
 def register_plotter(name: str, fn: Plotter, *, replace: bool = False) -> Plotter:
     """Add a plotter; every report runs every plotter on every kernel."""
     return add(PLOTTERS, "plotter", name, fn, replace=replace)
+
+
+def register_sweep_plotter(name: str, fn: SweepPlotter, *, replace: bool = False) -> SweepPlotter:
+    """Add a plotter of the whole sweep; every report runs it once."""
+    return add(SWEEP_PLOTTERS, "sweep plotter", name, fn, replace=replace)
 
 
 def pyplot():

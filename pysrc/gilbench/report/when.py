@@ -44,8 +44,19 @@ def _rows(axis: Axis, view: KernelView, findings: list[Finding]) -> tuple[list[s
 
 
 def when_section(ctx: ReportContext) -> list[str]:
-    """The "When" section's Markdown lines (none when no kernel has a row)."""
+    """The "When" section's Markdown lines (none when no kernel has a row).
+
+    A plot listed under several kernels (one figure for the sweep) is shown once, before
+    the kernels; the others below their kernel's table.
+    """
     axes = when_axes()
+    order = [a.name for a in axes]
+    owners: dict[str, set[str]] = {}
+    for kernel, images in ctx.images.items():
+        for image in images:
+            owners.setdefault(image.file, set()).add(kernel)
+    shared = list(dict.fromkeys(i for images in ctx.images.values() for i in images
+                                if i.axis in order and len(owners[i.file]) > 1))
     body: list[str] = []
     for view in ctx.analysis.kernels:
         findings = ctx.analysis.for_kernel(view.kernel)
@@ -53,15 +64,17 @@ def when_section(ctx: ReportContext) -> list[str]:
         if not any(measured for _, measured in parts):
             continue  # nothing measured for this kernel: the hints alone are noise
         rows = [line for lines, _ in parts for line in lines]
-        order = [a.name for a in axes]
         images: list[Image] = sorted((i for i in ctx.images.get(view.kernel, [])
-                                      if i.axis in order), key=lambda i: order.index(i.axis))
+                                      if i.axis in order and i not in shared),
+                                     key=lambda i: order.index(i.axis))
         body += [f"### {view.kernel}", "", "| condition | on this machine | rests on |",
                  "|---|---|---|", *rows, ""]
         body += [line for i in images for line in (f"![{i.alt}]({i.file})", "")]
     if not body:
         return []
-    return ["## When do GIL-free threads rival warm processes?", "", INTRO, "", *body]
+    figures = [line for i in shared for line in (f"![{i.alt}]({i.file})", "")]
+    return ["## When do GIL-free threads rival warm processes?", "", INTRO, "", *figures,
+            *body]
 
 
 for _axis in when_axes():

@@ -146,3 +146,13 @@ def test_the_report_draws_the_curve(tmp_path):
     png = "toy-gil-fraction-dial-100-8.png"
     assert (tmp_path / png).stat().st_size > 10_000
     assert f"]({png})" in md and "## GIL fraction" in md
+
+
+def test_a_free_threaded_interpreter_is_named_as_the_reason():
+    doc = document((2.0,) * 7)
+    for r in doc["runs"]:
+        r["gil_enabled"] = False
+    f = threshold(doc)
+    assert f.verdict == "always" and f.figure("gil_enabled") is False
+    assert "free-threaded build" in f.sentence
+    assert "free-threaded" not in threshold(document((2.0,) * 7)).sentence

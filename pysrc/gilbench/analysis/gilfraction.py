@@ -328,6 +328,11 @@ def gil_fraction_threshold(view: KernelView) -> Iterator[Finding]:
                         f"{first_out.threads.speedup:.2f}x against processes' "
                         f"{first_out.processes.speedup:.2f}x (Amdahl {first_out.amdahl:.2f}x).")
         why, why_figures = _explanation(curve, switch_s)
+        if any(p.threads and p.threads.gil_enabled is False for p in curve.points):
+            why += (" The GIL was off in this interpreter (a free-threaded build): held "
+                    "stretches did not exclude each other, so f measures only the cost of "
+                    "attaching and detaching.")
+            why_figures.append(Figure("gil_enabled", False))
         busiest = curve.busiest()
         if busiest is not None and busiest[0] > BUSY_SHARE:
             why += (f" Caution: other work took the CPU for {busiest[0]:.0%} of the chunk "

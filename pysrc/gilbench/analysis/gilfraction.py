@@ -188,10 +188,14 @@ class FractionCurve:
 
     def widest_gap(self) -> FractionPoint | None:
         """The point strictly between f = 0 and 1 where threads fall furthest below Amdahl
-        (at the realised share where measured), the one worth explaining."""
+        (at the realised share where measured), the one worth explaining; among the points
+        whose runs other work did not slow down, where there are any."""
         inner = [p for p in self.points if 0 < p.f < 1 and p.threads and p.threads.speedup
                  and p.time_shares()]
-        return max(inner, key=lambda p: (p.amdahl_realised or p.amdahl) - p.threads.speedup,
+        quiet = [p for p in inner
+                 if all((off_cpu_share(r) or 0.0) <= BUSY_SHARE for r in (p.threads, p.serial))]
+        return max(quiet or inner,
+                   key=lambda p: (p.amdahl_realised or p.amdahl) - p.threads.speedup,
                    default=None)
 
     def nearest(self, f: float) -> FractionPoint | None:

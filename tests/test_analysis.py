@@ -197,3 +197,21 @@ def test_report_rerenders_identically_from_findings(tmp_path):
     second = render_report(document, tmp_path / "b", plots=False).read_text()
     assert first == second
     assert isinstance(load_findings(tmp_path / "a")[0], Finding)
+
+
+def test_the_report_says_no_gil_where_a_run_had_none(tmp_path):
+    from gilbench.report import render_report
+
+    free = {"gil": {"free_threaded_build": True, "gil_enabled": False,
+                    "python_gil_env": "0", "x_gil": None}}
+    report = render_report(doc(run("slowpy", "one-by-one", 1, 1.0, gil_enabled=False),
+                               run("slowpy", "lanes", 2, 0.52, gil_enabled=False),
+                               run("heldc", "one-by-one", 1, 1.0, gil_enabled=True,
+                                   gil_availability=0.02),
+                               machine=free), tmp_path, plots=False).read_text()
+    cells = {tuple(c.strip() for c in line.split("|")[1:3]): line.split("|")[8].strip()
+             for line in report.splitlines() if line.startswith("| slowpy")
+             or line.startswith("| heldc")}
+    assert cells == {("slowpy", "one-by-one"): "no GIL", ("slowpy", "lanes"): "no GIL",
+                     ("heldc", "one-by-one"): "0.02"}
+    assert "free-threaded build, GIL disabled (PYTHON_GIL=0)" in report

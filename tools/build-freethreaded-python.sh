@@ -118,13 +118,17 @@ URIs: http://deb.debian.org/debian
 Suites: $suite
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+added_src=0
 if [[ ! -f $src_list ]] || [[ $(cat "$src_list") != "$want" ]]; then
     say "adding $src_list (deb-src only; binary sources are left alone)"
     printf '%s\n' "$want" | as_root tee "$src_list" >/dev/null
+    added_src=1
 fi
 
 work=$(mktemp -d "$cache/.build-$name.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT  # exit through the EXIT trap, so no half-built tree stays behind
+trap 'exit 143' TERM
 cd "$work"
 start=$SECONDS
 
@@ -135,7 +139,14 @@ fetch() {
 if ! fetch 2>/dev/null; then
     say "updating the package lists for deb-src $suite"
     as_root apt-get update -q >&2 || die "apt-get update failed"
-    fetch || die "apt-get source python$version/$suite failed (try GILBENCH_DEBIAN_SUITE=...)"
+    if ! fetch; then
+        # Leave apt as we found it: a suite that cannot serve the source is of no use.
+        if ((added_src)); then
+            as_root rm -f "$src_list"
+            as_root apt-get update -q >/dev/null 2>&1 || true
+        fi
+        die "apt-get source python$version/$suite failed (another suite? GILBENCH_DEBIAN_SUITE=...)"
+    fi
 fi
 shopt -s nullglob
 tarballs=(python"$version"_*.orig.tar.{xz,gz,bz2})  # not its .asc signature
@@ -155,14 +166,23 @@ configure_args=(--prefix="$prefix" --without-ensurepip --disable-test-modules)
 # shellcheck disable=SC2206 # word splitting of the user's extra arguments is intended
 configure_args+=(${GILBENCH_CONFIGURE_ARGS:-})
 stage=$work/stage
-{
-    echo "== ./configure ${configure_args[*]}"
-    ./configure "${configure_args[@]}"
-    echo "== make -j$(nproc)"
-    make -j"$(nproc)"
-    echo "== make install DESTDIR=$stage"
+build_steps() {
+    echo "== ./configure ${configure_args[*]}" &&
+    ./configure "${configure_args[@]}" &&
+    echo "== make -j$(nproc)" &&
+    make -j"$(nproc)" &&
+    echo "== make install DESTDIR=$stage" &&
     make install DESTDIR="$stage"
-} >"$work/build.log" 2>&1 || {
+}
+# In the background, in a process group of its own (set -m), so that Ctrl-C or SIGTERM
+# stops the compilers at once: bash would otherwise run the trap only after make ended.
+set -m
+build_steps >"$work/build.log" 2>&1 &
+build=$!
+set +m
+trap 'kill -INT -- -$build 2>/dev/null; wait $build; exit 130' INT
+trap 'kill -TERM -- -$build 2>/dev/null; wait $build; exit 143' TERM
+wait $build || {
     cp "$work/build.log" "$log" 2>/dev/null || true
     tail -n 40 "$work/build.log" >&2
     die "build failed; full log: $log"

@@ -93,6 +93,13 @@ def test_with_the_gil_off_scaling_is_not_credited_to_releasing_it():
                     run("slowpy", "lanes", 2, 0.52, cpu_s=1.03), machine=free))
     (f,) = kinds(a, "gil-serialises")
     assert f.verdict == "gil-off" and "GIL is off" in f.sentence
+    # No GIL, no scaling: CPU/wall tells contention from serialisation.
+    a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0),
+                    run("slowpy", "lanes", 2, 1.16, cpu_s=2.3),
+                    run("heldc", "one-by-one", 1, 1.0),
+                    run("heldc", "lanes", 2, 1.0, cpu_s=1.0), machine=free))
+    verdicts = {f.runs[0].split("/")[1]: f.verdict for f in kinds(a, "gil-serialises")}
+    assert verdicts == {"slowpy": "gil-off-contended", "heldc": "gil-off-serialised"}
     # A run's own record of the GIL wins over the machine's.
     a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0),
                     run("slowpy", "lanes", 2, 1.0, gil_enabled=True), machine=free))

@@ -45,7 +45,8 @@ def test_granularity_holds_the_work_and_spans_10us_to_100ms_on_a_log_grid():
     durations = sorted(serial / c for c in chunks)
     assert durations[0] <= 1.5 * min(DURATIONS_S) and durations[-1] >= max(DURATIONS_S) / 1.5
     steps = [b / a for a, b in zip(durations, durations[1:], strict=False)]
-    assert max(steps) < 4 and min(steps) > 2  # evenly spaced on a log scale
+    # Evenly spaced on a log scale (but for rounding chunk counts to whole numbers).
+    assert max(steps) < 1.25 * min(steps) and 3 < min(steps)
     # Roles by trait: GIL-free flavours; the baseline, thread pools, process pools.
     assert {get_flavour(s.flavour).gil for s in specs} == {"releases"}
     roles = {(get_strategy(s.strategy).single_worker, get_strategy(s.strategy).uses_processes)

@@ -7,6 +7,7 @@ import pytest
 
 from gilbench import FLAVOURS, KERNELS, STRATEGIES
 from gilbench.compat import incompatible_reason
+from gilbench.gilprobe import gil_enabled
 from gilbench.harness import RunSpec, measure
 
 #: Flavours that come from an optional extra; only these may be skipped, with the reason.
@@ -43,9 +44,13 @@ def test_every_combination_matches_the_reference(kernel_name, flavour, strategy,
                                                  chunks):
     kernel = KERNELS[kernel_name]
     require_available(kernel, flavour)
+    gil_before = gil_enabled()
     m = measure(RunSpec(kernel_name, flavour, strategy, 2, kernel.test_size, chunks, schedule),
                 repeats=1, warmup=0, warmup_s=0, probe=False)
     assert m.status == "ok" and m.verified
+    # Nothing a flavour or strategy imports may turn a free-threaded build's GIL back on,
+    # and the run records the state it ran in.
+    assert m.gil_enabled == gil_before == gil_enabled()
 
 
 def flavour_params():

@@ -24,7 +24,7 @@ import numpy as np
 from gilbench import allocator
 from gilbench.compat import unavailable_reason
 from gilbench.flavours import get_flavour
-from gilbench.gilprobe import GilProbe
+from gilbench.gilprobe import GilProbe, gil_enabled
 from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import Kernel, Problem, get_kernel
 from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
@@ -135,6 +135,9 @@ class Measurement:
     start_method: str | None = None
     axis: str | None = None
     axis_value: float | int | str | None = None
+    #: Whether this process ran with a GIL, read after the run (every import done): a
+    #: free-threaded build may run without one. None for a failed run.
+    gil_enabled: bool | None = None
 
     @property
     def spec(self) -> RunSpec:
@@ -292,7 +295,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     return Measurement(
         spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size, spec.chunks,
         spec.schedule, "ok", None, tuple(wall), cpu_med, startup, availability, True,
-        done_warmup, first_s=first,
+        done_warmup, first_s=first, gil_enabled=gil_enabled(),
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),

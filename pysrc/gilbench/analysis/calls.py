@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from gilbench.analysis.crossings import busy_machine_words
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
@@ -105,8 +106,8 @@ def breakeven_calls(view: KernelView) -> Iterator[Finding]:
         serial_row, thr_row, proc_row = chosen
         serial, proc = ColdCost.of(serial_row), ColdCost.of(proc_row)
         vs_serial = breakeven(proc, serial)
-        words = (f"A cold {proc_row.strategy} pool of {proc_row.workers} "
-                 f"({proc_row.flavour}; {fmt_ms(proc.startup_s)} start-up, "
+        words = (f"A cold process pool ({proc_row.strategy}, {proc_row.workers} workers, "
+                 f"{proc_row.flavour}: {fmt_ms(proc.startup_s)} start-up, "
                  f"{fmt_ms(proc.first_s)} first call, {fmt_ms(proc.warm_s)} warm) beats "
                  f"running serially ({fmt_ms(serial.warm_s)} a call) "
                  + ("from the first call" if vs_serial == 1 else
@@ -123,8 +124,8 @@ def breakeven_calls(view: KernelView) -> Iterator[Finding]:
         if thr_row is not None:
             thr = ColdCost.of(thr_row)
             vs_threads = breakeven(proc, thr)
-            words += (f", and a cold {thr_row.strategy} pool "
-                      f"({fmt_ms(thr.startup_s)} start-up, {fmt_ms(thr.warm_s)} warm) "
+            words += (f", and a cold thread pool ({thr_row.strategy}: "
+                      f"{fmt_ms(thr.startup_s)} start-up, {fmt_ms(thr.warm_s)} warm) "
                       + ("from the first call" if vs_threads == 1 else
                          f"after {vs_threads} calls" if vs_threads else
                          "at no number of calls: threads stay ahead"))
@@ -134,10 +135,12 @@ def breakeven_calls(view: KernelView) -> Iterator[Finding]:
                         Figure("threads_first_call", thr.first_s, "s"),
                         Figure("threads_warm", thr.warm_s, "s")]
             runs.append(thr_row.id)
+        share, busy = busy_machine_words([serial_row.utilisation])
+        figures.append(Figure("serial_cpu_share", share))
         context = (("size", serial_row.size), ("chunks", serial_row.chunks))
         if serial_row.axis is not None:
             context += (("axis", serial_row.axis), ("axis_value", serial_row.axis_value))
-        yield Finding(view.kernel, "breakeven-calls", words + ".", tuple(runs),
+        yield Finding(view.kernel, "breakeven-calls", words + "." + busy, tuple(runs),
                       tuple(figures), None, context)
 
 

@@ -63,9 +63,10 @@ def busy_machine_words(serial_utilisations: Sequence[float | None]) -> tuple[flo
     share = shares[len(shares) // 2]
     if share >= BUSY_CPU_SHARE:
         return share, ""
-    return share, (f" The serial runs got {share:.0%} of a CPU (CPU/wall): other programs "
-                   f"kept this machine busy, so these crossovers are suspect; measure on a "
-                   f"quiet machine.")
+    runs = "serial runs" if len(shares) > 1 else "serial run"
+    return share, (f" The {runs} got {share:.0%} of a CPU (CPU/wall): other programs kept "
+                   f"this machine busy, so these figures are suspect; measure on a quiet "
+                   f"machine.")
 
 
 def at_least(y: float, threshold: float) -> bool:

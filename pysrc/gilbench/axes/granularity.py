@@ -2,7 +2,8 @@
 
 The problem stays the same (one size per kernel, chosen so that one serial execution
 takes about ``workers x`` the largest task duration); only the chunk count changes, so
-the work per task (serial time / tasks) runs from about 100 ms down to 10 us on a log grid.
+the work per task (serial time / tasks) runs from about 100 ms down to 10 us on a log grid
+of 8 points.
 Every GIL-free flavour (by trait) runs serially with the same chunking (the baseline), on
 the thread pools and on the process pools (by trait). Before the runs, every strategy's
 per-task cost is timed with empty tasks (:mod:`gilbench.dispatch`) and kept in
@@ -31,8 +32,9 @@ from gilbench.harness import RunSpec
 from gilbench.kernels import Kernel
 from gilbench.strategies import get_strategy
 
-#: Work per task the grid aims at: 10 us to 100 ms, half a decade apart (9 points).
-DURATIONS_S = tuple(log_grid(1e-5, 1e-1, 9))
+#: Work per task the grid aims at: 10 us to 100 ms, 8 points 0.57 decades apart (the
+#: issue asks for at least 8; a ninth would cost a standard run with every axis 30 s).
+DURATIONS_S = tuple(log_grid(1e-5, 1e-1, 8))
 #: The coarse grid of a profile's default run: 30 us to 10 ms, 4 points, one flavour.
 COARSE_DURATIONS_S = tuple(log_grid(3e-5, 1e-2, 4))
 

@@ -24,6 +24,7 @@ from gilbench.kernels import KERNELS
 from gilbench.limits import MAX_REPEATS, check_sweep, max_workers
 from gilbench.plan import PROFILES, build_plan
 from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
+from gilbench.strategies.startmethod import START_METHODS, default_start_method
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, interrupts.EXIT_INTERRUPTED
 DEFAULT_OUT = "gilbench-results"
@@ -135,6 +136,11 @@ def build_parser() -> Parser:
                    type=_name_list("schedule", list(SCHEDULES)),
                    metavar="S", help="OpenMP schedule(s) for flavours that parallelise "
                                      "themselves (default: static)")
+    p.add_argument("--start-method", action="append",
+                   type=_name_list("start method", list(START_METHODS)), metavar="M",
+                   help="multiprocessing start method(s) of every strategy that starts "
+                        f"processes: {', '.join(START_METHODS)} (default: "
+                        f"{default_start_method()}, multiprocessing's default here)")
     p.add_argument("--repeat", type=_positive_int("repeat count"), metavar="N",
                    help="timed repeats per run (default: the profile's, at least 5 "
                         f"recommended, at most {MAX_REPEATS})")
@@ -182,7 +188,8 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
                          "parallel_inside": f.parallel_inside,
                          "status": f.unavailable_reason() or "available"}
                 for f in FLAVOURS.values()}
-    strategies = {s.name: {"description": s.description,
+    strategies = {s.name: {"description": s.description, "uses": s.uses, "core": s.core,
+                           "capabilities": s.capabilities(),
                            "status": s.unavailable_reason() or "available"}
                   for s in STRATEGIES.values()}
     if args.json:
@@ -196,11 +203,13 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         table.add_row(name, f["gil"] + (", parallel inside" if f["parallel_inside"] else ""),
                       _status(f["status"]), f["description"])
     console.print(table)
-    table = Table(title="Strategies", title_justify="left")
-    for col in ("strategy", "status", "what it is"):
+    table = Table(title="Strategies (* core: in every profile; the others join the "
+                        "standard and full profiles, or run when named)", title_justify="left")
+    for col in ("strategy", "status", "uses", "capabilities", "what it is"):
         table.add_column(col)
     for name, s in strategies.items():
-        table.add_row(name, _status(s["status"]), s["description"])
+        table.add_row(name + ("*" if s["core"] else ""), _status(s["status"]), s["uses"],
+                      capability_words(s["capabilities"]), s["description"])
     console.print(table)
     table = Table(title="Kernels x flavours (✓ runs here, ✗ implemented but unavailable "
                         "here, - not applicable)", title_justify="left")
@@ -232,6 +241,21 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def capability_words(caps: dict) -> str:
+    """A strategy's declared capabilities in a few words (``gilbench list``)."""
+    words = [word for flag, word in (
+        ("uses_threads", "threads"), ("uses_processes", "processes"),
+        ("drives_parallel_flavours", "drives self-parallel flavours"),
+        ("single_worker", "one worker"), ("one_chunk", "one chunk"),
+        ("ships_inputs", "ships inputs"), ("supports_start_method", "start methods"))
+        if caps.get(flag)]
+    if caps.get("ipc") not in (None, "in-process"):
+        words.append(f"chunks by {caps['ipc']}")
+    if caps.get("returns") not in (None, "in-process"):
+        words.append(f"partials {caps['returns']}")
+    return ", ".join(words)
+
+
 def _status(text: str) -> str:
     return "[green]available[/green]" if text == "available" else f"[red]{text}[/red]"
 
@@ -255,7 +279,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             args.profile, kernels=_flatten(args.kernel), flavours=_flatten(args.flavour),
             strategies=_flatten(args.strategy), workers=_flatten(args.workers),
             sizes=_flatten(args.size), chunks=_flatten(args.chunks),
-            schedules=_flatten(args.schedule))
+            schedules=_flatten(args.schedule), start_methods=_flatten(args.start_method))
         check_sweep(args.repeat, args.timeout, args.seed)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None

@@ -77,11 +77,19 @@ class RunSpec:
 
         return run_id(asdict(self))
 
+    def strategy_instance(self):
+        """The registered strategy, configured with this run's settings (start method);
+        ValueError when a setting does not apply to it."""
+        strategy = get_strategy(self.strategy)
+        if self.start_method is None:
+            return strategy
+        return strategy.configured(start_method=self.start_method)
+
     def validate(self) -> None:
         """Raise ValueError/TypeError naming the first bad field and the valid choices."""
         kernel = get_kernel(self.kernel)
         flavour = get_flavour(self.flavour)
-        strategy = get_strategy(self.strategy)
+        strategy = self.strategy_instance()
         # Magnitudes (gilbench.limits): the plan refuses the same values with the same words.
         kernel.check_size(self.size, copies=strategy.memory_copies)
         check_workers(self.workers)
@@ -172,8 +180,13 @@ class ReferenceCache:
 
 
 def execute(kernel: Kernel, problem: Problem, session: Session,
-            phases: list[list[Any]]) -> tuple[Any, float]:
-    """Run every phase through ``session`` and merge: (result, CPU seconds of workers)."""
+            phases: list[list[Any]], counters: dict[str, float] | None = None
+            ) -> tuple[Any, float]:
+    """Run every phase through ``session`` and merge: (result, CPU seconds of workers).
+
+    The strategy's counters of every phase (see :class:`MapResult`) are added into
+    ``counters`` when given.
+    """
     raise_if_pending()  # a SIGTERM recorded but not raised yet (see interrupts) stops here
     worker_cpu = 0.0
     partials: list[Any] = []
@@ -181,6 +194,9 @@ def execute(kernel: Kernel, problem: Problem, session: Session,
         mapped = session.map(chunks)
         partials.extend(mapped.partials)
         worker_cpu += mapped.worker_cpu_s
+        if counters is not None:
+            for name, value in mapped.counters.items():
+                counters[name] = counters.get(name, 0.0) + value
     return kernel.merge(problem, session.workspace, partials), worker_cpu
 
 
@@ -198,12 +214,15 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0. Got {warmup!r} instead.")
     kernel = get_kernel(spec.kernel)
-    strategy = get_strategy(spec.strategy)
+    strategy = spec.strategy_instance()
     impl = kernel.implementations[spec.flavour]
     workers = 1 if strategy.single_worker else spec.workers
     wall: list[float] = []
     cpu: list[float] = []
+    counted: list[dict[str, float]] = []
     availability = first = None
+    start_method = spec.start_method
+    extra: dict[str, Any] = {}
     done_warmup = 0
     try:
         # Inside the try: a kernel whose problem or reference raises fails this run only.
@@ -232,12 +251,14 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                 verify(result, f"warm-up {done_warmup}")
             for i in range(repeats):
                 session.workspace.reset(outputs)
+                counters: dict[str, float] = {}
                 c0 = time.process_time()
                 t0 = clock()
-                result, worker_cpu = execute(kernel, problem, session, phases)
+                result, worker_cpu = execute(kernel, problem, session, phases, counters)
                 t1 = clock()
                 cpu.append(time.process_time() - c0 + worker_cpu)
                 wall.append(t1 - t0)
+                counted.append(counters)
                 verify(result, f"repeat {i + 1}")
             if probe:
                 # Executions under the probe run for at least PROBE_S so that the figure
@@ -252,6 +273,10 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                 verify(result, "the GIL-probe repeat")
                 availability = gil.availability
             startup = session.startup_s
+            # The start method the session used (None: it started no processes), and what
+            # it noted about its start-up (e.g. the fork server's share).
+            start_method = session.start_method or spec.start_method
+            extra.update(session.notes)
     except RunError:
         raise
     except (KeyboardInterrupt, SystemExit):
@@ -261,6 +286,9 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
 
     stats = summarise(wall)
     cpu_med = float(statistics.median(cpu))
+    for name in sorted({name for c in counted for name in c}):
+        # Per execution, like the times: the median over the timed repeats.
+        extra[name] = float(statistics.median(c.get(name, 0.0) for c in counted))
     return Measurement(
         spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size, spec.chunks,
         spec.schedule, "ok", None, tuple(wall), cpu_med, startup, availability, True,
@@ -268,7 +296,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
-        elapsed_s=time.perf_counter() - run_start, start_method=spec.start_method,
+        elapsed_s=time.perf_counter() - run_start, extra=extra, start_method=start_method,
         axis=spec.axis, axis_value=spec.axis_value, **stats)
 
 

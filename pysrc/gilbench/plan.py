@@ -11,6 +11,7 @@ from gilbench.harness import RunSpec
 from gilbench.kernels import KERNELS, get_kernel
 from gilbench.limits import check_workers, usable_cores
 from gilbench.strategies import STRATEGIES, get_strategy
+from gilbench.strategies.startmethod import check_start_method, default_start_method
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,20 @@ class Profile:
     oversubscribe: bool = False
     #: Skip 1-worker thread/process pools (serial is their baseline) to save time.
     skip_single_worker_pools: bool = False
+    #: Also run the strategies that are not ``core`` (one per component of threading,
+    #: asyncio and multiprocessing), each with one representative flavour per kernel.
+    components: bool = False
 
 
 PROFILES: dict[str, Profile] = {
-    "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers: the "
-                              "thesis in about a minute", 5, warmup_s=0.1,
+    "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers, core "
+                              "strategies: the thesis in about a minute", 5, warmup_s=0.1,
                      skip_single_worker_pools=True),
-    "standard": Profile("standard", "medium sizes, 7 repeats", 7),
-    "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point", 10,
-                    warmup_s=0.3, oversubscribe=True),
+    "standard": Profile("standard", "medium sizes, 7 repeats, every strategy (the "
+                                    "components with one flavour per kernel)", 7,
+                        components=True),
+    "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point, every "
+                            "strategy", 10, warmup_s=0.3, oversubscribe=True, components=True),
 }
 
 
@@ -57,13 +63,15 @@ def default_workers(cores: int | None = None, oversubscribe: bool = False) -> li
 #: OpenMP schedules a sweep compares by default (where the flavour offers them).
 DEFAULT_SCHEDULES = ("static", "dynamic")
 
-#: How the flavour that runs copying strategies is chosen, by declared GIL trait: one that
-#: releases the GIL first (its time is the computation, so the rest is the copying).
+#: How the flavour that runs copying and component strategies is chosen, by declared GIL
+#: trait: one that releases the GIL first (its time is the computation, so the rest is the
+#: copying or the machinery, and threads can run it in parallel).
 REPRESENTATIVE_GIL_ORDER = ("releases", "partial", "holds")
 
 
 def representative_flavour(kernel) -> str | None:
-    """The flavour that speaks for ``kernel`` where the flavour does not matter (copying).
+    """The flavour that speaks for ``kernel`` where the flavour does not matter (copying,
+    the machinery of a component strategy).
 
     Chosen by traits: available, not parallel inside, GIL released if possible; registry
     order breaks ties, so a newly registered flavour takes part without being named here.
@@ -90,15 +98,25 @@ class Plan:
     not_applicable: list[tuple[str, str]] = field(default_factory=list)
     #: Runs added because a selected run's speedup needs them as its baseline.
     baselines: list[RunSpec] = field(default_factory=list)
+    #: The start method process runs use when none was named (recorded in settings).
+    default_start_method: str | None = None
 
 
 def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                flavours: Sequence[str] = (), strategies: Sequence[str] = (),
                workers: Sequence[int] = (), sizes: Sequence[int] = (),
-               chunks: Sequence[int] = (), schedules: Sequence[str] = ()) -> Plan:
-    """Cross kernels x flavours x strategies x workers x sizes x chunks x schedules.
+               chunks: Sequence[int] = (), schedules: Sequence[str] = (),
+               start_methods: Sequence[str] = ()) -> Plan:
+    """Cross kernels x flavours x strategies x workers x sizes x chunks x schedules, and
+    x start methods for strategies that start processes.
 
-    Empty filters mean "all" (and the profile's defaults). What exists but cannot run here
+    Empty filters mean "all" (and the profile's defaults): every ``core`` strategy, plus
+    the others where the profile runs ``components``; those, like strategies that ship
+    inputs, run one representative flavour per kernel unless flavours are named. Process
+    runs record the start method they use (multiprocessing's default here unless
+    ``start_methods`` names some), and every run of a strategy that drives self-parallel
+    (OpenMP) flavours comes after them: a process forked after an OpenMP team is at risk
+    (see :mod:`gilbench.strategies.startmethod`). What exists but cannot run here
     (optional dependency missing, no OpenMP) goes to ``plan.skipped`` and what makes no
     sense (a kernel without that flavour, an incompatible pair the user named) goes to
     ``plan.not_applicable``, each with the reason; a filter naming an unknown thing raises
@@ -111,7 +129,9 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     prof = PROFILES[profile]
     kernel_objs = [get_kernel(k) for k in kernels] or list(KERNELS.values())
     flavour_objs = [get_flavour(f) for f in flavours] or list(FLAVOURS.values())
-    strategy_objs = [get_strategy(s) for s in strategies] or list(STRATEGIES.values())
+    strategy_objs = [get_strategy(s) for s in strategies] or [
+        s for s in STRATEGIES.values() if s.core or prof.components]
+    methods = [check_start_method(m) for m in dict.fromkeys(start_methods)]
     for value, name in [(w, "workers") for w in workers] + [(c, "chunks") for c in chunks]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
@@ -122,7 +142,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
             raise ValueError(f"unknown schedule {sched!r}; valid choices: "
                              f"{', '.join(sorted(SCHEDULES))}")
     worker_counts = sorted(set(workers)) or default_workers(oversubscribe=prof.oversubscribe)
-    plan = Plan(prof)
+    plan = Plan(prof, default_start_method=default_start_method())
     pool_counts = worker_counts
     if prof.skip_single_worker_pools and max(worker_counts) > 1 and not workers:
         pool_counts = [n for n in worker_counts if n > 1]
@@ -132,9 +152,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
             plan.skipped.append((f"strategy {strategy.name}", reason))
     strategy_objs = [s for s in strategy_objs if not s.unavailable_reason()]
     for kernel in kernel_objs:
-        # Copying cost does not depend on the flavour: unless flavours were named, a
-        # strategy that ships inputs runs with one representative flavour only.
-        shipping_flavour = representative_flavour(kernel)
+        representative = representative_flavour(kernel)
         explicit_sizes = [kernel.check_size(s) for s in sizes]
         # Same chunking for every strategy of a kernel, so runs are comparable.
         chunk_counts = list(chunks) or [kernel.chunks_per_worker * max(worker_counts)]
@@ -152,7 +170,10 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                         plan.not_applicable.append((f"{flavour.name} x {strategy.name}",
                                                     reason))
                     continue
-                if strategy.ships_inputs and not flavours and flavour.name != shipping_flavour:
+                # Copying, and the machinery of a component, cost the same whatever the
+                # flavour: unless flavours were named, one flavour speaks for the kernel.
+                if (strategy.ships_inputs or not strategy.core) and not flavours \
+                        and flavour.name != representative:
                     continue
                 if strategy.single_worker:
                     counts = [1]
@@ -163,16 +184,22 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                 scheds = [s for s in schedules or DEFAULT_SCHEDULES
                           if s in flavour.schedules] or [flavour.schedules[0]]
                 strategy_chunks = [1] if strategy.one_chunk and not chunks else chunk_counts
+                starts = ((methods or [plan.default_start_method])
+                          if strategy.supports_start_method else [None])
                 for size in explicit_sizes or [kernel.size_for(profile, flavour.name)]:
                     for n_chunks in strategy_chunks:
                         for n in counts:
                             for sched in scheds:
-                                plan.specs.append(RunSpec(
-                                    kernel.name, flavour.name, strategy.name, n, size,
-                                    # a default chunk count never exceeds the size
-                                    n_chunks if chunks else min(n_chunks, size),
-                                    sched if flavour.parallel_inside else None))
+                                for method in starts:
+                                    plan.specs.append(RunSpec(
+                                        kernel.name, flavour.name, strategy.name, n, size,
+                                        # a default chunk count never exceeds the size
+                                        n_chunks if chunks else min(n_chunks, size),
+                                        sched if flavour.parallel_inside else None,
+                                        start_method=method))
     _add_baselines(plan)
+    # Self-parallel runs last: no worker process is forked after an OpenMP team ran.
+    plan.specs.sort(key=lambda spec: get_strategy(spec.strategy).drives_parallel_flavours)
     for spec in plan.specs:
         spec.validate()  # sizes, memory, chunks: refused here, not by every run
     return plan

@@ -51,6 +51,8 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
         # Every declared trait: analysis chooses roles from these, never from names.
         "flavours": {name: f.traits() for name, f in FLAVOURS.items()},
         "strategies": {name: s.capabilities() for name, s in STRATEGIES.items()},
+        # What process runs use unless --start-method named one (each run records its own).
+        "default_start_method": plan.default_start_method,
         "skipped": [f"{what}: {why}" for what, why in plan.skipped],
         "not_applicable": [f"{what}: {why}" for what, why in plan.not_applicable],
     }

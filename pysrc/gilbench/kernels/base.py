@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -46,6 +46,11 @@ class Problem:
     params: Mapping[str, Any] = field(default_factory=dict)
     inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
     outputs: Mapping[str, ArraySpec] = field(default_factory=dict)
+    #: How ``merge`` combines the chunk partials, where a strategy may act on it: ``"sum"``
+    #: when they are numbers that merge only adds up (in any order, within the tolerance),
+    #: so a strategy may add them where they land (a shared Value under its lock) and hand
+    #: merge their total alone; None when the partials are opaque.
+    combine: str | None = None
 
     @property
     def input_bytes(self) -> int:
@@ -221,8 +226,7 @@ class Kernel(ABC):
         param = self.axis_params.get(axis)
         if param is None:
             return problem
-        return Problem(problem.kernel, problem.size, problem.seed,
-                       {**problem.params, param: value}, problem.inputs, problem.outputs)
+        return replace(problem, params={**problem.params, param: value})
 
     def size_for(self, profile: str, flavour: str) -> int:
         """The default size of ``flavour`` in ``profile`` (usually ``sizes[profile]``)."""

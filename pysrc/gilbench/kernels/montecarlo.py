@@ -200,7 +200,7 @@ class MonteCarloPi(Kernel):
         size = self.check_size(size)
         # Hashing the seed spreads nearby seeds far apart in counter space.
         key = splitmix64(int(seed) & MASK64)
-        return Problem(self.name, size, seed, {"samples": size, "key": key})
+        return Problem(self.name, size, seed, {"samples": size, "key": key}, combine="sum")
 
     def split(self, problem: Problem, chunks: int) -> list[tuple[int, int]]:
         return even_ranges(problem.size, chunks)

@@ -179,7 +179,7 @@ class Primes(Kernel):
         if size > MAX_CANDIDATE:
             raise ValueError(f"{self.name} size must be <= 2**62. Got {size} instead.")
         # The seed does not matter: the candidates are 0 .. size-1 whatever it is.
-        return Problem(self.name, size, seed, {"limit": size})
+        return Problem(self.name, size, seed, {"limit": size}, combine="sum")
 
     def split(self, problem: Problem, chunks: int) -> list[tuple[int, int]]:
         return even_ranges(problem.size, chunks)

@@ -224,7 +224,7 @@ class Reduction(Kernel):
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         n = self.check_size(size)
         x = np.random.default_rng(seed).random(n)
-        return Problem(self.name, n, seed, {"n": n}, inputs={"x": x})
+        return Problem(self.name, n, seed, {"n": n}, inputs={"x": x}, combine="sum")
 
     def split(self, problem: Problem, chunks: int) -> list[Chunk]:
         return even_ranges(problem.size, chunks)

@@ -13,6 +13,16 @@ from gilbench.strategies.base import (
 )
 from gilbench.strategies.inprocess import OpenMPStrategy, SerialStrategy, ThreadsStrategy
 from gilbench.strategies.processes import PickledInputsStrategy, ProcessesStrategy
+from gilbench.strategies.pools import (
+    PoolApplyAsyncStrategy,
+    PoolImapStrategy,
+    PoolImapUnorderedStrategy,
+    PoolStarmapStrategy,
+    PoolStrategy,
+)
+from gilbench.strategies.sharing import ManagerStrategy, SharedArrayStrategy
+from gilbench.strategies.threads import AsyncioToThreadStrategy, ThreadStrategy
+from gilbench.strategies.workers import JoinableQueueStrategy, PipeStrategy, QueueStrategy
 
 __all__ = [
     "DEFAULT_TIMEOUT_S", "STRATEGIES", "MapResult", "RunTimeout", "Session", "Strategy",
@@ -36,6 +46,11 @@ def get_strategy(name: str) -> Strategy:
 
 
 for _s in (SerialStrategy(), ThreadsStrategy(), ProcessesStrategy(), PickledInputsStrategy(),
-           OpenMPStrategy()):
+           OpenMPStrategy(),
+           # one per component of threading, asyncio and multiprocessing (issue 8)
+           ThreadStrategy(), AsyncioToThreadStrategy(), QueueStrategy(), JoinableQueueStrategy(),
+           PipeStrategy(), PoolStrategy(), PoolImapStrategy(), PoolImapUnorderedStrategy(),
+           PoolApplyAsyncStrategy(), PoolStarmapStrategy(), SharedArrayStrategy(),
+           ManagerStrategy()):
     register_strategy(_s)
 del _s

@@ -10,9 +10,10 @@ shared-memory segment on close, including after errors and Ctrl-C.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from gilbench.flavours import Flavour
@@ -32,10 +33,16 @@ class WorkerCrashed(RuntimeError):
 
 @dataclass(frozen=True)
 class MapResult:
-    """Partials in chunk order, plus CPU seconds spent in other processes (0 in-process)."""
+    """Partials in chunk order, plus CPU seconds spent in other processes (0 in-process).
+
+    ``counters`` are events a strategy counts per map, such as proxy round trips or the
+    seconds workers waited for a lock; the harness records their per-execution median in
+    the run's ``extra``.
+    """
 
     partials: list[Any]
     worker_cpu_s: float = 0.0
+    counters: Mapping[str, float] = field(default_factory=dict)
 
 
 class Session(ABC):
@@ -45,6 +52,11 @@ class Session(ABC):
     workspace: Workspace
     #: Seconds it took to start the executor and prepare workers, None if nothing starts.
     startup_s: float | None = None
+    #: The start method the worker processes were started with (None: no processes).
+    start_method: str | None = None
+    #: Facts about this session the run records in its ``extra`` (e.g. the parts of the
+    #: start-up, or that it forked after an OpenMP team ran).
+    notes: Mapping[str, Any] = {}
 
     @abstractmethod
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
@@ -67,12 +79,21 @@ class Session(ABC):
 class Strategy(ABC):
     """A way of running chunks.
 
-    Subclasses set ``name`` and ``description`` and the capability attributes below, and
-    implement :meth:`open`.
+    Subclasses set ``name``, ``description`` and ``uses`` and the capability attributes
+    below, and implement :meth:`open`. A registered strategy is an instance; its settings
+    (the start method of its worker processes) are instance attributes, and
+    :meth:`configured` returns a copy with other settings, so the registry holds one
+    instance per name and a run asks it for the configuration it needs.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
+    #: The Python component it is built on, for ``gilbench list`` and the README.
+    uses: ClassVar[str] = ""
+    #: Runs in every profile's default sweep. The others (one strategy per component of
+    #: multiprocessing, threading and asyncio) join the standard and full profiles with one
+    #: representative flavour per kernel, and run whenever named.
+    core: ClassVar[bool] = False
     #: Chunks run in other processes (so the workspace lives in shared memory).
     uses_processes: ClassVar[bool] = False
     #: Chunks run on several threads of this process (the GIL matters).
@@ -90,16 +111,47 @@ class Strategy(ABC):
     #: Copies of the problem a run holds at once (2: it copies the problem into shared
     #: memory, or pickles its inputs to workers); sizes are checked against memory with it.
     memory_copies: ClassVar[int] = 1
+    #: Its worker processes can be started by any multiprocessing start method
+    #: (``fork``, ``spawn``, ``forkserver``): ``configured(start_method=...)`` picks one.
+    supports_start_method: ClassVar[bool] = False
+    #: How chunks reach the workers: ``in-process`` (a call), ``queue`` (a pickled message
+    #: on a multiprocessing queue), ``pipe`` (one connection per worker) or ``proxy`` (a
+    #: round trip through a Manager's server process).
+    ipc: ClassVar[str] = "in-process"
+    #: How partials come back: ``in-process`` (a return value), ``pickled`` (a message),
+    #: ``shared`` (added into shared memory under a lock) or ``proxy`` (a Manager proxy).
+    returns: ClassVar[str] = "in-process"
 
     #: The capability attributes above: recorded in every results file, so that analysis,
     #: plans and plots choose roles from traits, never from strategy names.
     CAPABILITIES: ClassVar[tuple[str, ...]] = (
         "uses_processes", "uses_threads", "drives_parallel_flavours", "single_worker",
-        "one_chunk", "ships_inputs")
+        "one_chunk", "ships_inputs", "supports_start_method", "ipc", "returns")
+
+    #: Settings a registered instance carries (see :meth:`configured`).
+    start_method: str | None = None
 
     def capabilities(self) -> dict[str, Any]:
         """``{attribute: value}`` for every name in :attr:`CAPABILITIES`."""
         return {name: getattr(self, name) for name in self.CAPABILITIES}
+
+    def configured(self, *, start_method: str | None = None) -> Strategy:
+        """A copy of this strategy with other settings; ValueError for a setting that does
+        not apply (a start method for a strategy that starts no processes) or is unknown.
+
+        ``start_method`` None means: chosen when the session opens (see
+        :func:`gilbench.strategies.startmethod.choose`).
+        """
+        if start_method is not None:
+            from gilbench.strategies.startmethod import check_start_method
+
+            if not self.supports_start_method:
+                raise ValueError(f"strategy {self.name!r} starts no worker processes: a start "
+                                 f"method ({start_method!r}) does not apply to it")
+            check_start_method(start_method)
+        clone = copy.copy(self)
+        clone.start_method = start_method
+        return clone
 
     def unavailable_reason(self) -> str | None:
         """None when usable on this machine and Python, else a one-line reason."""

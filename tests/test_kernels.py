@@ -14,13 +14,14 @@ OPTIONAL = {"numba": "numba", "numba-parallel": "numba"}
 
 
 def combinations():
-    """Every runnable kernel x flavour x strategy, and every schedule of a flavour that
-    parallelises itself."""
+    """Every runnable kernel x flavour x core strategy, and every schedule of a flavour
+    that parallelises itself. (The other strategies run one flavour per GIL trait of every
+    kernel: tests/test_strategies.py::test_component_strategies_match_the_reference.)"""
     for kernel in KERNELS.values():
         for flavour in kernel.implementations:
             spec = FLAVOURS[flavour]
             for strategy in STRATEGIES.values():
-                if incompatible_reason(kernel, spec, strategy):
+                if not strategy.core or incompatible_reason(kernel, spec, strategy):
                     continue
                 for schedule in spec.schedules if spec.parallel_inside else [None]:
                     sched = f"-{schedule}" if schedule else ""

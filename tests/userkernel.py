@@ -69,3 +69,56 @@ class Sleeping(SumOfCubes):
 
     name = "sleeping"
     implementations = {"python": Implementation(sleep_forever)}
+
+
+class Shippable:
+    """Mixin: a kernel without inputs ships nothing with each chunk (so strategies that
+    ship inputs can run it too)."""
+
+    supports_payload = True
+
+    def payload(self, problem, chunk):
+        return chunk, {}
+
+
+def kill_own_worker(ws, chunk):
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)  # what the OOM killer or `kill -9` does
+
+
+class Killed(Shippable, SumOfCubes):
+    """SIGKILLs the worker process that runs it, mid-run (only run with process strategies)."""
+
+    name = "killed"
+    implementations = {"python": Implementation(kill_own_worker)}
+
+
+class Raising(Shippable, SumOfCubes):
+    """Raises inside every chunk, in whatever process runs it."""
+
+    name = "raising"
+    implementations = {"python": Implementation(cubes_explode)}
+
+
+class Unpicklable(Shippable, SumOfCubes):
+    """Its chunk descriptors hold a lambda, which no process strategy can send."""
+
+    name = "unpicklable"
+
+    def split(self, problem, chunks):
+        return [(start, stop, lambda: None) for start, stop in even_ranges(problem.size, chunks)]
+
+
+def cubes_of_triples(ws, chunk):
+    return cubes_python(ws, chunk[:2])
+
+
+Unpicklable.implementations = {"python": Implementation(cubes_of_triples)}
+
+
+class Stuck(Shippable, Sleeping):
+    """Never finishes in time, in any process strategy (inputs shipped or shared)."""
+
+    name = "stuck"

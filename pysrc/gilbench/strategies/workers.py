@@ -149,8 +149,11 @@ class WorkerGroup:
     def sentinels(self) -> list[int]:
         return [p.sentinel for p in self.procs]
 
-    def check(self, what: str) -> None:
-        """WorkerCrashed naming the first worker that has exited."""
+    def check(self, what: str, wait: float = 0.0) -> None:
+        """WorkerCrashed naming the first worker that has exited, waiting up to ``wait``
+        seconds for one to (after a channel saw EOF, the exit is on its way)."""
+        if wait:
+            wait_connections(self.sentinels, timeout=wait)
         for proc in self.procs:
             if proc.exitcode is not None:
                 raise WorkerCrashed(f"worker process {proc.pid} {describe_exit(proc.exitcode)} "
@@ -475,7 +478,7 @@ class PipeSession(WorkerSession):
                 try:
                     conn.send_bytes(pending.popleft())
                 except OSError:  # its worker is gone
-                    self.group.check(what)
+                    self.group.check(what, wait=1.0)
                     raise
                 busy.add(conn)
             remaining = deadline - time.monotonic()
@@ -488,7 +491,7 @@ class PipeSession(WorkerSession):
                     try:
                         message = conn.recv_bytes()
                     except EOFError:
-                        self.group.check(what)
+                        self.group.check(what, wait=1.0)
                         raise WorkerCrashed(f"a worker closed its pipe while the session "
                                             f"tried to {what}") from None
                     busy.discard(conn)

@@ -18,7 +18,7 @@ from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS
 from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, execute
 from gilbench.kernels import get_kernel
-from gilbench.plan import default_workers
+from gilbench.plan import default_workers, representative_flavour
 from gilbench.strategies import STRATEGIES, get_strategy
 
 PROFILE = os.environ.get("GILBENCH_BENCH_PROFILE", "quick")
@@ -28,10 +28,13 @@ REFERENCES = ReferenceCache()
 def cases(kernel_name: str) -> list:
     """pytest params (flavour, strategy, workers) with ids like ``cython-nogil-threads-2``.
 
-    Incompatible pairs are left out; combinations unavailable here are kept but skipped
+    Incompatible pairs are left out, and so are flavours other than the kernel's
+    representative one for the strategies that are not ``core`` (as ``gilbench run``
+    does); combinations unavailable here are kept but skipped
     with the reason, so the gap is visible in the benchmark output.
     """
     kernel = get_kernel(kernel_name)
+    representative = representative_flavour(kernel)
     params = []
     for flavour in FLAVOURS.values():
         if flavour.name not in kernel.implementations:
@@ -39,6 +42,9 @@ def cases(kernel_name: str) -> list:
         reason = kernel.flavour_unavailable_reason(flavour.name)
         for strategy in STRATEGIES.values():
             if incompatible_reason(kernel, flavour, strategy):
+                continue
+            # As in `gilbench run`: component strategies with one representative flavour.
+            if not strategy.core and flavour.name != representative:
                 continue
             for workers in [1] if strategy.single_worker else default_workers():
                 marks = [pytest.mark.skip(reason=reason)] if reason else []

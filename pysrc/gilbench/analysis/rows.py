@@ -88,6 +88,20 @@ class Traits:
         """Warm worker processes reading a shared workspace: one GIL per worker."""
         return self._cap(strategy, "uses_processes") and not self.ships_inputs(strategy)
 
+    def family(self, strategy: str) -> str | None:
+        """``threads`` or ``processes`` for a thread or process pool (the families whose
+        members are compared with each other), else None."""
+        if self.is_thread_pool(strategy):
+            return "threads"
+        if self.is_process_pool(strategy):
+            return "processes"
+        return None
+
+    def value(self, strategy: str, name: str, default: Any = None) -> Any:
+        """A declared capability as recorded (e.g. ``ipc``: ``queue``, ``pipe``, ``proxy``;
+        ``returns``: ``pickled``, ``shared``, ``proxy``)."""
+        return self.strategies.get(strategy, {}).get(name, default)
+
 
 @dataclass(frozen=True)
 class Row:

@@ -33,9 +33,16 @@ def pyplot():
     return plt
 
 
+#: Process pools' markers by how partials come back, then by how chunks travel.
+RETURNS_MARKERS = {"shared": "D", "proxy": "P"}
+IPC_MARKERS = {"pipe": "v", "proxy": "P"}
+
+
 def strategy_style(traits: Traits, strategy: str) -> tuple[str, str]:
-    """(line style, marker) by role: threads solid, processes dashed, self-parallel dotted,
-    input-shipping dash-dot; anything else dash-dot with diamonds."""
+    """(line style, marker) by role: threads solid, processes dashed (squares over queues,
+    triangles over pipes, diamonds where partials go into shared memory, plus signs through
+    proxies), self-parallel dotted, input-shipping dash-dot; anything else dash-dot with
+    diamonds."""
     if traits.drives_parallel(strategy):
         return ":", "^"
     if traits.ships_inputs(strategy):
@@ -43,7 +50,9 @@ def strategy_style(traits: Traits, strategy: str) -> tuple[str, str]:
     if traits.is_thread_pool(strategy):
         return "-", "o"
     if traits.is_process_pool(strategy):
-        return "--", "s"
+        marker = (RETURNS_MARKERS.get(traits.value(strategy, "returns"))
+                  or IPC_MARKERS.get(traits.value(strategy, "ipc")) or "s")
+        return "--", marker
     return "-.", "d"
 
 

@@ -209,7 +209,8 @@ def _worker_run_shipped(shipped: tuple[Chunk, dict[str, np.ndarray]]) -> tuple[A
 class Launcher:
     """How one session starts its worker processes: the start method (chosen by
     :func:`~gilbench.strategies.startmethod.choose`), its context, and the fork server the
-    session may have to start (timed, in ``notes``) and stop again when it closes."""
+    session may have to start (``notes["forkserver_started"]``) and stop again when it
+    closes."""
 
     def __init__(self, requested: str | None) -> None:
         self.method, self.notes = choose(requested)
@@ -222,10 +223,9 @@ class Launcher:
             # Blocked signals are inherited: the server, like the resource tracker, must
             # not die of a terminal's SIGHUP before gilbench has stopped its workers.
             with signals_blocked():
-                took = started_forkserver()
-            if took is not None:
-                self._own_server = True
-                self.notes["forkserver_start_s"] = took
+                self._own_server = started_forkserver()
+            # Stopped again when the session closes, so every run pays its server's start.
+            self.notes["forkserver_started"] = self._own_server
 
     def close(self) -> None:
         """Stop the fork server this launcher started (after the workers are gone)."""

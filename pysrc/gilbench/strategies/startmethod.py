@@ -77,21 +77,21 @@ def _forkserver_running() -> bool:
     return getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None) is not None
 
 
-def started_forkserver() -> float | None:
-    """Start multiprocessing's fork server unless it runs: seconds it took, None if it
-    already ran (the program's own, left alone).
+def started_forkserver() -> bool:
+    """Start multiprocessing's fork server unless it runs; False if it already ran (the
+    program's own, left alone, and not stopped either).
 
     The server imports gilbench's worker side first, so that workers forked from it start
-    with numpy and the kernel contract already imported.
+    with numpy and the kernel contract already imported. It starts in the background:
+    the first worker waits for it, so a session's start-up includes it.
     """
     from multiprocessing import forkserver
 
     if _forkserver_running():
-        return None
+        return False
     forkserver.set_forkserver_preload(["gilbench.strategies.processes"])
-    t0 = time.perf_counter()
     forkserver.ensure_running()
-    return time.perf_counter() - t0
+    return True
 
 
 def stop_forkserver() -> None:

@@ -5,6 +5,7 @@ autouse fixture of conftest.py checks processes and segments after every test)."
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 import time
 
 import pytest
@@ -109,6 +110,31 @@ def test_a_stuck_chunk_times_out_and_its_worker_is_killed(kernel, strategy):
     error, took = fail(RunSpec(kernel(Stuck), "python", strategy, 2, 100, 2), timeout=1)
     assert "within 1 s" in error.reason, error.reason
     assert took < PROMPTLY_S
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+@pytest.mark.parametrize("strategy", PROCESS_STRATEGIES)
+def test_an_interrupted_run_leaves_no_worker_and_no_segment(kernel, strategy):
+    """Ctrl-C (here a KeyboardInterrupt raised by a timer, during start-up or while the
+    chunks sleep): the session kills its workers, Manager or Pool and unlinks its memory."""
+    spec = RunSpec(kernel(Stuck), "python", strategy, 2, 100, 2)
+    before = shm_segments()
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            measure(spec, repeats=1, warmup=0, warmup_s=0, probe=False, timeout=60)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - t0 < PROMPTLY_S
+    assert not live_children()
+    assert shm_segments() == before
 
 
 @pytest.mark.parametrize("method", START_METHODS)

@@ -153,7 +153,12 @@ class WorkerGroup:
         """WorkerCrashed naming the first worker that has exited, waiting up to ``wait``
         seconds for one to (after a channel saw EOF, the exit is on its way)."""
         if wait:
-            wait_connections(self.sentinels, timeout=wait)
+            ready = wait_connections(self.sentinels, timeout=wait)
+            for proc in self.procs:
+                if proc.sentinel in ready:
+                    # Its sentinel closes as it exits, a moment before its exit status
+                    # can be collected.
+                    proc.join(wait)
         for proc in self.procs:
             if proc.exitcode is not None:
                 raise WorkerCrashed(f"worker process {proc.pid} {describe_exit(proc.exitcode)} "
@@ -482,10 +487,12 @@ class PipeSession(WorkerSession):
                     raise
                 busy.add(conn)
             remaining = deadline - time.monotonic()
-            ready = wait_connections([*busy, *sentinels], timeout=max(0.0, remaining))
-            if not ready:
+            if remaining <= 0:
                 raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
                                  + self._hint())
+            # Short waits: a Ctrl-C that another thread of this process received is only
+            # raised once the main thread runs Python again.
+            ready = wait_connections([*busy, *sentinels], timeout=min(POLL_S, remaining))
             for conn in ready:
                 if conn in busy:
                     try:
@@ -498,7 +505,7 @@ class PipeSession(WorkerSession):
                     idle.append(conn)
                     tally.accept(message)
             if sentinels.intersection(ready):
-                self.group.check(what)  # a worker exited: raises
+                self.group.check(what, wait=1.0)  # a worker exited: raises
         return MapResult(tally.partials, tally.cpu_s)
 
     def _stop(self):

@@ -12,7 +12,6 @@ from gilbench.strategies.base import (
     WorkerCrashed,
 )
 from gilbench.strategies.inprocess import OpenMPStrategy, SerialStrategy, ThreadsStrategy
-from gilbench.strategies.processes import PickledInputsStrategy, ProcessesStrategy
 from gilbench.strategies.pools import (
     PoolApplyAsyncStrategy,
     PoolImapStrategy,
@@ -20,6 +19,7 @@ from gilbench.strategies.pools import (
     PoolStarmapStrategy,
     PoolStrategy,
 )
+from gilbench.strategies.processes import PickledInputsStrategy, ProcessesStrategy
 from gilbench.strategies.sharing import ManagerStrategy, SharedArrayStrategy
 from gilbench.strategies.threads import AsyncioToThreadStrategy, ThreadStrategy
 from gilbench.strategies.workers import JoinableQueueStrategy, PipeStrategy, QueueStrategy

@@ -14,7 +14,6 @@ timeout message. ``forkserver`` and ``spawn`` workers do not inherit the team at
 from __future__ import annotations
 
 import multiprocessing as mp
-import time
 from typing import Any
 
 __all__ = ["START_METHODS", "check_start_method", "choose", "default_start_method",

@@ -62,20 +62,35 @@ def test_every_process_strategy_declares_start_methods_and_how_data_travels():
         assert s.uses, f"{s.name} does not say what it uses"
 
 
-def other_start_methods():
-    """Every start method but the default, with one process strategy per way chunks
-    travel (queue, pipe, proxy): each channel is also checked with spawned workers."""
-    default = START_METHODS[0]
-    by_ipc = {}
+def representatives(key) -> list[str]:
+    """One process strategy per value of ``key(strategy)``, in registry order."""
+    chosen: dict = {}
     for param in PROCESS_STRATEGIES:
-        by_ipc.setdefault(STRATEGIES[param.values[0]].ipc, param.values[0])
-    return [pytest.param(s, m, id=f"{s}-{m}") for m in START_METHODS if m != default
-            for s in by_ipc.values()]
+        strategy = STRATEGIES[param.values[0]]
+        chosen.setdefault(key(strategy), strategy.name)
+    return list(chosen.values())
+
+
+def other_start_methods(key) -> list:
+    """Every start method but the default, crossed with one process strategy per value of
+    ``key``: each path is also run with spawned (or forkserver) workers."""
+    return [pytest.param(s, m, id=f"{s}-{m}") for m in START_METHODS if m != START_METHODS[0]
+            for s in representatives(key)]
+
+
+def by_channel(strategy):
+    """How chunks travel and partials come back."""
+    return strategy.ipc, strategy.returns
+
+
+def by_code(strategy):
+    """Which session code runs it (strategies sharing an ``open`` differ by data only)."""
+    return type(strategy).open, getattr(strategy, "session", None)
 
 
 @pytest.mark.parametrize(("strategy", "method"),
                          [pytest.param(p.values[0], None, id=p.id) for p in PROCESS_STRATEGIES]
-                         + other_start_methods())
+                         + other_start_methods(by_channel))
 def test_a_worker_killed_mid_run_fails_the_run_promptly(kernel, strategy, method):
     spec = RunSpec(kernel(Killed), "python", strategy, 2, 100, 4, start_method=method)
     before = shm_segments()
@@ -107,8 +122,8 @@ def test_an_unpicklable_chunk_is_a_clear_error_not_a_deadlock(kernel, strategy):
 @pytest.mark.parametrize("strategy", PROCESS_STRATEGIES)
 def test_a_stuck_chunk_times_out_and_its_worker_is_killed(kernel, strategy):
     # (Threads cannot be killed: a stuck thread is waited for when its session closes.)
-    error, took = fail(RunSpec(kernel(Stuck), "python", strategy, 2, 100, 2), timeout=1)
-    assert "within 1 s" in error.reason, error.reason
+    error, took = fail(RunSpec(kernel(Stuck), "python", strategy, 2, 100, 2), timeout=0.5)
+    assert "within 0.5 s" in error.reason, error.reason
     assert took < PROMPTLY_S
 
 
@@ -137,11 +152,22 @@ def test_an_interrupted_run_leaves_no_worker_and_no_segment(kernel, strategy):
     assert shm_segments() == before
 
 
-@pytest.mark.parametrize("method", START_METHODS)
-def test_start_up_is_measured_per_method_and_recorded(method):
-    m = measure(RunSpec("mandelbrot", "cython-nogil", "pool-map", 2, 32, 4,
+def strictest_first() -> list:
+    """Every session's code under spawn (everything pickled, nothing inherited); every
+    channel under the other methods that are not the default."""
+    params = [pytest.param(s, "spawn", id=f"{s}-spawn") for s in representatives(by_code)
+              if "spawn" in START_METHODS]
+    return params + [p for p in other_start_methods(by_channel) if p.values[1] != "spawn"]
+
+
+@pytest.mark.parametrize(("strategy", "method"), strictest_first())
+def test_every_kind_of_session_works_and_is_recorded_under_each_start_method(strategy,
+                                                                            method):
+    # reduction: inputs to share or ship, and partials that add up (shared-array's Values).
+    size = KERNELS["reduction"].test_size
+    m = measure(RunSpec("reduction", "cython-nogil", strategy, 2, size, 4,
                         start_method=method), repeats=1, warmup=0, warmup_s=0, probe=False)
-    assert m.start_method == method and m.startup_s > 0
+    assert m.verified and m.start_method == method and m.startup_s > 0
     if method == "forkserver":  # the server is this run's: started, then stopped
         assert m.extra["forkserver_started"] is True
     assert not live_children()

@@ -198,7 +198,10 @@ class ManagerSession(WorkerSession):
     def _open_channels(self, context, workers):
         t0 = time.perf_counter()
         self.manager = SyncManager(ctx=context)
-        with deferred():  # it forks (or spawns) the server process
+        # It forks (or spawns) the server process, then waits for its address: no timeout,
+        # but a server that dies closes the pipe (EOFError). On the main thread: Linux ties
+        # the server's parent-death signal (see detach_worker) to the forking thread.
+        with deferred():
             self.manager.start(initializer=_manager_init, initargs=(os.getpid(),))
         self.tasks, self.done, self.partials = (self.manager.Queue(), self.manager.Queue(),
                                                 self.manager.list())

@@ -38,6 +38,7 @@ from gilbench.strategies.processes import (
     _worker_ready,
     _worker_run,
     describe_exit,
+    fork_hint,
 )
 from gilbench.strategies.workers import POLL_S, kill_children
 
@@ -122,7 +123,8 @@ class PoolSession(Session):
         while not ready():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s")
+                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
+                                 + fork_hint(self.notes))
             wait(min(POLL_S, remaining))
             if not ready():
                 self.check(what)
@@ -132,7 +134,8 @@ class PoolSession(Session):
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s")
+                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
+                                 + fork_hint(self.notes))
             try:
                 return iterator.next(min(POLL_S, remaining))
             except mp.TimeoutError:

@@ -258,6 +258,15 @@ class ProcessStrategy(Strategy):
         return None
 
 
+def fork_hint(notes) -> str:
+    """What to add to a timeout message when the workers were forked after an OpenMP team
+    (see :mod:`gilbench.strategies.startmethod`)."""
+    if "fork_after_openmp" in notes:
+        return (" (they were forked after this process ran an OpenMP team, which hangs a "
+                "forked worker that starts one: try --start-method forkserver)")
+    return ""
+
+
 def describe_exit(exitcode: int | None) -> str:
     """``killed by SIGKILL`` or ``exited with code 3`` for a Process's exit code."""
     if exitcode is None:
@@ -324,8 +333,8 @@ class ProcessSession(Session):
             return [f.result(timeout=max(0.0, deadline - time.monotonic())) for f in futures]
         except FuturesTimeout:
             self.close(kill=True)
-            raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s") \
-                from None
+            raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
+                             + fork_hint(self.notes)) from None
         except BrokenProcessPool as exc:
             self.close(kill=True)
             raise WorkerCrashed(f"a worker process died while trying to {what} ({exc})") \

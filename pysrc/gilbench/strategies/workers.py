@@ -45,6 +45,7 @@ from gilbench.strategies.processes import (
     SharedWorkspace,
     _worker_init,
     describe_exit,
+    fork_hint,
 )
 
 #: Seconds between two looks at the workers' exit codes while waiting for them.
@@ -309,10 +310,7 @@ class WorkerSession(Session):
                     self.group.check(what)
 
     def _hint(self) -> str:
-        if "fork_after_openmp" in self.notes:
-            return (" (they were forked after this process ran an OpenMP team, which hangs a "
-                    "forked worker that starts one: try --start-method forkserver)")
-        return ""
+        return fork_hint(self.notes)
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         if self._closed:

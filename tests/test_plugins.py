@@ -160,3 +160,19 @@ def test_a_broken_entry_point_warns_in_one_line_and_the_rest_runs(tmp_path):
     assert "entry point 'plugin-bad'" in out.stderr and "broken on purpose" in out.stderr
     assert out.stderr.count("\n") == 1, out.stderr
     assert "mandelbrot" in json.loads(out.stdout)["kernels"]
+
+
+def test_import_finds_a_module_in_the_current_folder(tmp_path):
+    """As the README says: ./mykernels.py is --import mykernels, even where the current
+    folder is not on the path (the console script; -I here)."""
+    (tmp_path / "mykernels.py").write_text(
+        "from gilbench import register_kernel\n"
+        "from tests_userkernel_copy import SumOfCubes\n"
+        "register_kernel(SumOfCubes)\n")
+    (tmp_path / "tests_userkernel_copy.py").write_text(
+        (Path(__file__).parent / "userkernel.py").read_text())
+    out = subprocess.run([sys.executable, "-I", "-m", "gilbench", "list", "--json",
+                          "--import", "mykernels"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "sum-of-cubes" in json.loads(out.stdout)["kernels"]

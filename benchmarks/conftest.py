@@ -18,7 +18,7 @@ from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS
 from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, execute
 from gilbench.kernels import get_kernel
-from gilbench.plan import default_workers
+from gilbench.plan import default_workers, representative_flavour
 from gilbench.strategies import STRATEGIES, get_strategy
 
 PROFILE = os.environ.get("GILBENCH_BENCH_PROFILE", "quick")
@@ -32,14 +32,19 @@ def cases(kernel_name: str) -> list:
     with the reason, so the gap is visible in the benchmark output.
     """
     kernel = get_kernel(kernel_name)
+    shipping_flavour = representative_flavour(kernel)
     params = []
     for flavour in FLAVOURS.values():
         if flavour.name not in kernel.implementations:
             continue
-        reason = kernel.flavour_unavailable_reason(flavour.name)
         for strategy in STRATEGIES.values():
             if incompatible_reason(kernel, flavour, strategy):
                 continue
+            # As in a sweep: shipping costs the same whatever the flavour, so one suffices.
+            if strategy.ships_inputs and flavour.name != shipping_flavour:
+                continue
+            reason = (kernel.flavour_unavailable_reason(flavour.name)
+                      or strategy.unavailable_reason())
             for workers in [1] if strategy.single_worker else default_workers():
                 marks = [pytest.mark.skip(reason=reason)] if reason else []
                 params.append(pytest.param(
@@ -69,8 +74,10 @@ def bench_run(benchmark):
                                     strategy=strategy_name, workers=workers, size=size,
                                     chunks=chunks)
         payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
+        outputs = ({"outputs": partial(kernel.outputs_of, problem)}
+                   if strategy.ships_outputs else {})
         with strategy.open(problem, kernel.implementations[flavour], workers,
-                           payload=payload) as session:
+                           payload=payload, **outputs) as session:
             benchmark.extra_info["startup_s"] = session.startup_s
 
             def setup():

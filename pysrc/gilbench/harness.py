@@ -218,8 +218,11 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                 raise RunError(spec, f"verification failed on {label}: {mismatch}")
 
         payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
+        # Only strategies that need it are passed ``outputs`` (older ones lack the keyword).
+        written = ({"outputs": partial(kernel.outputs_of, problem)}
+                   if strategy.ships_outputs else {})
         with strategy.open(problem, impl, workers, schedule=spec.schedule or "static",
-                           timeout=timeout, payload=payload) as session:
+                           timeout=timeout, payload=payload, **written) as session:
             warm_start = clock()
             while done_warmup < warmup or (clock() - warm_start < warmup_s
                                            and done_warmup < MAX_WARMUP):
@@ -252,6 +255,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                 verify(result, "the GIL-probe repeat")
                 availability = gil.availability
             startup = session.startup_s
+            facts = session.describe()
     except RunError:
         raise
     except (KeyboardInterrupt, SystemExit):
@@ -268,7 +272,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
-        elapsed_s=time.perf_counter() - run_start, start_method=spec.start_method,
+        elapsed_s=time.perf_counter() - run_start, extra=facts, start_method=spec.start_method,
         axis=spec.axis, axis_value=spec.axis_value, **stats)
 
 

@@ -210,6 +210,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         problem, expected = (references or ReferenceCache()).get(
             kernel, spec.size, seed, spec.axis, spec.axis_value)
         phases = kernel.phases(problem, spec.chunks)
+        tasks = sum(len(chunks) for chunks in phases)  # chunk calls per execution
         outputs = list(problem.outputs)
 
         def verify(result: Any, label: str) -> None:
@@ -272,7 +273,8 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
-        elapsed_s=time.perf_counter() - run_start, extra=facts, start_method=spec.start_method,
+        elapsed_s=time.perf_counter() - run_start, extra={"tasks": tasks, **facts},
+        start_method=spec.start_method,
         axis=spec.axis, axis_value=spec.axis_value, **stats)
 
 

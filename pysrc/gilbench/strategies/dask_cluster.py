@@ -15,7 +15,8 @@ import itertools
 import logging
 import multiprocessing as mp
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
@@ -57,8 +58,9 @@ def _prepare(prepare) -> str:
     return __version__
 
 
-def check_scheduler(address: str, timeout: float = CONNECT_TIMEOUT_S) -> str | None:
+def check_scheduler(address: str, timeout: float | None = None) -> str | None:
     """None when a dask scheduler answers at ``address``, else a one-line reason."""
+    timeout = CONNECT_TIMEOUT_S if timeout is None else timeout
     reason = missing_extra("distributed", "distributed")
     if reason:
         return reason
@@ -135,8 +137,8 @@ class DaskSession(Session):
             self.cluster = LocalCluster(
                 n_workers=workers if processes else 1,
                 threads_per_worker=1 if processes else workers, processes=processes,
-                dashboard_address=None, memory_limit=0, silence_logs=logging.CRITICAL,
-                **network)
+                dashboard_address=":0", scheduler_kwargs={"dashboard": False},
+                memory_limit=0, silence_logs=logging.CRITICAL, **network)
         self.client = Client(self.cluster, timeout=f"{timeout}s")
         self.client.wait_for_workers(workers if processes else 1, timeout=timeout)
 
@@ -169,12 +171,17 @@ class DaskSession(Session):
 
         if self.client is None:
             raise RuntimeError("session is closed")
-        if self.shipper is None:
-            futures = self.client.map(_run_local, [self._token] * len(chunks), list(chunks),
-                                      pure=False)
-        else:  # packing the inputs is part of what this strategy measures
-            futures = self.client.map(run_shipped, [self.shipper.pack(c) for c in chunks],
-                                      pure=False, workers=self.targets)
+        try:
+            if self.shipper is None:
+                futures = self.client.map(_run_local, [self._token] * len(chunks),
+                                          list(chunks), pure=False)
+            else:  # packing the inputs is part of what this strategy measures
+                futures = self.client.map(run_shipped, [self.shipper.pack(c) for c in chunks],
+                                          pure=False, workers=self.targets)
+        except TypeError as exc:  # dask pickles the tasks as it submits them
+            cause = exc.__cause__ or exc.__context__ or exc
+            raise TypeError(f"a chunk cannot be pickled for the dask workers ({cause})") \
+                from None
         try:
             distributed.wait(futures, timeout=self.timeout)
             results = self.client.gather(futures)
@@ -281,3 +288,17 @@ class DaskRemoteStrategy(Strategy):
         return DaskSession(problem, impl, workers, timeout, processes=True,
                            address=self.address,
                            shipper=Shipper(problem, impl.fn, payload, outputs))
+
+
+@contextmanager
+def use_scheduler(address: str) -> Iterator[DaskRemoteStrategy]:
+    """Inside the block, ``dask-remote`` runs on the cluster at ``address``."""
+    from gilbench.strategies import STRATEGIES, register_strategy
+
+    previous = STRATEGIES.get(DaskRemoteStrategy.name)
+    strategy = register_strategy(DaskRemoteStrategy(address), replace=True)
+    try:
+        yield strategy
+    finally:
+        if previous is not None:
+            register_strategy(previous, replace=True)

@@ -9,6 +9,7 @@ what it wrote (joblib memory-maps large input slices by itself), as a joblib use
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
@@ -112,7 +113,7 @@ class JoblibSession(Session):
         except TerminatedWorkerError as exc:
             raise WorkerCrashed(f"a joblib worker process died while trying to {what} "
                                 f"({exc})") from None
-        except TimeoutError:
+        except (TimeoutError, multiprocessing.TimeoutError):  # the latter is not the former
             raise RunTimeout(f"joblib workers did not {what} within {self.timeout:g} s") \
                 from None
 

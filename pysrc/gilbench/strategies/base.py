@@ -120,6 +120,10 @@ class Strategy(ABC):
     #: The third-party library that schedules the chunks ("dask", "joblib"), None for the
     #: standard library: analysis sets its per-task cost against the standard pools'.
     library: ClassVar[str | None] = None
+    #: Runs in a sweep that names no strategy. Library executors (dask, joblib) measure
+    #: their scheduler more than the cores, and start clusters that take seconds: they run
+    #: when named (``--strategy dask-processes``), so the default sweeps stay short.
+    default_sweep: ClassVar[bool] = True
     #: Copies of the problem a run holds at once (2: it copies the problem into shared
     #: memory, or pickles its inputs to workers); sizes are checked against memory with it.
     memory_copies: ClassVar[int] = 1

@@ -229,6 +229,7 @@ class DaskThreadsStrategy(Strategy):
                    "process: dask's scheduler over the shared workspace")
     uses_threads = True
     library = "dask"
+    default_sweep = False
 
     def unavailable_reason(self) -> str | None:
         return missing_extra("distributed", "distributed")
@@ -247,6 +248,7 @@ class DaskProcessesStrategy(Strategy):
     ships_inputs = True
     ships_outputs = True
     library = "dask"
+    default_sweep = False
     memory_copies = 2
 
     def unavailable_reason(self) -> str | None:
@@ -270,6 +272,7 @@ class DaskRemoteStrategy(Strategy):
     ships_outputs = True
     remote = True
     library = "dask"
+    default_sweep = False
     memory_copies = 2
 
     def __init__(self, address: str | None = None) -> None:

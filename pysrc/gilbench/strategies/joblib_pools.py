@@ -147,6 +147,7 @@ class JoblibThreadsStrategy(Strategy):
                    "workspace, scheduled by joblib (auto-batching included)")
     uses_threads = True
     library = "joblib"
+    default_sweep = False
 
     def unavailable_reason(self) -> str | None:
         return missing_extra("joblib", "distributed")
@@ -165,6 +166,7 @@ class JoblibLokyStrategy(Strategy):
     ships_inputs = True
     ships_outputs = True
     library = "joblib"
+    default_sweep = False
     memory_copies = 2
 
     def unavailable_reason(self) -> str | None:

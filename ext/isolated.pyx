@@ -1,5 +1,4 @@
-# cython: subinterpreters_compatible=own_gil
-# cython: freethreading_compatible=True
+# cython: freethreading_compatible=True, subinterpreters_compatible=own_gil
 """Entry points for isolated subinterpreters (each with its own GIL).
 
 A subinterpreter with its own GIL loads only extensions that declare support for it and

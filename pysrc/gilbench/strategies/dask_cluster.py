@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from gilbench.interrupts import deferred
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.strategies.base import (
     DEFAULT_TIMEOUT_S,
@@ -36,11 +37,27 @@ CONNECT_TIMEOUT_S = 10.0
 #: Seconds a cluster may take to close before its worker processes are killed.
 CLOSE_TIMEOUT_S = 10.0
 
+#: dask settings of the clusters gilbench starts (see DaskSession._start_local).
+_LOCAL_CONFIG = {
+    "distributed.scheduler.allowed-failures": 0,
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    "distributed.worker.memory.pause": False,
+    "distributed.worker.memory.terminate": False,
+}
+
 # In-process workers (dask-threads) find the parent's workspace here by token: a task's
 # arguments are serialised even in-process, and a copy of the workspace would be written
 # instead of the parent's.
 _LOCAL: dict[int, tuple[Any, Workspace]] = {}
 _tokens = itertools.count()
+
+
+def _clusters():
+    """dask's own set of the clusters alive in this process (``SpecCluster._instances``)."""
+    from distributed.deploy.spec import SpecCluster
+
+    return SpecCluster._instances
 
 
 def _run_local(token: int, chunk: Chunk) -> Any:
@@ -96,6 +113,7 @@ class DaskSession(Session):
         self._version = dask.__version__
         self._token: int | None = None
         self._children_before = set(mp.active_children())
+        self._clusters_before = {id(c) for c in _clusters()}
         t0 = time.perf_counter()
         try:
             if address is None:
@@ -125,12 +143,9 @@ class DaskSession(Session):
 
         # A worker that dies fails the run at once (its chunk is not retried elsewhere),
         # as for every process strategy; no dashboard, no memory manager pausing or
-        # killing workers mid-measurement, logs only for what is fatal.
-        with dask.config.set({"distributed.scheduler.allowed-failures": 0,
-                              "distributed.worker.memory.target": False,
-                              "distributed.worker.memory.spill": False,
-                              "distributed.worker.memory.pause": False,
-                              "distributed.worker.memory.terminate": False}):
+        # killing workers mid-measurement, logs only for what is fatal. SIGTERM waits
+        # until the cluster has started: half-started nannies cannot be closed cleanly.
+        with deferred(), dask.config.set(_LOCAL_CONFIG):
             # Worker processes talk over TCP on loopback (random ports); in-process workers
             # over dask's in-memory transport.
             network = {"host": "127.0.0.1", "scheduler_port": 0} if processes else {}
@@ -208,13 +223,18 @@ class DaskSession(Session):
         cluster, self.cluster = self.cluster, None
         if self._token is not None:
             _LOCAL.pop(self._token, None)
-        for closing in (client, cluster):
+        # A cluster interrupted while starting never reached self.cluster: find it too.
+        started = [c for c in _clusters() if id(c) not in self._clusters_before]
+        for closing in (client, *dict.fromkeys([cluster, *started])):
             if closing is None:
                 continue
             try:
                 closing.close(timeout=CLOSE_TIMEOUT_S)
             except Exception:  # noqa: BLE001 - leftovers are killed below
                 pass
+        for closed in started:
+            # Else dask's atexit hook closes it again, and prints why it cannot.
+            _clusters().discard(closed)
         # Worker processes a cluster failed to stop (or started while being interrupted).
         leftovers = [p for p in mp.active_children() if p not in self._children_before]
         for proc in leftovers:

@@ -40,8 +40,9 @@ def cases(kernel_name: str) -> list:
         for strategy in STRATEGIES.values():
             if incompatible_reason(kernel, flavour, strategy):
                 continue
-            # As in a sweep: shipping costs the same whatever the flavour, so one suffices.
-            if strategy.ships_inputs and flavour.name != shipping_flavour:
+            # As in a sweep: shipping costs the same whatever the flavour, so one suffices;
+            # a remote cluster is one the user starts (tests/test_dask_remote.py does).
+            if strategy.remote or (strategy.ships_inputs and flavour.name != shipping_flavour):
                 continue
             reason = (kernel.flavour_unavailable_reason(flavour.name)
                       or strategy.unavailable_reason())

@@ -67,8 +67,10 @@ class JoblibSession(Session):
             if backend == "loky":
                 options = {"initializer": _loky_worker_init, "initargs": (os.getpid(),)}
             # Backend options reach the backend through the active config (joblib's API).
+            # With one worker joblib runs everything in this process, whatever the backend
+            # (its SequentialBackend, which has no timeout): describe() records which ran.
             with joblib.parallel_config(backend=backend, n_jobs=workers, **options):
-                self.parallel = joblib.Parallel(timeout=timeout)
+                self.parallel = joblib.Parallel(timeout=timeout if workers > 1 else None)
                 self.parallel.__enter__()
             # loky's executor is reusable across Parallel calls (that is its point); this
             # session owns it and shuts it down on close, so the next start-up is cold too.
@@ -130,7 +132,9 @@ class JoblibSession(Session):
         return self.shipper.unpack(self.workspace, self._call(tasks, what))
 
     def describe(self) -> dict[str, Any]:
-        return {"library_version": self._version}
+        backend = getattr(self.parallel, "_backend", None)
+        return {"library_version": self._version,
+                "backend": type(backend).__name__ if backend is not None else None}
 
     def close(self, kill: bool = False) -> None:
         parallel, self.parallel = self.parallel, None

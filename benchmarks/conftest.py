@@ -26,7 +26,7 @@ from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS
 from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, prepare
 from gilbench.kernels import get_kernel
-from gilbench.plan import default_workers
+from gilbench.plan import default_workers, representative_flavour
 from gilbench.pytest_benchmark import suite_settings
 from gilbench.strategies import STRATEGIES, get_strategy
 
@@ -41,14 +41,20 @@ def cases(kernel_name: str) -> list:
     with the reason, so the gap is visible in the benchmark output.
     """
     kernel = get_kernel(kernel_name)
+    shipping_flavour = representative_flavour(kernel)
     params = []
     for flavour in FLAVOURS.values():
         if flavour.name not in kernel.implementations:
             continue
-        reason = kernel.flavour_unavailable_reason(flavour.name)
         for strategy in STRATEGIES.values():
             if incompatible_reason(kernel, flavour, strategy):
                 continue
+            # As in a sweep: shipping costs the same whatever the flavour, so one suffices;
+            # a remote cluster is one the user starts (tests/test_dask_remote.py does).
+            if strategy.remote or (strategy.ships_inputs and flavour.name != shipping_flavour):
+                continue
+            reason = (kernel.flavour_unavailable_reason(flavour.name)
+                      or strategy.unavailable_reason())
             for workers in [1] if strategy.single_worker else default_workers():
                 marks = [pytest.mark.skip(reason=reason)] if reason else []
                 params.append(pytest.param(

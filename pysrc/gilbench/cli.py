@@ -86,6 +86,17 @@ def _name_list(kind: str, valid: Sequence[str]):
     return parse
 
 
+def _scheduler_address(text: str) -> str:
+    """``tcp://HOST:PORT`` (or ``tls://``): where an existing dask scheduler listens."""
+    scheme, sep, rest = text.partition("://")
+    host, colon, port = rest.rpartition(":")
+    if not (sep and scheme in ("tcp", "tls") and colon and host and port.isdigit()
+            and 0 < int(port) < 65536):
+        raise argparse.ArgumentTypeError(
+            f"invalid scheduler address {text!r}: expected tcp://HOST:PORT")
+    return text
+
+
 def _flatten(lists: list[list] | None) -> list:
     return [x for sub in lists or [] for x in sub]
 
@@ -146,6 +157,9 @@ def build_parser() -> Parser:
                    metavar="SECONDS", help="fail a run whose workers take longer than this "
                                            "(default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="problem seed (default: 0)")
+    p.add_argument("--scheduler", type=_scheduler_address, metavar="tcp://HOST:PORT",
+                   help="an existing dask cluster for the dask-remote strategy (its workers, "
+                        "maybe on other machines, need the same gilbench installed)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help="output folder (default: %(default)s)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -298,6 +312,18 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    if args.scheduler is None:
+        return _cmd_run(args, console)
+    from gilbench.strategies.dask_cluster import check_scheduler, use_scheduler
+
+    reason = check_scheduler(args.scheduler)
+    if reason:
+        raise UsageError(f"--scheduler {args.scheduler}: {reason}")
+    with use_scheduler(args.scheduler):
+        return _cmd_run(args, console)
+
+
+def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     try:
         plan = build_plan(
             args.profile, kernels=_flatten(args.kernel), flavours=_flatten(args.flavour),

@@ -298,8 +298,11 @@ def prepare(spec: RunSpec, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
         kernel, spec.size, seed, spec.axis, spec.axis_value)
     phases = check_phases(kernel, kernel.phases(problem, spec.chunks), spec.chunks)
     payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
+    # Only strategies that need it are passed ``outputs`` (older ones lack the keyword).
+    written = ({"outputs": partial(kernel.outputs_of, problem)}
+               if strategy.ships_outputs else {})
     with strategy.open(problem, impl, workers, schedule=spec.schedule or "static",
-                       timeout=timeout, payload=payload) as session:
+                       timeout=timeout, payload=payload, **written) as session:
         yield PreparedRun(spec, kernel, problem, expected, phases, session)
 
 
@@ -338,6 +341,9 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
                 availability = run.probe_gil(clock)
             startup = run.startup_s
             problem = run.problem
+            # What the session says it did (backend, counters), and chunk calls per execution.
+            facts = {"tasks": sum(len(chunks) for chunks in run.phases),
+                     **run.session.describe()}
     except RunError:
         raise
     except (KeyboardInterrupt, SystemExit):
@@ -354,7 +360,8 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
-        elapsed_s=time.perf_counter() - run_start, start_method=spec.start_method,
+        elapsed_s=time.perf_counter() - run_start, extra=facts,
+        start_method=spec.start_method,
         axis=spec.axis, axis_value=spec.axis_value, **stats)
 
 

@@ -98,7 +98,8 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                chunks: Sequence[int] = (), schedules: Sequence[str] = ()) -> Plan:
     """Cross kernels x flavours x strategies x workers x sizes x chunks x schedules.
 
-    Empty filters mean "all" (and the profile's defaults). What exists but cannot run here
+    Empty filters mean "all" (and the profile's defaults; for strategies, those with
+    ``default_sweep``: library executors run when named). What exists but cannot run here
     (optional dependency missing, no OpenMP) goes to ``plan.skipped`` and what makes no
     sense (a kernel without that flavour, an incompatible pair the user named) goes to
     ``plan.not_applicable``, each with the reason; a filter naming an unknown thing raises
@@ -111,7 +112,8 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     prof = PROFILES[profile]
     kernel_objs = [get_kernel(k) for k in kernels] or list(KERNELS.values())
     flavour_objs = [get_flavour(f) for f in flavours] or list(FLAVOURS.values())
-    strategy_objs = [get_strategy(s) for s in strategies] or list(STRATEGIES.values())
+    strategy_objs = ([get_strategy(s) for s in strategies]
+                     or [s for s in STRATEGIES.values() if s.default_sweep])
     for value, name in [(w, "workers") for w in workers] + [(c, "chunks") for c in chunks]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")

@@ -22,6 +22,21 @@ from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 DEFAULT_TIMEOUT_S = 600.0
 
 
+def missing_extra(module: str, extra: str) -> str | None:
+    """Why a strategy that needs ``module`` (from the optional ``extra``) cannot run here,
+    or None when it is installed (found without importing it: listing stays fast)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if found:
+        return None
+    return (f"needs {module}, from the optional extra [{extra}] "
+            f"(pip install 'gilbench[{extra}]')")
+
+
 class RunTimeout(TimeoutError):
     """A wait on a worker exceeded the run's timeout."""
 
@@ -49,6 +64,11 @@ class Session(ABC):
     @abstractmethod
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         """Run the chunk function on every chunk; partials come back in chunk order."""
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about this session worth keeping with the run (recorded in its ``extra``),
+        e.g. the cluster it ran on; empty by default."""
+        return {}
 
     def close(self, kill: bool = False) -> None:
         """Release threads, processes and shared memory (idempotent).
@@ -87,6 +107,23 @@ class Strategy(ABC):
     #: Sends each chunk's inputs along with it, so it needs ``Kernel.payload`` and the
     #: harness passes ``payload=`` to :meth:`open`.
     ships_inputs: ClassVar[bool] = False
+    #: Workers share no memory with the parent (a cluster's processes, other machines):
+    #: each chunk's inputs travel with it (``ships_inputs``) and what it wrote comes back
+    #: (``Kernel.outputs_of``), so kernels need both hooks.
+    ships_outputs: ClassVar[bool] = False
+    #: Workers may run on other machines (an existing cluster the user points at).
+    remote: ClassVar[bool] = False
+    #: Each worker is an interpreter of its own, with its own GIL, inside this process
+    #: (subinterpreters): code that holds the GIL runs in parallel without processes. It
+    #: runs a flavour's ``Implementation.isolated`` chunk function (no numpy there).
+    own_gil_per_worker: ClassVar[bool] = False
+    #: The third-party library that schedules the chunks ("dask", "joblib"), None for the
+    #: standard library: analysis sets its per-task cost against the standard pools'.
+    library: ClassVar[str | None] = None
+    #: Runs in a sweep that names no strategy. Library executors (dask, joblib) measure
+    #: their scheduler more than the cores, and start clusters that take seconds: they run
+    #: when named (``--strategy dask-processes``), so the default sweeps stay short.
+    default_sweep: ClassVar[bool] = True
     #: Copies of the problem a run holds at once (2: it copies the problem into shared
     #: memory, or pickles its inputs to workers); sizes are checked against memory with it.
     memory_copies: ClassVar[int] = 1
@@ -95,7 +132,8 @@ class Strategy(ABC):
     #: plans and plots choose roles from traits, never from strategy names.
     CAPABILITIES: ClassVar[tuple[str, ...]] = (
         "uses_processes", "uses_threads", "drives_parallel_flavours", "single_worker",
-        "one_chunk", "ships_inputs")
+        "one_chunk", "ships_inputs", "ships_outputs", "remote", "own_gil_per_worker",
+        "library")
 
     def capabilities(self) -> dict[str, Any]:
         """``{attribute: value}`` for every name in :attr:`CAPABILITIES`."""
@@ -118,9 +156,12 @@ class Strategy(ABC):
     @abstractmethod
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload: Callable[[Chunk], tuple[Chunk, dict]] | None = None) -> Session:
+             payload: Callable[[Chunk], tuple[Chunk, dict]] | None = None,
+             outputs: Callable[[Chunk], dict[str, tuple]] | None = None) -> Session:
         """Start a warm session for ``problem``; its ``startup_s`` is the cold cost.
 
         ``payload`` (only for strategies with ``ships_inputs``) maps a chunk to its
-        self-contained form, see :meth:`Kernel.payload`.
+        self-contained form, see :meth:`Kernel.payload`; ``outputs`` (passed only to
+        strategies with ``ships_outputs``) says where a chunk writes, see
+        :meth:`Kernel.outputs_of`.
         """

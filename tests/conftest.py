@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sysconfig
 from pathlib import Path
 
 import psutil
 import pytest
 
+from gilbench.gilprobe import NO_GIL, gil_enabled
 from gilbench.strategies.processes import SEGMENT_PREFIX
 
 SHM_DIR = Path("/dev/shm")
@@ -49,9 +51,19 @@ def live_children() -> list[psutil.Process]:
     return out
 
 
-def reading(probe) -> float:
-    """A GIL probe's availability, which must exist: None means the ticker got no CPU to
-    judge by, and a test comparing None with a number would prove nothing."""
+#: A free-threaded build (python3.13t, ...), whose GIL can be off at run time.
+FREE_THREADED_BUILD = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def reading(probe) -> float | None:
+    """A GIL probe's availability. With a GIL it must exist: None there means the ticker
+    got no CPU to judge by, and a test comparing None with a number would prove nothing.
+    Without a GIL (a free-threaded build running GIL-free) the probe must say "no GIL":
+    then this returns None, and GIL-probe tests assert by the runtime's GIL state."""
+    if not gil_enabled():
+        assert probe.method == NO_GIL and probe.availability is None, (
+            f"no GIL, yet the probe read {probe.availability} ({probe.method})")
+        return None
     assert probe.idle_rate and probe.idle_rate > 0, "the probe never ticked while idle"
     assert probe.availability is not None, (
         f"the probe could not judge the GIL (starved of CPU; method {probe.method})")

@@ -93,6 +93,13 @@ def test_with_the_gil_off_scaling_is_not_credited_to_releasing_it():
                     run("slowpy", "lanes", 2, 0.52, cpu_s=1.03), machine=free))
     (f,) = kinds(a, "gil-serialises")
     assert f.verdict == "gil-off" and "GIL is off" in f.sentence
+    # No GIL, no scaling: CPU/wall tells contention from serialisation.
+    a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0),
+                    run("slowpy", "lanes", 2, 1.16, cpu_s=2.3),
+                    run("heldc", "one-by-one", 1, 1.0),
+                    run("heldc", "lanes", 2, 1.0, cpu_s=1.0), machine=free))
+    verdicts = {f.runs[0].split("/")[1]: f.verdict for f in kinds(a, "gil-serialises")}
+    assert verdicts == {"slowpy": "gil-off-contended", "heldc": "gil-off-serialised"}
     # A run's own record of the GIL wins over the machine's.
     a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0),
                     run("slowpy", "lanes", 2, 1.0, gil_enabled=True), machine=free))
@@ -197,3 +204,21 @@ def test_report_rerenders_identically_from_findings(tmp_path):
     second = render_report(document, tmp_path / "b", plots=False).read_text()
     assert first == second
     assert isinstance(load_findings(tmp_path / "a")[0], Finding)
+
+
+def test_the_report_says_no_gil_where_a_run_had_none(tmp_path):
+    from gilbench.report import render_report
+
+    free = {"gil": {"free_threaded_build": True, "gil_enabled": False,
+                    "python_gil_env": "0", "x_gil": None}}
+    report = render_report(doc(run("slowpy", "one-by-one", 1, 1.0, gil_enabled=False),
+                               run("slowpy", "lanes", 2, 0.52, gil_enabled=False),
+                               run("heldc", "one-by-one", 1, 1.0, gil_enabled=True,
+                                   gil_availability=0.02),
+                               machine=free), tmp_path, plots=False).read_text()
+    cells = {tuple(c.strip() for c in line.split("|")[1:3]): line.split("|")[8].strip()
+             for line in report.splitlines() if line.startswith("| slowpy")
+             or line.startswith("| heldc")}
+    assert cells == {("slowpy", "one-by-one"): "no GIL", ("slowpy", "lanes"): "no GIL",
+                     ("heldc", "one-by-one"): "0.02"}
+    assert "free-threaded build, GIL disabled (PYTHON_GIL=0)" in report

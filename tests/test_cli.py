@@ -13,6 +13,7 @@ from gilbench import FLAVOURS, KERNELS, STRATEGIES
 from gilbench.analysis import load_findings
 from gilbench.cli import main
 from gilbench.results import load_results
+from tests.conftest import FREE_THREADED_BUILD
 
 
 def gilbench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -47,7 +48,33 @@ def test_info_json_has_the_machine_facts():
         assert key in info
     assert info["build"]["built"] is True
     assert info["versions"]["numpy"]
-    assert info["gil"]["gil_enabled"] in (True, False)
+    assert info["gil"]["free_threaded_build"] is FREE_THREADED_BUILD
+
+
+def _info_gil(*python_args: str, **env: str) -> dict:
+    out = subprocess.run([sys.executable, *python_args, "-m", "gilbench", "info", "--json"],
+                         capture_output=True, text=True, timeout=120,
+                         env={**{k: v for k, v in os.environ.items() if k != "PYTHON_GIL"},
+                              **env})
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)["gil"]
+
+
+def test_info_records_the_gil_state_and_what_asked_for_it():
+    """PYTHON_GIL=1 and -X gil=1 are valid on every build (a default build has a GIL
+    anyway); the GIL read is the run-time state, and both requests are recorded."""
+    assert _info_gil() == {"free_threaded_build": FREE_THREADED_BUILD,
+                           "gil_enabled": not FREE_THREADED_BUILD, "python_gil_env": None,
+                           "x_gil": None, "switch_interval_s": pytest.approx(0.005)}
+    on = _info_gil(PYTHON_GIL="1")
+    assert on["gil_enabled"] is True and on["python_gil_env"] == "1"
+    if FREE_THREADED_BUILD:
+        off = _info_gil(PYTHON_GIL="0")
+        assert off["gil_enabled"] is False and off["python_gil_env"] == "0"
+        # -X gil wins over the variable, and both are on record.
+        both = _info_gil("-X", "gil=1", PYTHON_GIL="0")
+        assert both["gil_enabled"] is True and (both["x_gil"], both["python_gil_env"]) == \
+            ("1", "0")
 
 
 def test_run_quick_then_report_rerenders(tmp_path):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from gilbench.gilprobe import gil_enabled
 from gilbench.harness import RunSpec, measure
 from gilbench.results import REQUIRED_RUN_FIELDS, SCHEMA, ResultsStore, load_results
 
@@ -27,7 +28,12 @@ def test_measurement_has_the_stable_fields(measurement, tmp_path):
     assert len(run["wall_s"]) == 5 and all(t > 0 for t in run["wall_s"])
     assert run["median_s"] == sorted(run["wall_s"])[2]
     assert run["min_s"] == min(run["wall_s"])
-    assert 0 <= run["gil_availability"] <= 1
+    # The probe's reading, or null where the interpreter ran without a GIL ("no GIL").
+    assert run["gil_enabled"] is gil_enabled()
+    if run["gil_enabled"]:
+        assert 0 <= run["gil_availability"] <= 1
+    else:
+        assert run["gil_availability"] is None
     assert run["startup_s"] > 0 and run["cpu_s"] > 0 and run["verified"] is True
     assert run["iqr_s"] >= 0 and run["cv"] >= 0
 

@@ -12,10 +12,14 @@ is None). Elsewhere it falls back to the plain tick ratio, which conflates the t
 The ticker hands the GIL back after every tick, so it never makes the work wait for the
 GIL: it observes without perturbing. Pure-Python work therefore reads near 0 (it holds
 the GIL and gives it up only when the interpreter forces a switch every 5 ms).
+
+A free-threaded build running without its GIL has nothing to probe: there the probe
+starts no ticker and reads "no GIL" (availability None), never a misleading 1.0.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -30,11 +34,24 @@ def _schedstat(tid: int) -> tuple[int, int] | None:
         return None
 
 
+#: ``GilProbe.method`` when the interpreter ran without a GIL.
+NO_GIL = "no GIL"
+
+
+def gil_enabled() -> bool:
+    """Whether this interpreter runs with a GIL now: always on a default build; on a
+    free-threaded one unless PYTHON_GIL=0/-X gil=0, or an imported extension that does not
+    declare itself free-threading compatible, has turned it on again."""
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return bool(is_enabled()) if is_enabled else True
+
+
 class GilProbe:
     """Context manager: ``with GilProbe() as probe: work()``, then ``probe.availability``.
 
     ``tick_ratio`` (ticks per second during the work / while idle) is kept as well; the
-    idle rate is measured on entry (``idle_s`` of sleeping).
+    idle rate is measured on entry (``idle_s`` of sleeping). Without a GIL on entry,
+    ``method`` is :data:`NO_GIL` and every reading stays None.
     """
 
     def __init__(self, idle_s: float = 0.05) -> None:
@@ -59,6 +76,10 @@ class GilProbe:
             sleep(0)
 
     def __enter__(self) -> GilProbe:
+        if not gil_enabled():
+            # A ticker would run on a core of its own and read 1.0 whatever the work does.
+            self.method = NO_GIL
+            return self
         self._running = True
         self._thread = threading.Thread(target=self._tick, name="gilbench-probe", daemon=True)
         self._thread.start()
@@ -72,11 +93,14 @@ class GilProbe:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._thread is None:
+            if gil_enabled():  # an extension imported during the work turned it on
+                self.method = "no GIL on entry, enabled during the work"
+            return
         t1, n1 = time.perf_counter(), self._ticks
         sched1 = _schedstat(self._tid) if self._tid else None
         self._running = False
-        if self._thread is not None:
-            self._thread.join()
+        self._thread.join()
         elapsed = t1 - self._t0
         if elapsed <= 0:
             return

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gilbench import __version__, allocator, native
+from gilbench.gilprobe import gil_enabled
 
 
 def cpu_model() -> str:
@@ -51,12 +52,14 @@ def last_level_cache_bytes() -> int | None:
 
 
 def gil_state() -> dict[str, Any]:
-    """Whether this CPython build can disable the GIL, and whether it is enabled now."""
-    disabled_build = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    """Whether this CPython build can disable the GIL, whether it is enabled now, and what
+    asked for that: ``PYTHON_GIL`` (None when unset) and ``-X gil`` (which takes
+    precedence over the variable)."""
     return {
-        "free_threaded_build": disabled_build,
-        "gil_enabled": bool(is_enabled()) if is_enabled else True,
+        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "gil_enabled": gil_enabled(),
+        "python_gil_env": os.environ.get("PYTHON_GIL"),
+        "x_gil": sys._xoptions.get("gil"),
         "switch_interval_s": sys.getswitchinterval(),
     }
 

@@ -110,13 +110,15 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     """Cross kernels x flavours x strategies x workers x sizes x chunks x schedules, and
     x start methods for strategies that start processes.
 
-    Empty filters mean "all" (and the profile's defaults): every ``core`` strategy, plus
-    the others where the profile runs ``components``; those, like strategies that ship
-    inputs, run one representative flavour per kernel unless flavours are named. Process
-    runs record the start method they use (multiprocessing's default here unless
-    ``start_methods`` names some), and every run of a strategy that drives self-parallel
-    (OpenMP) flavours comes after them: a process forked after an OpenMP team is at risk
-    (see :mod:`gilbench.strategies.startmethod`). What exists but cannot run here
+    Empty filters mean "all" (and the profile's defaults). For strategies: those with
+    ``default_sweep`` (library executors run when named) that are ``core``, plus the
+    others where the profile runs ``components``; these, like strategies that ship inputs,
+    run one representative flavour per kernel unless flavours are named. Process runs
+    record the start method they use (the strategy's own, else multiprocessing's default
+    here, unless ``start_methods`` names some), and every run of a strategy that drives
+    self-parallel (OpenMP) flavours comes after them: a process forked after an OpenMP
+    team is at risk (see :mod:`gilbench.strategies.startmethod`). What exists but cannot
+    run here
     (optional dependency missing, no OpenMP) goes to ``plan.skipped`` and what makes no
     sense (a kernel without that flavour, an incompatible pair the user named) goes to
     ``plan.not_applicable``, each with the reason; a filter naming an unknown thing raises
@@ -130,7 +132,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     kernel_objs = [get_kernel(k) for k in kernels] or list(KERNELS.values())
     flavour_objs = [get_flavour(f) for f in flavours] or list(FLAVOURS.values())
     strategy_objs = [get_strategy(s) for s in strategies] or [
-        s for s in STRATEGIES.values() if s.core or prof.components]
+        s for s in STRATEGIES.values() if s.default_sweep and (s.core or prof.components)]
     methods = [check_start_method(m) for m in dict.fromkeys(start_methods)]
     for value, name in [(w, "workers") for w in workers] + [(c, "chunks") for c in chunks]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -184,7 +186,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                 scheds = [s for s in schedules or DEFAULT_SCHEDULES
                           if s in flavour.schedules] or [flavour.schedules[0]]
                 strategy_chunks = [1] if strategy.one_chunk and not chunks else chunk_counts
-                starts = ((methods or [plan.default_start_method])
+                starts = ((methods or [strategy.start_method or plan.default_start_method])
                           if strategy.supports_start_method else [None])
                 for size in explicit_sizes or [kernel.size_for(profile, flavour.name)]:
                     for n_chunks in strategy_chunks:

@@ -176,11 +176,23 @@ def gil_serialises(view: KernelView) -> Iterator[Finding]:
 def _gil_finding(view: KernelView, rows: Sequence[Row], thr: Row) -> Finding:
     util = thr.utilisation
     util_words = f", CPU/wall {util:.2f}" if util else ""
+    ran_together = bool(util and util >= 0.65 * thr.workers)
     if thr.gil_enabled is False:
-        verdict = "gil-off"
-        why = (f"the GIL is off in this interpreter (free-threaded build), so code that would "
-               f"hold it runs in parallel{util_words}")
-    elif thr.speedup < WORTHWHILE and util and util >= 0.65 * thr.workers:
+        # No GIL to blame or to credit: say what CPU/wall shows instead.
+        if thr.speedup >= WORTHWHILE:
+            verdict = "gil-off"
+            why = (f"the GIL is off in this interpreter (free-threaded build), so code that "
+                   f"would hold it runs in parallel{util_words}")
+        elif ran_together:
+            verdict = "gil-off-contended"
+            why = (f"the GIL is off and the threads ran at the same time (CPU/wall "
+                   f"{util:.2f}), yet gained nothing: they contend for something else "
+                   f"(shared objects' reference counts, memory)")
+        else:
+            verdict = "gil-off-serialised"
+            why = (f"the GIL is off, yet the threads did not run at the same time"
+                   f"{util_words}: something else serialised them, or no core was free")
+    elif thr.speedup < WORTHWHILE and ran_together:
         # CPU/wall says the threads ran at once: what stopped them was not the GIL.
         verdict = "contended"
         why = (f"the threads ran at the same time (CPU/wall {util:.2f}) yet gained nothing: "
@@ -337,7 +349,8 @@ def copy_cost(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     main = view.main_rows()
     for ship in main:
-        if not t.ships_inputs(ship.strategy):
+        # A library's executor pays its scheduler too: distributed-overhead reports it.
+        if not t.ships_inputs(ship.strategy) or t.library(ship.strategy):
             continue
         shared = fastest(r for r in main if t.is_process_pool(r.strategy)
                          and r.flavour == ship.flavour and r.workers == ship.workers

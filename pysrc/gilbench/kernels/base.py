@@ -97,6 +97,13 @@ class Implementation:
     requires: tuple[str, ...] = ()
     #: Called once per worker before timing (e.g. to JIT-compile), never inside a repeat.
     prepare: Callable[[], None] | None = None
+    #: The same computation for an *isolated* interpreter (a subinterpreter with its own
+    #: GIL), where numpy cannot load (numpy issue 24755) and extensions with module-level
+    #: state are refused: a chunk function ``fn(workspace, chunk)`` whose workspace arrays
+    #: are :class:`memoryview` objects (C-contiguous, cast to each array's shape and
+    #: format), defined in a module that imports no numpy (see :mod:`gilbench.isolated`).
+    #: None: this flavour cannot run in a subinterpreter.
+    isolated: ChunkFunction | None = None
 
 
 class Kernel(ABC):
@@ -199,8 +206,16 @@ class Kernel(ABC):
                 return reason
         return None
 
+    #: Whether problems carry input arrays. Without them (params alone define the work, as
+    #: in mandelbrot) every chunk is self-contained already and :meth:`payload` ships
+    #: nothing: strategies whose workers share no memory with the parent need no more.
+    has_inputs: ClassVar[bool] = True
     #: Whether :meth:`payload` is implemented (strategies that pickle inputs need it).
     supports_payload: ClassVar[bool] = False
+    #: Whether :meth:`outputs_of` is implemented, or the kernel writes no output arrays:
+    #: strategies whose workers share no memory with the parent (another machine, a dask
+    #: or loky process) need it to bring back what each chunk wrote.
+    supports_outputs: ClassVar[bool] = False
 
     def payload(self, problem: Problem, chunk: Chunk) -> tuple[Chunk, dict[str, np.ndarray]]:
         """What ``chunk`` reads, self-contained: ``(rebased chunk, {input name: slice})``.
@@ -211,7 +226,24 @@ class Kernel(ABC):
         stay whole (in shared memory), so a kernel that writes outputs by index keeps the
         original offset in the rebased chunk (``hashing`` uses ``(start, stop, base)``).
         """
+        if not self.has_inputs:
+            return chunk, {}
         raise NotImplementedError(f"kernel {self.name!r} cannot ship per-chunk inputs")
+
+    def outputs_of(self, problem: Problem, chunk: Chunk) -> dict[str, tuple[slice, ...]]:
+        """Where ``chunk`` writes: ``{output name: index into that array}``.
+
+        The output side of :meth:`payload`, for workers that share no memory with the
+        parent: such a worker runs the chunk on outputs of its own, sends back
+        ``array[index]`` for each entry, and the parent writes them in place with
+        :func:`write_outputs`. ``chunk`` is the original one (not rebased). A chunk must
+        write every element of its slices, so that zeros elsewhere in the worker's copy
+        never matter. Kernels without outputs return ``{}``.
+        """
+        if not problem.outputs:
+            return {}
+        raise NotImplementedError(f"kernel {self.name!r} cannot say where a chunk writes "
+                                  "its outputs")
 
     #: Axes that set a problem parameter (axis name -> ``params`` key), e.g. a kernel whose
     #: chunks hold the GIL for a tunable share of their work maps ``"gil-fraction"`` to the
@@ -240,6 +272,12 @@ class Kernel(ABC):
     def work_bytes(self, problem: Problem) -> int | None:
         """Bytes a run must stream through memory (for GB/s), or None if not meaningful."""
         return None
+
+
+def write_outputs(workspace: Workspace, written: Mapping[str, tuple[tuple, Any]]) -> None:
+    """Copy what a remote chunk wrote (``{name: (index, values)}``) into ``workspace``."""
+    for name, (index, values) in written.items():
+        workspace.arrays[name][index] = values
 
 
 def even_ranges(n: int, chunks: int) -> list[tuple[int, int]]:

@@ -15,8 +15,16 @@ import functools
 import numpy as np
 
 from gilbench import native
+from gilbench.isolated import mandelbrot as isolated
+from gilbench.isolated.mandelbrot import escape_row
 from gilbench.kernels.base import ArraySpec, Implementation, Kernel, Problem, Workspace, even_ranges
-from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
+from gilbench.kernels.bindings import (
+    CFunction,
+    ctypes_flavour,
+    cython_flavours,
+    numba_flavours,
+    with_isolated,
+)
 
 # The window of the complex plane: x in [X_MIN, X_MIN + SPAN), y in [Y_MIN, Y_MIN + SPAN).
 X_MIN, Y_MIN, SPAN = -2.0, -1.3, 2.6
@@ -32,23 +40,10 @@ def python_rows(ws: Workspace, chunk: tuple[int, int]) -> None:
     """Pure-Python chunk function (same operation order as the compiled ones)."""
     start, stop = chunk
     out = ws.arrays["counts"]
-    x0, dx, y0, dy, max_iter = _args(ws)
+    args = _args(ws)
     width = out.shape[1]
     for y in range(start, stop):
-        ci = y0 + y * dy
-        row = [0] * width
-        for x in range(width):
-            cr = x0 + x * dx
-            zr = zi = zr2 = zi2 = 0.0
-            n = 0
-            while n < max_iter and zr2 + zi2 <= 4.0:
-                zi = 2.0 * zr * zi + ci
-                zr = zr2 - zi2 + cr
-                zr2 = zr * zr
-                zi2 = zi * zi
-                n += 1
-            row[x] = n
-        out[y] = row
+        out[y] = escape_row(y, width, *args)
 
 
 def escape_counts(x0: float, dx: float, y0: float, dy: float, width: int,
@@ -156,13 +151,22 @@ class Mandelbrot(Kernel):
         # The vectorised reference holds ~15 float64/int64 temporaries per pixel.
         return 128 * size * size
     implementations = {
-        "python": Implementation(python_rows),
-        **cython_flavours("mandelbrot", "rows", _native_args),
+        "python": Implementation(python_rows, isolated=isolated.python_rows),
+        **with_isolated(cython_flavours("mandelbrot", "rows", _native_args),
+                        {"cython-gil": isolated.cython_gil_rows,
+                         "cython-nogil": isolated.cython_nogil_rows}),
         **ctypes_flavour(_C_ROWS, _c_args),
         "numpy": Implementation(numpy_rows),
         **numba_flavours(_numba_rows, _native_args),
     }
     not_applicable = {"stdlib": "no standard-library routine computes escape counts"}
+    has_inputs = False
+    supports_outputs = True
+
+    def outputs_of(self, problem: Problem, chunk: tuple[int, int]) -> dict[str, tuple]:
+        """A chunk fills rows [start, stop) of ``counts``."""
+        start, stop = chunk
+        return {"counts": (slice(start, stop),)}
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         size = self.check_size(size)

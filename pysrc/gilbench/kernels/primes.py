@@ -173,6 +173,9 @@ class Primes(Kernel):
     }
     not_applicable = {"stdlib": "no standard-library routine tests primality "
                                 "(math has gcd and isqrt, nothing that counts primes)"}
+    # Params alone define a problem and a chunk returns its count: nothing to ship.
+    has_inputs = False
+    supports_outputs = True
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         size = self.check_size(size)

@@ -208,6 +208,7 @@ class Reduction(Kernel):
         # The input, plus the reference's and payloads' pieces.
         return 9 * size
     supports_payload = True
+    supports_outputs = True  # it writes none: a chunk returns its partial sum
     implementations = {
         **cython_flavours("reduction", "sum_squares", _native_args),
         **ctypes_flavour(_C_SUM, _c_args),

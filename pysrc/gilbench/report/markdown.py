@@ -60,6 +60,14 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
+def _gil_request(gil: Mapping[str, Any]) -> str:
+    """What asked for the GIL state, e.g. " (PYTHON_GIL=0)"; -X gil wins over PYTHON_GIL."""
+    asked = [f"{name}={gil[key]}" for key, name in (("x_gil", "-X gil"),
+                                                     ("python_gil_env", "PYTHON_GIL"))
+             if gil.get(key) is not None]
+    return f" ({', '.join(asked)})" if asked else ""
+
+
 def machine_lines(machine: Mapping[str, Any], created: str | None,
                   settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs describing where and how the results were measured."""
@@ -68,7 +76,7 @@ def machine_lines(machine: Mapping[str, Any], created: str | None,
     versions = machine.get("versions", {})
     affinity = machine.get("affinity")
     gil_text = ("free-threaded build, GIL " + ("enabled" if gil.get("gil_enabled") else
-                                               "disabled")
+                                               "disabled") + _gil_request(gil)
                 if gil.get("free_threaded_build") else "standard build (GIL always on)")
     omp = (f"yes (spec {build.get('openmp_spec')})" if build.get("openmp") else
            "no" if build.get("built") else f"unknown: {build.get('reason', 'not built')}")
@@ -121,7 +129,8 @@ def row_cells(row: Row, with_gbs: bool) -> list[str]:
         _num(row.speedup, ".2f") + ("x" if row.speedup else ""),
         "-" if row.efficiency is None else f"{row.efficiency:.0%}",
         _num(row.utilisation, ".2f"),
-        _num(row.gil_availability, ".2f"),
+        "no GIL" if row.gil_enabled is False and row.gil_availability is None
+        else _num(row.gil_availability, ".2f"),
         fmt_time(row.startup_s),
     ]
     if with_gbs:

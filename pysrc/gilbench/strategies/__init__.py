@@ -11,7 +11,14 @@ from gilbench.strategies.base import (
     Strategy,
     WorkerCrashed,
 )
+from gilbench.strategies.dask_cluster import (
+    DaskProcessesStrategy,
+    DaskRemoteStrategy,
+    DaskThreadsStrategy,
+)
 from gilbench.strategies.inprocess import OpenMPStrategy, SerialStrategy, ThreadsStrategy
+from gilbench.strategies.interpreters import SubinterpretersStrategy
+from gilbench.strategies.joblib_pools import JoblibLokyStrategy, JoblibThreadsStrategy
 from gilbench.strategies.pools import (
     PoolApplyAsyncStrategy,
     PoolImapStrategy,
@@ -52,5 +59,11 @@ for _s in (SerialStrategy(), ThreadsStrategy(), ProcessesStrategy(), PickledInpu
            PipeStrategy(), PoolStrategy(), PoolImapStrategy(), PoolImapUnorderedStrategy(),
            PoolApplyAsyncStrategy(), PoolStarmapStrategy(), SharedArrayStrategy(),
            ManagerStrategy()):
+    register_strategy(_s)
+del _s
+# Subinterpreters and the ecosystem's executors (joblib, dask): each says why it is
+# unavailable where it is (Python < 3.13, the [distributed] extra not installed).
+for _s in (SubinterpretersStrategy(), JoblibThreadsStrategy(), JoblibLokyStrategy(),
+           DaskThreadsStrategy(), DaskProcessesStrategy(), DaskRemoteStrategy()):
     register_strategy(_s)
 del _s

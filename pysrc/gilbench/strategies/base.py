@@ -23,6 +23,21 @@ from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 DEFAULT_TIMEOUT_S = 600.0
 
 
+def missing_extra(module: str, extra: str) -> str | None:
+    """Why a strategy that needs ``module`` (from the optional ``extra``) cannot run here,
+    or None when it is installed (found without importing it: listing stays fast)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if found:
+        return None
+    return (f"needs {module}, from the optional extra [{extra}] "
+            f"(pip install 'gilbench[{extra}]')")
+
+
 class RunTimeout(TimeoutError):
     """A wait on a worker exceeded the run's timeout."""
 
@@ -54,13 +69,15 @@ class Session(ABC):
     startup_s: float | None = None
     #: The start method the worker processes were started with (None: no processes).
     start_method: str | None = None
-    #: Facts about this session the run records in its ``extra`` (e.g. the parts of the
-    #: start-up, or that it forked after an OpenMP team ran).
-    notes: Mapping[str, Any] = {}
 
     @abstractmethod
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         """Run the chunk function on every chunk; partials come back in chunk order."""
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about this session worth keeping with the run (recorded in its ``extra``),
+        e.g. the cluster it ran on; empty by default."""
+        return {}
 
     def close(self, kill: bool = False) -> None:
         """Release threads, processes and shared memory (idempotent).
@@ -90,10 +107,11 @@ class Strategy(ABC):
     description: ClassVar[str]
     #: The Python component it is built on, for ``gilbench list`` and the README.
     uses: ClassVar[str] = ""
-    #: Runs in every profile's default sweep. The others (one strategy per component of
-    #: multiprocessing, threading and asyncio) join the standard and full profiles with one
-    #: representative flavour per kernel, and run whenever named.
-    core: ClassVar[bool] = False
+    #: Runs in every profile's default sweep (with ``default_sweep``), with every flavour.
+    #: False for the strategies of one component each of threading, asyncio and
+    #: multiprocessing: they join the standard and full profiles with one representative
+    #: flavour per kernel (what differs is their machinery), and run whenever named.
+    core: ClassVar[bool] = True
     #: Chunks run in other processes (so the workspace lives in shared memory).
     uses_processes: ClassVar[bool] = False
     #: Chunks run on several threads of this process (the GIL matters).
@@ -108,6 +126,23 @@ class Strategy(ABC):
     #: Sends each chunk's inputs along with it, so it needs ``Kernel.payload`` and the
     #: harness passes ``payload=`` to :meth:`open`.
     ships_inputs: ClassVar[bool] = False
+    #: Workers share no memory with the parent (a cluster's processes, other machines):
+    #: each chunk's inputs travel with it (``ships_inputs``) and what it wrote comes back
+    #: (``Kernel.outputs_of``), so kernels need both hooks.
+    ships_outputs: ClassVar[bool] = False
+    #: Workers may run on other machines (an existing cluster the user points at).
+    remote: ClassVar[bool] = False
+    #: Each worker is an interpreter of its own, with its own GIL, inside this process
+    #: (subinterpreters): code that holds the GIL runs in parallel without processes. It
+    #: runs a flavour's ``Implementation.isolated`` chunk function (no numpy there).
+    own_gil_per_worker: ClassVar[bool] = False
+    #: The third-party library that schedules the chunks ("dask", "joblib"), None for the
+    #: standard library: analysis sets its per-task cost against the standard pools'.
+    library: ClassVar[str | None] = None
+    #: Runs in a sweep that names no strategy. Library executors (dask, joblib) measure
+    #: their scheduler more than the cores, and start clusters that take seconds: they run
+    #: when named (``--strategy dask-processes``), so the default sweeps stay short.
+    default_sweep: ClassVar[bool] = True
     #: Copies of the problem a run holds at once (2: it copies the problem into shared
     #: memory, or pickles its inputs to workers); sizes are checked against memory with it.
     memory_copies: ClassVar[int] = 1
@@ -126,7 +161,8 @@ class Strategy(ABC):
     #: plans and plots choose roles from traits, never from strategy names.
     CAPABILITIES: ClassVar[tuple[str, ...]] = (
         "uses_processes", "uses_threads", "drives_parallel_flavours", "single_worker",
-        "one_chunk", "ships_inputs", "supports_start_method", "ipc", "returns")
+        "one_chunk", "ships_inputs", "ships_outputs", "remote", "own_gil_per_worker",
+        "library", "supports_start_method", "ipc", "returns")
 
     #: Settings a registered instance carries (see :meth:`configured`).
     start_method: str | None = None
@@ -170,9 +206,12 @@ class Strategy(ABC):
     @abstractmethod
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload: Callable[[Chunk], tuple[Chunk, dict]] | None = None) -> Session:
+             payload: Callable[[Chunk], tuple[Chunk, dict]] | None = None,
+             outputs: Callable[[Chunk], dict[str, tuple]] | None = None) -> Session:
         """Start a warm session for ``problem``; its ``startup_s`` is the cold cost.
 
         ``payload`` (only for strategies with ``ships_inputs``) maps a chunk to its
-        self-contained form, see :meth:`Kernel.payload`.
+        self-contained form, see :meth:`Kernel.payload`; ``outputs`` (passed only to
+        strategies with ``ships_outputs``) says where a chunk writes, see
+        :meth:`Kernel.outputs_of`.
         """

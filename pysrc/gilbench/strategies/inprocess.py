@@ -35,7 +35,6 @@ class SerialStrategy(Strategy):
     description = "one chunk after another on the main thread (the baseline)"
     uses = "a for loop"
     single_worker = True
-    core = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
@@ -50,7 +49,6 @@ class OpenMPStrategy(Strategy):
     uses = "the flavour's own threads (OpenMP, numba)"
     drives_parallel_flavours = True
     one_chunk = True
-    core = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
@@ -102,7 +100,6 @@ class ThreadsStrategy(Strategy):
     description = "a warm ThreadPoolExecutor: scales only if the chunk function drops the GIL"
     uses = "concurrent.futures.ThreadPoolExecutor"
     uses_threads = True
-    core = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,

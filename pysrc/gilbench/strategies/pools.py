@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from gilbench.interrupts import deferred, signals_blocked
 from gilbench.kernels.base import Chunk, Implementation, Problem
 from gilbench.limits import explain_resource_error
+from gilbench.plugins import worker_imports
 from gilbench.strategies.base import (
     DEFAULT_TIMEOUT_S,
     MapResult,
@@ -89,7 +90,7 @@ class PoolSession(Session):
                 self.pool = context.Pool(
                     workers, initializer=_worker_init,
                     initargs=(self.shared.layout, dict(problem.params), impl.fn,
-                              impl.prepare, barrier, os.getpid()))
+                              impl.prepare, barrier, os.getpid(), worker_imports()))
             # The processes the Pool started with: a later one is a replacement for a
             # worker that died, whose chunk the Pool would wait for forever.
             self.procs = [p for p in mp.active_children() if p not in self._children_before]
@@ -140,6 +141,10 @@ class PoolSession(Session):
                 return iterator.next(min(POLL_S, remaining))
             except mp.TimeoutError:
                 self.check(what)
+
+    def describe(self) -> dict[str, Any]:
+        """How its workers were started (see :class:`Launcher`)."""
+        return dict(self.notes)
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         if self.pool is None:
@@ -231,6 +236,7 @@ class PoolStrategy(ProcessStrategy):
     name = "pool-map"
     description = "a warm multiprocessing.Pool, Pool.map (its default chunksize)"
     uses = "multiprocessing.Pool.map"
+    core = False  # one of the tutorial's components: standard and full sweeps
     run: ClassVar[Callable] = staticmethod(_run_map)
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,

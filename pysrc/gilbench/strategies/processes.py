@@ -33,6 +33,7 @@ import numpy as np
 from gilbench.interrupts import deferred, detach_worker, signals_blocked
 from gilbench.kernels.base import Chunk, ChunkFunction, Implementation, Problem, Workspace
 from gilbench.limits import explain_resource_error, format_bytes
+from gilbench.plugins import WorkerImports, import_in_worker, worker_imports
 from gilbench.strategies.base import (
     DEFAULT_TIMEOUT_S,
     MapResult,
@@ -158,10 +159,14 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_init(layout: dict[str, SharedArray], params: dict[str, Any],
-                 fn: ChunkFunction, prepare, barrier, parent_pid: int) -> None:
+                 fn: ChunkFunction, prepare, barrier, parent_pid: int,
+                 imports: WorkerImports | None = None) -> None:
     # The parent decides what Ctrl-C, SIGTERM and SIGHUP mean; workers must not die
     # half-way through a chunk, and must not outlive the parent.
     detach_worker(parent_pid)
+    # The user's modules (--import, entry points): a spawned worker starts from a fresh
+    # interpreter, and their registrations and module state must exist here too.
+    import_in_worker(imports)
     from threadpoolctl import threadpool_limits
 
     # One process per core already: native thread pools inside workers would oversubscribe.
@@ -247,6 +252,11 @@ class ProcessStrategy(Strategy):
     ipc = "queue"
     returns = "pickled"
 
+    def __init__(self, start_method: str | None = None) -> None:
+        # A strategy registered with its own start method (a plugin's spawn pool, say);
+        # configured() makes copies with others.
+        self.start_method = start_method
+
     def launcher(self) -> Launcher:
         """A launcher for one session, with this strategy's start method."""
         return Launcher(self.start_method)
@@ -310,7 +320,7 @@ class ProcessSession(Session):
             self.pool = ProcessPoolExecutor(
                 max_workers=workers, mp_context=context, initializer=_worker_init,
                 initargs=(self.shared.layout, dict(problem.params), impl.fn, impl.prepare,
-                          barrier, os.getpid()))
+                          barrier, os.getpid(), worker_imports()))
             # Workers may spawn lazily; a barrier of `workers` parties proves all are up.
             # Submitting forks them: no interruption until the pool has recorded them all.
             with deferred():
@@ -339,6 +349,10 @@ class ProcessSession(Session):
             self.close(kill=True)
             raise WorkerCrashed(f"a worker process died while trying to {what} ({exc})") \
                 from None
+
+    def describe(self) -> dict[str, Any]:
+        """How its workers were started (see :class:`Launcher`)."""
+        return dict(self.notes)
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         if self.pool is None:
@@ -379,7 +393,6 @@ class ProcessesStrategy(ProcessStrategy):
     description = ("a warm ProcessPoolExecutor over shared memory: one interpreter (and GIL) "
                    "per worker; pays start-up and IPC")
     uses = "concurrent.futures.ProcessPoolExecutor"
-    core = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,

@@ -27,6 +27,7 @@ import numpy as np
 
 from gilbench.interrupts import deferred, detach_worker
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
+from gilbench.plugins import worker_imports
 from gilbench.strategies.base import DEFAULT_TIMEOUT_S, MapResult, Session, WorkerCrashed
 from gilbench.strategies.processes import _WORKER, ProcessStrategy, _worker_init
 from gilbench.strategies.workers import (
@@ -121,7 +122,8 @@ class SharedArraySession(QueueSession):
         self.workspace = self.shared.workspace
         self.totals = ((context.Value("q", 0), context.Value("d", 0.0))
                        if problem.combine == "sum" else None)
-        return ({}, dict(problem.params), impl.fn, impl.prepare, None, os.getpid())
+        return ({}, dict(problem.params), impl.fn, impl.prepare, None, os.getpid(),
+                worker_imports())
 
     def _worker_args(self, i):
         return self.tasks, self.results, self.shared.specs, self.totals
@@ -150,6 +152,7 @@ class SharedArrayStrategy(ProcessStrategy):
     description = ("multiprocessing.Process workers over a workspace in multiprocessing."
                    "Array; partials that add up go into a Value under its lock")
     uses = "multiprocessing.Array + Value (+ Queue for chunks)"
+    core = False  # one of the tutorial's components: standard and full sweeps
     returns = "shared"
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
@@ -264,6 +267,7 @@ class ManagerStrategy(ProcessStrategy):
     description = ("multiprocessing.Process workers that take chunks from a Manager().Queue "
                    "and store partials in a Manager().list: every access a proxy round trip")
     uses = "multiprocessing.Manager (Queue, list proxies)"
+    core = False  # one of the tutorial's components: standard and full sweeps
     ipc = "proxy"
     returns = "proxy"
 

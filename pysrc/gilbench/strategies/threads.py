@@ -121,6 +121,7 @@ class ThreadStrategy(Strategy):
     description = ("threading.Thread workers taking chunks from a queue.Queue: threads "
                    "without an executor")
     uses = "threading.Thread + queue.Queue"
+    core = False  # one of the tutorial's components: standard and full sweeps
     uses_threads = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
@@ -198,6 +199,7 @@ class AsyncioToThreadStrategy(Strategy):
     description = ("asyncio.gather over asyncio.to_thread on one warm event loop: how "
                    "asyncio code gets parallel CPU work from a nogil kernel")
     uses = "asyncio.to_thread + asyncio.gather"
+    core = False  # one of the tutorial's components: standard and full sweeps
     uses_threads = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,

@@ -30,6 +30,7 @@ from typing import Any
 from gilbench.interrupts import deferred, signals_blocked
 from gilbench.kernels.base import Chunk, Implementation, Problem
 from gilbench.limits import explain_resource_error
+from gilbench.plugins import worker_imports
 from gilbench.strategies.base import (
     DEFAULT_TIMEOUT_S,
     MapResult,
@@ -269,7 +270,7 @@ class WorkerSession(Session):
         self.shared = SharedWorkspace(problem)
         self.workspace = self.shared.workspace
         return (self.shared.layout, dict(problem.params), impl.fn, impl.prepare, None,
-                os.getpid())
+                os.getpid(), worker_imports())
 
     def _open_channels(self, context: mp.context.BaseContext, workers: int) -> None:
         raise NotImplementedError
@@ -311,6 +312,10 @@ class WorkerSession(Session):
 
     def _hint(self) -> str:
         return fork_hint(self.notes)
+
+    def describe(self) -> dict[str, Any]:
+        """How its workers were started (see :class:`Launcher`)."""
+        return dict(self.notes)
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         if self._closed:
@@ -523,6 +528,7 @@ class QueueStrategy(ProcessStrategy):
     description = ("multiprocessing.Process workers taking chunks from a task Queue and "
                    "putting results on a result Queue")
     uses = "multiprocessing.Process + Queue"
+    core = False  # one of the tutorial's components: standard and full sweeps
     session = QueueSession
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,

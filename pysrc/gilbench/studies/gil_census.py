@@ -3,7 +3,8 @@
 Each operation runs in a loop on this thread for a while under :class:`GilProbe`, whose
 pure-Python ticker only gets to run when the GIL is free. Nothing is written from memory:
 the verdict of each row is its probe reading. BLAS and other native pools are limited to
-one thread, so a matrix product does not compete with the probe for the cores.
+one thread, so a matrix product does not compete with the probe for the cores. With the
+GIL off (a free-threaded build) there is nothing to release: the census says so.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import numpy as np
 
 from gilbench import native
 from gilbench.analysis import Figure, Finding
-from gilbench.gilprobe import GilProbe
+from gilbench.gilprobe import GilProbe, gil_enabled
 from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyResult, Table
 from gilbench.studies.timing import fmt_duration
@@ -249,11 +250,21 @@ class GilCensusStudy(Study):
                         rows[op.name] = {"family": op.family, **probe_operation(
                             call, settings.probe_s, settings.repeats)}
                 progress(f"gil-census: {op.name}")
-        return {"operations": rows, "releases_at": RELEASES_AT, "holds_at": HOLDS_AT}
+        # Read after every operation ran: one of them could have turned the GIL back on.
+        return {"operations": rows, "releases_at": RELEASES_AT, "holds_at": HOLDS_AT,
+                "gil_enabled": gil_enabled()}
 
     def findings(self, result: StudyResult) -> list[Finding]:
         rows = result.data["operations"]
         measured = {k: v for k, v in rows.items() if "unavailable" not in v}
+        if result.data.get("gil_enabled") is False:
+            return [Finding(
+                "gil-census", "gil-census",
+                f"The GIL was off in this interpreter (a free-threaded build), so none of the "
+                f"{len(measured)} operations had a GIL to hold or release: every thread runs "
+                "in parallel. Run the census with PYTHON_GIL=1 to see what each does with it.",
+                runs=tuple(measured), verdict="no GIL", headline=True,
+                figures=(Figure("gil_enabled", False),))]
         by_verdict: dict[str, list[str]] = {}
         for name, row in measured.items():
             by_verdict.setdefault(verdict(row["gil_free"]), []).append(name)
@@ -295,9 +306,11 @@ class GilCensusStudy(Study):
             readings = [r for r in row["readings"] if r is not None]
             spread = (f"{min(readings):.2f}-{max(readings):.2f}" if len(readings) > 1
                       else "-")
+            no_gil = result.data.get("gil_enabled") is False
             rows.append((name, fmt_duration(row["per_call_s"]),
+                         "no GIL" if no_gil else
                          "-" if row["gil_free"] is None else f"{row['gil_free']:.2f}",
-                         verdict(row["gil_free"]), spread))
+                         "-" if no_gil else verdict(row["gil_free"]), spread))
         return [Table(("operation", "per call", "GIL free", "verdict", "readings"),
                       tuple(rows), "The census", CENSUS_NOTES)]
 

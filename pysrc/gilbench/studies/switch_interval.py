@@ -4,7 +4,8 @@ For each interval and each load (pure-Python threads that hold the GIL, Cython t
 that release it): the throughput of one CPU-bound thread per core, then the round-trip
 latency of a responsive thread (a loopback echo server) while the load runs, measured by
 a client in another process. A thread waking from I/O needs the GIL back; under a
-GIL-holding load it waits for the holder to be told to drop it: the convoy effect.
+GIL-holding load it waits for the holder to be told to drop it: the convoy effect. With the
+GIL off (a free-threaded build) the pure-Python load holds no GIL, and the findings say so.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 
 from gilbench import native
 from gilbench.analysis import Figure, Finding
+from gilbench.gilprobe import gil_enabled
 from gilbench.plan import usable_cores
 from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyError, StudyResult, Table
@@ -217,6 +219,7 @@ class SwitchIntervalStudy(Study):
                                                       latency_threads, progress)
         finally:
             server.close()
+        data["gil_enabled"] = gil_enabled()  # after the loads ran: neither turned it on
         return data
 
     def _sweep(self, load: str, work: Callable[[], None], client: LineChannel, s: Settings,
@@ -259,7 +262,8 @@ class SwitchIntervalStudy(Study):
             ratio = gil["latency"]["p99_s"] / free["latency"]["p99_s"]
             # The median carries the verdict: p99 also catches waits for a CPU that other
             # programs on a busy machine cause, whatever the load does with the GIL.
-            verdict = "convoy" if r50 > CONVOY_AT else "no convoy"
+            no_gil = d.get("gil_enabled") is False
+            verdict = "gil-off" if no_gil else "convoy" if r50 > CONVOY_AT else "no convoy"
             at = (f"At the default {fmt_duration(default)} switch interval"
                   if math.isclose(gil["interval_s"], default) else
                   f"At a {fmt_duration(gil['interval_s'])} switch interval (the default is "
@@ -273,8 +277,11 @@ class SwitchIntervalStudy(Study):
                 f"and in {fmt_duration(free['latency']['median_s'])} (p99 "
                 f"{fmt_duration(free['latency']['p99_s'])}) beside {_threads(n, NOGIL)} doing "
                 f"the same work ({fmt_duration(d['no_load']['median_s'])} with no load): "
-                f"holding the GIL multiplied the median by {ratio_text(r50)} and p99 by "
-                f"{ratio_text(ratio)}.",
+                + (f"the GIL was off in this interpreter (a free-threaded build), so the "
+                   f"pure-Python threads held none; the median was {ratio_text(r50)} and p99 "
+                   f"{ratio_text(ratio)} the nogil load's." if no_gil else
+                   f"holding the GIL multiplied the median by {ratio_text(r50)} and p99 by "
+                   f"{ratio_text(ratio)}."),
                 runs=(f"{GIL_HOLDING}@{gil['interval_s']}", f"{NOGIL}@{free['interval_s']}",
                       "no-load"),
                 figures=(Figure("interval_s", gil["interval_s"], "s"),

@@ -27,8 +27,6 @@ def strategies(where=lambda s: True) -> list:
 
 
 PROCESS_STRATEGIES = strategies(lambda s: s.uses_processes)
-#: Strategies that run a plain (not self-parallel) flavour: every one but `openmp`.
-PLAIN_STRATEGIES = strategies(lambda s: not s.drives_parallel_flavours)
 
 
 @pytest.fixture
@@ -107,7 +105,8 @@ def test_a_worker_killed_mid_run_fails_the_run_promptly(kernel, strategy, method
     assert not live_children()
 
 
-@pytest.mark.parametrize("strategy", PLAIN_STRATEGIES)
+@pytest.mark.parametrize("strategy", strategies(
+    lambda s: not incompatible_reason(Raising(), FLAVOURS["python"], s)))
 def test_a_kernel_raising_reaches_the_user_as_itself(kernel, strategy):
     error, took = fail(RunSpec(kernel(Raising), "python", strategy, 2, 100, 4))
     assert error.reason.startswith("RuntimeError: boom in a chunk"), error.reason

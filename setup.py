@@ -35,7 +35,12 @@ CYTHON_MODULES = [
     "montecarlo",
     "primes",
     "pyobjects",
+    "isolated",
 ]
+#: Modules that isolated subinterpreters (own GIL) may load: they keep their state per
+#: module (PEP 489 multi-phase init with module state), say so in their header
+#: (``subinterpreters_compatible=own_gil``) and use no typed memoryviews.
+SUBINTERPRETER_MODULES = {"isolated"}
 
 # Plain C for the c-ctypes flavour: no Python API, one shared library loaded with ctypes.
 C_LIBRARY = "gilbench._native.libgilbench"
@@ -180,7 +185,10 @@ class BuildExt(build_ext):
 
 
 extensions = [
-    Extension(f"gilbench._native.{name}", [f"ext/{name}.pyx"]) for name in CYTHON_MODULES
+    Extension(f"gilbench._native.{name}", [f"ext/{name}.pyx"],
+              define_macros=[("CYTHON_USE_MODULE_STATE", "1")]
+              if name in SUBINTERPRETER_MODULES else [])
+    for name in CYTHON_MODULES
 ]
 
 setup(

@@ -166,3 +166,19 @@ def test_help_explains_the_commands():
     for flag in ("--profile", "--kernel", "--flavour", "--strategy", "--workers", "--size",
                  "--repeat", "--out", "--quiet"):
         assert flag in run_help
+
+
+def test_start_method_is_checked_and_named_in_the_help():
+    out = gilbench("run", "--start-method", "teleport", "--kernel", "primes")
+    assert out.returncode == 2 and "unknown start method 'teleport'" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = gilbench("run", "--help")
+    assert "--start-method" in out.stdout
+
+
+def test_list_shows_what_each_strategy_uses_and_its_capabilities():
+    data = json.loads(gilbench("list", "--json").stdout)["strategies"]
+    assert data["pipe"]["uses"] == "multiprocessing.Process + Pipe"
+    assert data["pipe"]["capabilities"]["ipc"] == "pipe"
+    assert data["manager"]["capabilities"]["returns"] == "proxy"
+    assert data["threads"]["core"] and not data["thread"]["core"]

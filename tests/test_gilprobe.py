@@ -4,6 +4,7 @@ says "no GIL" where a free-threaded build runs without one."""
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -109,12 +110,18 @@ def test_each_flavour_behaves_as_declared(kernel_name):
             impl.prepare()
         problem, ws, phases, took = _long_problem(kernel, flavour, impl)
         rounds = max(1, round(PROBED_S / took))
-        with GilProbe(idle_s=0.02) as probe:
-            for _ in range(rounds):
-                for phase in phases:
-                    for chunk in phase:
-                        impl.fn(ws, chunk)
-        free = reading(probe)
+        readings = []
+        # The median of three probes: on a loaded machine one probe may read a held GIL
+        # as up to ~0.4 free (its ticker, woken late, keeps a GIL freed between chunks
+        # until the switch interval takes it back).
+        for _ in range(3):
+            with GilProbe(idle_s=0.02) as probe:
+                for _ in range(rounds):
+                    for phase in phases:
+                        for chunk in phase:
+                            impl.fn(ws, chunk)
+            readings.append(reading(probe))
+        free = None if None in readings else statistics.median(readings)
         if not gil_enabled():
             assert free is None, f"{kernel_name}/{flavour}: {free} with the GIL off"
         elif spec.gil == "releases":

@@ -130,8 +130,8 @@ def test_processes_pickle_has_nothing_to_ship():
     from gilbench import FLAVOURS, STRATEGIES
     from gilbench.compat import incompatible_reason
 
-    assert not KERNEL.supports_payload
-    assert "does not define" in incompatible_reason(KERNEL, FLAVOURS["cython-nogil"],
+    assert not KERNEL.supports_payload and not KERNEL.has_inputs
+    assert "no inputs to ship" in incompatible_reason(KERNEL, FLAVOURS["cython-nogil"],
                                                     STRATEGIES["processes-pickle"])
 
 

@@ -9,19 +9,28 @@ from gilbench import FLAVOURS, KERNELS, STRATEGIES
 from gilbench.compat import incompatible_reason
 from gilbench.gilprobe import gil_enabled
 from gilbench.harness import RunSpec, measure
+from gilbench.plan import representative_flavour
 
 #: Flavours that come from an optional extra; only these may be skipped, with the reason.
 OPTIONAL = {"numba": "numba", "numba-parallel": "numba"}
 
 
 def combinations():
-    """Every runnable kernel x flavour x strategy, and every schedule of a flavour that
-    parallelises itself."""
+    """Every runnable kernel x flavour x core strategy, and every schedule of a flavour
+    that parallelises itself. (Component strategies run every kernel with one flavour
+    each, rotating through its GIL traits: tests/test_strategies.py::
+    test_component_strategies_match_the_reference.)"""
     for kernel in KERNELS.values():
         for flavour in kernel.implementations:
             spec = FLAVOURS[flavour]
             for strategy in STRATEGIES.values():
-                if incompatible_reason(kernel, spec, strategy):
+                if not strategy.core or incompatible_reason(kernel, spec, strategy):
+                    continue
+                # A library's executor (joblib, dask) runs every flavour's chunk function
+                # the same way, and the stdlib strategies run each flavour already: one
+                # flavour per kernel. A remote cluster is tested where a test starts one.
+                if strategy.remote or (strategy.library
+                                       and flavour != representative_flavour(kernel)):
                     continue
                 for schedule in spec.schedules if spec.parallel_inside else [None]:
                     sched = f"-{schedule}" if schedule else ""
@@ -29,8 +38,11 @@ def combinations():
                                        id=f"{kernel.name}-{flavour}-{strategy.name}{sched}")
 
 
-def require_available(kernel, flavour: str) -> None:
-    """Skip only optional peers; a missing extension or OpenMP is a failure, not a skip."""
+def require_available(kernel, flavour: str, strategy: str | None = None) -> None:
+    """Skip only optional peers (numba; the [distributed] extra; subinterpreters before
+    Python 3.13), with the reason; a missing extension or OpenMP is a failure, not a skip."""
+    if strategy is not None and STRATEGIES[strategy].unavailable_reason():
+        pytest.skip(f"strategy {strategy}: {STRATEGIES[strategy].unavailable_reason()}")
     reason = kernel.flavour_unavailable_reason(flavour)
     if reason and flavour in OPTIONAL:
         pytest.importorskip(OPTIONAL[flavour], reason=f"optional extra [peers]: {reason}")
@@ -43,7 +55,7 @@ def require_available(kernel, flavour: str) -> None:
 def test_every_combination_matches_the_reference(kernel_name, flavour, strategy, schedule,
                                                  chunks):
     kernel = KERNELS[kernel_name]
-    require_available(kernel, flavour)
+    require_available(kernel, flavour, strategy)
     gil_before = gil_enabled()
     m = measure(RunSpec(kernel_name, flavour, strategy, 2, kernel.test_size, chunks, schedule),
                 repeats=1, warmup=0, warmup_s=0, probe=False)

@@ -81,3 +81,47 @@ def test_bad_filters_raise_value_error(kwargs, message):
 def test_unknown_profile_lists_the_profiles():
     with pytest.raises(ValueError, match="quick, standard, full"):
         build_plan("huge")
+
+
+def test_quick_runs_core_strategies_the_others_join_standard_with_one_flavour():
+    from gilbench.strategies import STRATEGIES
+
+    components = {s.name for s in STRATEGIES.values() if not s.core}
+    quick = build_plan("quick", kernels=["reduction"])  # it ships inputs: every core one
+    ran = {s.strategy for s in quick.specs}
+    assert {"serial", "threads", "processes", "processes-pickle", "openmp"} <= ran
+    assert not ran & components
+    assert all(STRATEGIES[s].default_sweep for s in ran)  # libraries only when named
+    standard = build_plan("standard", kernels=["mandelbrot"], workers=[2])
+    assert components <= {s.strategy for s in standard.specs}
+    # The machinery costs the same whatever the flavour: the representative speaks.
+    assert {s.flavour for s in standard.specs if s.strategy in components} == {"cython-nogil"}
+    named = build_plan("quick", kernels=["mandelbrot"], strategies=["pipe"],
+                       flavours=["python", "cython-nogil"], workers=[2])
+    assert {s.flavour for s in named.specs if s.strategy == "pipe"} == {"python",
+                                                                         "cython-nogil"}
+
+
+def test_start_methods_cross_process_runs_only():
+    from gilbench.strategies.startmethod import START_METHODS
+
+    plan = build_plan("quick", kernels=["primes"], flavours=["cython-nogil"],
+                      strategies=["threads", "processes"], workers=[2],
+                      start_methods=list(START_METHODS))
+    methods = {(s.strategy, s.start_method) for s in plan.specs}
+    assert methods == {("serial", None), ("threads", None)} | \
+        {("processes", m) for m in START_METHODS}
+    default = build_plan("quick", kernels=["primes"], flavours=["cython-nogil"],
+                         strategies=["processes"], workers=[2])
+    assert {s.start_method for s in default.specs if s.strategy == "processes"} == \
+        {default.default_start_method}
+    with pytest.raises(ValueError, match="unknown start method 'teleport'"):
+        build_plan("quick", start_methods=["teleport"])
+
+
+def test_self_parallel_runs_come_after_every_process_run():
+    from gilbench.strategies import get_strategy
+
+    plan = build_plan("quick", kernels=["mandelbrot", "primes"], workers=[2])
+    drives = [get_strategy(s.strategy).drives_parallel_flavours for s in plan.specs]
+    assert any(drives) and drives == sorted(drives)  # no process forked after a team

@@ -22,6 +22,10 @@ class SumOfCubes(Kernel):
     test_size = 1000
     implementations = {"python": Implementation(cubes_python)}
     not_applicable = {"cython-nogil": "the user wrote no compiled version"}
+    # Params alone define the problem and chunks return their sums: clusters whose workers
+    # share no memory with the parent (dask, loky) can run it as it is.
+    has_inputs = False
+    supports_outputs = True
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         return Problem(self.name, self.check_size(size), seed)
@@ -68,4 +72,74 @@ class Sleeping(SumOfCubes):
     """Never finishes in time (to test timeouts)."""
 
     name = "sleeping"
+    implementations = {"python": Implementation(sleep_forever)}
+
+
+
+class WithInput(SumOfCubes):
+    """SumOfCubes with an input array (unread) that ships with each chunk: every process
+    strategy, whether it shares or ships inputs, can run a kernel built on it."""
+
+    has_inputs = True
+    supports_payload = True
+    supports_outputs = True
+
+    def make_problem(self, size: int, seed: int = 0) -> Problem:
+        import numpy as np
+
+        return Problem(self.name, self.check_size(size), seed,
+                       inputs={"i": np.arange(size, dtype=np.int64)})
+
+    def payload(self, problem, chunk):
+        start, stop = chunk[0], chunk[1]
+        return chunk, {"i": problem.inputs["i"][start:stop]}
+
+    def outputs_of(self, problem, chunk):
+        return {}
+
+def kill_own_worker(ws, chunk):
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)  # what the OOM killer or `kill -9` does
+
+
+class Killed(WithInput):
+    """SIGKILLs the worker process that runs it, mid-run (only run with process strategies)."""
+
+    name = "killed"
+    implementations = {"python": Implementation(kill_own_worker)}
+
+
+class Raising(WithInput):
+    """Raises inside every chunk, in whatever process runs it."""
+
+    name = "raising"
+    implementations = {"python": Implementation(cubes_explode)}
+
+
+class Unpicklable(WithInput):
+    """Its chunk descriptors hold a lock, which no process strategy can send (not even
+    with cloudpickle, which pickles lambdas)."""
+
+    name = "unpicklable"
+
+    def split(self, problem, chunks):
+        import threading
+
+        return [(start, stop, threading.Lock())
+                for start, stop in even_ranges(problem.size, chunks)]
+
+
+def cubes_of_triples(ws, chunk):
+    return cubes_python(ws, chunk[:2])
+
+
+Unpicklable.implementations = {"python": Implementation(cubes_of_triples)}
+
+
+class Stuck(WithInput):
+    """Never finishes in time, in any process strategy (inputs shipped or shared)."""
+
+    name = "stuck"
     implementations = {"python": Implementation(sleep_forever)}

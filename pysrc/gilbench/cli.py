@@ -1,4 +1,4 @@
-"""The ``gilbench`` command: list, info, run, report, study.
+"""The ``gilbench`` command: list, info, run, report, export, study.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
 naming the bad value and the valid choices, or the cap it exceeds, or why the output folder
@@ -12,12 +12,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rich.console import Console
 from rich.table import Table
 
-from gilbench import __version__, interrupts, outdir
-from gilbench.analysis import FINDINGS_NAME
+from gilbench import __version__, interrupts, outdir, plugins
+from gilbench.analysis import FINDINGS_NAME, run_id
 from gilbench.axes import AXES
 from gilbench.flavours import FLAVOURS, SCHEDULES
 from gilbench.harness import Measurement
@@ -25,10 +26,14 @@ from gilbench.kernels import KERNELS
 from gilbench.limits import MAX_REPEATS, check_sweep, max_workers
 from gilbench.plan import PROFILES, build_plan
 from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
+from gilbench.strategies.startmethod import START_METHODS, default_start_method
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, interrupts.EXIT_INTERRUPTED
 DEFAULT_OUT = "gilbench-results"
 DEFAULT_STUDY_OUT = f"{DEFAULT_OUT}/studies"
+#: ``gilbench export --format NAME``: the module function turning a results document into
+#: (that format's document, the runs it cannot hold).
+EXPORT_FORMATS = {"pytest-benchmark": "gilbench.pytest_benchmark:from_results"}
 
 
 class UsageError(Exception):
@@ -84,6 +89,17 @@ def _name_list(kind: str, valid: Sequence[str]):
     return parse
 
 
+def _scheduler_address(text: str) -> str:
+    """``tcp://HOST:PORT`` (or ``tls://``): where an existing dask scheduler listens."""
+    scheme, sep, rest = text.partition("://")
+    host, colon, port = rest.rpartition(":")
+    if not (sep and scheme in ("tcp", "tls") and colon and host and port.isdigit()
+            and 0 < int(port) < 65536):
+        raise argparse.ArgumentTypeError(
+            f"invalid scheduler address {text!r}: expected tcp://HOST:PORT")
+    return text
+
+
 def _flatten(lists: list[list] | None) -> list:
     return [x for sub in lists or [] for x in sub]
 
@@ -101,6 +117,7 @@ def build_parser() -> Parser:
                        description="List kernels, flavours and strategies; say why anything "
                                    "unavailable here is unavailable.")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    _import_option(p)
 
     p = sub.add_parser("info", help="machine and build facts (cores, GIL, OpenMP, versions)",
                        description="Describe this machine and gilbench build as the results "
@@ -123,7 +140,9 @@ def build_parser() -> Parser:
                    metavar="F", help="flavour(s) to run (default: all available)")
     p.add_argument("--strategy", action="append",
                    type=_name_list("strategy", list(STRATEGIES)), metavar="S",
-                   help="strategy(ies) to run (default: all available)")
+                   help="strategy(ies) to run (default: the profile's: the core ones, plus "
+                        "the components in standard and full; library executors run only "
+                        "when named)")
     p.add_argument("--workers", action="append", type=_int_list("workers"), metavar="N,..",
                    help="worker counts (default: 1, 2, 4, ... up to the usable cores, "
                         f"plus that count; at most {max_workers()} here, 4x the cores)")
@@ -136,6 +155,11 @@ def build_parser() -> Parser:
                    type=_name_list("schedule", list(SCHEDULES)),
                    metavar="S", help="OpenMP schedule(s) for flavours that parallelise "
                                      "themselves (default: static)")
+    p.add_argument("--start-method", action="append",
+                   type=_name_list("start method", list(START_METHODS)), metavar="M",
+                   help="multiprocessing start method(s) of every strategy that starts "
+                        f"processes: {', '.join(START_METHODS)} (default: "
+                        f"{default_start_method()}, multiprocessing's default here)")
     p.add_argument("--repeat", type=_positive_int("repeat count"), metavar="N",
                    help="timed repeats per run (default: the profile's, at least 5 "
                         f"recommended, at most {MAX_REPEATS})")
@@ -147,6 +171,9 @@ def build_parser() -> Parser:
                    + "; ".join(f"{a.name}: {a.description}" for a in AXES.values())
                    + "); other filters still apply")
     p.add_argument("--seed", type=int, default=0, help="problem seed (default: 0)")
+    p.add_argument("--scheduler", type=_scheduler_address, metavar="tcp://HOST:PORT",
+                   help="an existing dask cluster for the dask-remote strategy (its workers, "
+                        "maybe on other machines, need the same gilbench installed)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help="output folder (default: %(default)s)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -156,13 +183,29 @@ def build_parser() -> Parser:
                    help="print the planned runs by kernel, axis and strategy with a time "
                         "estimate (from earlier results in DIR where there are any); run "
                         "nothing")
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue the interrupted sweep in DIR: keep its finished runs and "
+                        "run only the missing ones (refused when the plan or the machine "
+                        "differs from the recorded one; sweep options may be left out)")
+    _import_option(p)
 
     p = sub.add_parser("report", help="re-render the report from a results file or folder",
                        description="Render report.md (and plots) from an existing results "
                                    "file, without running anything.")
-    p.add_argument("path", help="results.json, or the folder holding it")
+    p.add_argument("path", help="results.json, or the folder holding it, or a pytest-benchmark "
+                                "JSON file written by gilbench's benchmarks/ suites")
     p.add_argument("--out", metavar="DIR", help="where to write (default: beside the results)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    _import_option(p)
+
+    p = sub.add_parser("export", help="write results in another tool's format",
+                       description="Write a results file in another tool's schema, e.g. "
+                                   "pytest-benchmark's, which 'pytest-benchmark compare' "
+                                   "reads. Failed runs have no timings and are left out.")
+    p.add_argument("--format", required=True, choices=list(EXPORT_FORMATS),
+                   help="the output schema")
+    p.add_argument("out", metavar="OUT.json", help="the file to write")
+    p.add_argument("path", metavar="RESULTS", help="results.json, or the folder holding it")
 
     p = sub.add_parser("study", help="measure one of the tutorial's claims (or all of them)",
                        description="Run studies of the tutorial's claims about threads, "
@@ -181,6 +224,34 @@ def build_parser() -> Parser:
     return parser
 
 
+def _import_option(p: argparse.ArgumentParser) -> None:
+    # Imported by main() before the parser exists, so --kernel and friends know the names
+    # the modules register; declared here for --help and so that the parser accepts it.
+    p.add_argument("--import", action="append", dest="imports", default=[], metavar="MODULE",
+                   help="import MODULE first, which registers kernels, flavours or "
+                        "strategies (repeatable; process workers import it too)")
+
+
+def _preimport(argv: Sequence[str]) -> None:
+    """Load entry points and import the ``--import`` modules named in ``argv``: before the
+    real parser is built, since it checks --kernel (and --flavour...) against the
+    registries those modules fill."""
+    import warnings
+
+    pre = Parser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--import", action="append", dest="imports", default=[])
+    known, _ = pre.parse_known_args(list(argv))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", plugins.PluginWarning)
+        plugins.load_entry_points()
+    for w in caught:
+        print(str(w.message), file=sys.stderr)
+    try:
+        plugins.import_modules(known.imports)
+    except plugins.PluginError as exc:
+        raise UsageError(str(exc)) from None
+
+
 # -- commands ---------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     kernels = {
@@ -191,7 +262,9 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
                          "parallel_inside": f.parallel_inside,
                          "status": f.unavailable_reason() or "available"}
                 for f in FLAVOURS.values()}
-    strategies = {s.name: {"description": s.description,
+    strategies = {s.name: {"description": s.description, "uses": s.uses, "core": s.core,
+                           "default_sweep": s.default_sweep,
+                           "capabilities": s.capabilities(),
                            "status": s.unavailable_reason() or "available"}
                   for s in STRATEGIES.values()}
     axes = {a.name: {"description": a.description, "condition": a.condition,
@@ -211,11 +284,15 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         table.add_row(name, f["gil"] + (", parallel inside" if f["parallel_inside"] else ""),
                       _status(f["status"]), f["description"])
     console.print(table)
-    table = Table(title="Strategies", title_justify="left")
-    for col in ("strategy", "status", "what it is"):
+    table = Table(title="Strategies (* in every profile's sweep; + in the standard and full "
+                        "sweeps, one flavour per kernel; the others when named)",
+                  title_justify="left")
+    for col in ("strategy", "status", "uses", "capabilities", "what it is"):
         table.add_column(col)
     for name, s in strategies.items():
-        table.add_row(name, _status(s["status"]), s["description"])
+        mark = "" if not s["default_sweep"] else "*" if s["core"] else "+"
+        table.add_row(name + mark, _status(s["status"]), s["uses"],
+                      capability_words(s["capabilities"]), s["description"])
     console.print(table)
     table = Table(title="Axes (gilbench run --axis NAME)", title_justify="left")
     for col in ("axis", "finding", "in profiles by default", "what it varies"):
@@ -256,6 +333,25 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def capability_words(caps: dict) -> str:
+    """A strategy's declared capabilities in a few words (``gilbench list``)."""
+    words = [word for flag, word in (
+        ("uses_threads", "threads"), ("uses_processes", "processes"),
+        ("drives_parallel_flavours", "drives self-parallel flavours"),
+        ("single_worker", "one worker"), ("one_chunk", "one chunk"),
+        ("ships_inputs", "ships inputs"), ("ships_outputs", "ships outputs"),
+        ("remote", "remote"), ("own_gil_per_worker", "own GIL per worker"),
+        ("supports_start_method", "start methods"))
+        if caps.get(flag)]
+    if caps.get("library"):
+        words.append(f"library {caps['library']}")
+    if caps.get("ipc") not in (None, "in-process"):
+        words.append(f"chunks by {caps['ipc']}")
+    if caps.get("returns") not in (None, "in-process"):
+        words.append(f"partials {caps['returns']}")
+    return ", ".join(words)
+
+
 def _status(text: str) -> str:
     return "[green]available[/green]" if text == "available" else f"[red]{text}[/red]"
 
@@ -274,15 +370,31 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    if args.scheduler is None:
+        return _cmd_run(args, console)
+    from gilbench.strategies.dask_cluster import check_scheduler, use_scheduler
+
+    reason = check_scheduler(args.scheduler)
+    if reason:
+        raise UsageError(f"--scheduler {args.scheduler}: {reason}")
+    with use_scheduler(args.scheduler):
+        return _cmd_run(args, console)
+
+
+def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     try:
         plan = build_plan(
             args.profile, kernels=_flatten(args.kernel), flavours=_flatten(args.flavour),
             strategies=_flatten(args.strategy), workers=_flatten(args.workers),
             sizes=_flatten(args.size), chunks=_flatten(args.chunks),
-            schedules=_flatten(args.schedule), axes=_flatten(args.axis) or None)
+            schedules=_flatten(args.schedule), start_methods=_flatten(args.start_method),
+            axes=_flatten(args.axis) or None)
         check_sweep(args.repeat, args.timeout, args.seed)
+        resumption = _resumption(args, plan) if args.resume else None
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
+    if resumption is not None:
+        plan = resumption.plan
     if not plan.specs:
         reasons = "; ".join(list(dict.fromkeys(
             f"{what}: {why}" for what, why in plan.skipped + plan.not_applicable))[:3])
@@ -291,27 +403,63 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if args.dry_run:  # before the output folder is claimed: nothing moves, nothing runs
         from gilbench.dryrun import print_dry_run
 
-        print_dry_run(console, plan, args.out, repeats=args.repeat)
+        # Resuming: only what is left to run.
+        print_dry_run(console, plan if resumption is None
+                      else replace(plan, specs=list(resumption.remaining)), args.out,
+                      repeats=args.repeat)
         return 0
     err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
     try:  # only now that the input is good: claiming sets the previous sweep aside
-        lock, previous = outdir.claim(args.out)
+        # (unless resuming: that sweep goes on in its folder)
+        lock, previous = outdir.claim(args.out, keep_previous=resumption is None)
     except outdir.FolderError as exc:
         raise UsageError(str(exc)) from None
     if previous is not None:
         err.print(f"gilbench: {args.out}/ held an earlier sweep; its files are now in "
                   f"{previous}/", soft_wrap=True)
     with lock:
-        return _run_plan(args, plan, console, err)
+        if resumption is not None:  # reread under the lock: nothing ran there meanwhile
+            try:
+                resumption = _resumption(args, plan)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        return _run_plan(args, plan, console, err, resumption)
 
 
-def _run_plan(args: argparse.Namespace, plan, console: Console, err: Console) -> int:
+def _resumption(args: argparse.Namespace, plan):
+    """The sweep ``--resume DIR`` continues; ResumeError (a ValueError) says why not.
+
+    Sweep options on the command line must describe the recorded sweep; without any, the
+    recorded plan and settings apply.
+    """
+    from gilbench.resume import ResumeError, open_sweep
+
+    if args.out not in (DEFAULT_OUT, args.resume):
+        raise ResumeError(f"--resume continues the sweep in {args.resume}; --out "
+                          f"{args.out} names another folder")
+    args.out = args.resume
+    defaults = build_parser().parse_args(["run"])
+    not_sweep = {"resume", "out", "quiet", "no_plots", "imports", "command", "dry_run"}
+    named = any(getattr(args, k) != v for k, v in vars(defaults).items() if k not in not_sweep)
+    if not named:
+        return open_sweep(args.resume)
+    return open_sweep(args.resume, plan=plan, settings={
+        "profile": plan.profile.name, "seed": args.seed, "timeout_s": args.timeout,
+        "repeats": plan.profile.repeats if args.repeat is None else args.repeat})
+
+
+def _run_plan(args: argparse.Namespace, plan, console: Console, err: Console,
+              resumption=None) -> int:
     """Run the sweep into the claimed output folder, then write the report."""
     from gilbench.report import render_report
     from gilbench.results import load_results
     from gilbench.sweep import run_sweep
 
-    if not args.quiet:
+    if not args.quiet and resumption is not None:
+        err.print(f"gilbench: resuming {args.out}/: {resumption.finished} of "
+                  f"{len(plan.specs)} runs are recorded and kept, "
+                  f"{len(resumption.remaining)} to run")
+    elif not args.quiet:
         err.print(f"gilbench: {len(plan.specs)} runs, profile {plan.profile.name}, "
                   f"results in {args.out}/ ({len(plan.not_applicable)} kernel x flavour "
                   "pairs are not applicable: gilbench list says why)")
@@ -324,17 +472,12 @@ def _run_plan(args: argparse.Namespace, plan, console: Console, err: Console) ->
     try:
         if progress is None:
             outcome = run_sweep(plan, args.out, repeats=args.repeat, seed=args.seed,
-                                timeout=args.timeout)
+                                timeout=args.timeout, resume=resumption)
         else:
             with progress:
-                task = progress.add_task("measuring", total=len(plan.specs))
-
-                def on_run(i: int, n: int, m: Measurement) -> None:
-                    progress.update(task, advance=1, refresh=True,
-                                    description=_one_line(m))
-
+                on_run = _progress_updater(progress, plan, resumption)
                 outcome = run_sweep(plan, args.out, repeats=args.repeat, seed=args.seed,
-                                    timeout=args.timeout, on_run=on_run)
+                                    timeout=args.timeout, on_run=on_run, resume=resumption)
     except KeyboardInterrupt as exc:
         _say(err, f"gilbench: interrupted; finished runs are in {args.out}/results.json")
         return interrupts.exit_code(exc)
@@ -349,16 +492,53 @@ def _run_plan(args: argparse.Namespace, plan, console: Console, err: Console) ->
         print(report)
     for failure in outcome.failures:
         err.print(f"gilbench: error: {failure}", style="red")
-    return EXIT_FAILED if outcome.failures else 0
+    # A resumed sweep is one sweep: runs that failed before resuming count too.
+    earlier = [] if resumption is None else \
+        [r for r in resumption.document["runs"][:resumption.finished]
+         if r.get("status") != "ok"]
+    for run in earlier:
+        err.print(f"gilbench: error: run {run_id(run)} failed before resuming: "
+                  f"{run.get('error')}", style="red")
+    return EXIT_FAILED if outcome.failures or earlier else 0
 
 
 def _progress(console: Console):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from gilbench.eta import eta_column
+
     # auto_refresh=False: no refresh thread, so forking workers never sees extra threads.
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, auto_refresh=False,
+                    TimeElapsedColumn(), eta_column(), console=console, auto_refresh=False,
                     transient=False)
+
+
+def _progress_updater(progress, plan, resumption):
+    """A task on ``progress`` and the ``on_run`` callback that advances it, with an ETA
+    learned from the runs finished so far (recorded ones too, when resuming)."""
+    import time
+
+    from gilbench.eta import RunTimes
+
+    times = RunTimes()
+    todo = list(plan.specs if resumption is None else resumption.remaining)
+    done = 0 if resumption is None else resumption.finished
+    if resumption is not None:
+        times.observe_recorded(resumption.document["runs"])
+    task = progress.add_task("measuring", total=len(plan.specs), completed=done,
+                             eta=times.remaining_s(todo))
+    state = {"last": time.perf_counter(), "left": todo}
+
+    def on_run(i: int, n: int, m: Measurement) -> None:
+        now = time.perf_counter()
+        # A failed run records no elapsed_s: the time since the last one stands in.
+        times.observe(m.spec, m.elapsed_s if m.elapsed_s is not None else now - state["last"])
+        state["last"] = now
+        state["left"] = state["left"][1:]
+        progress.update(task, advance=1, refresh=True, description=_one_line(m),
+                        eta=times.remaining_s(state["left"]))
+
+    return on_run
 
 
 def _one_line(m: Measurement) -> str:
@@ -392,11 +572,12 @@ def print_summary(console: Console, doc: dict, findings_dir) -> None:
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.pytest_benchmark import load_document
     from gilbench.report import render_report
-    from gilbench.results import load_results, resolve
+    from gilbench.results import resolve
 
     try:
-        doc = load_results(args.path)
+        doc = load_document(args.path)  # a results file, or pytest-benchmark JSON
         out = outdir.check_folder(args.out or resolve(args.path).parent)
         lock = outdir.FolderLock(out).acquire()  # not while a sweep writes there
     except ValueError as exc:
@@ -404,6 +585,31 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     with lock:
         print(render_report(doc, out, plots=not args.no_plots,
                             source=str(resolve(args.path))))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    import importlib
+    from pathlib import Path
+
+    from gilbench.results import load_results, write_atomic
+
+    module, _, name = EXPORT_FORMATS[args.format].partition(":")
+    convert = getattr(importlib.import_module(module), name)
+    out = Path(args.out)
+    try:
+        doc = load_results(args.path)
+        if out.is_dir():
+            raise ValueError(f"output {str(out)!r} is a folder; name the file to write")
+        outdir.check_folder(out.parent)
+        exported, left_out = convert(doc)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    write_atomic(out, exported)
+    kept = len(doc["runs"]) - len(left_out)
+    print(f"gilbench: wrote {kept} runs to {out} ({args.format})"
+          + (f"; left out {len(left_out)} failed run(s) without timings" if left_out else ""),
+          file=sys.stderr)
     return 0
 
 
@@ -417,14 +623,16 @@ def cmd_study(args: argparse.Namespace, console: Console) -> int:
 
 
 COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report,
-            "study": cmd_study}
+            "export": cmd_export, "study": cmd_study}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gilbench`` console script; returns the exit code."""
     # Off a terminal (CI logs, pipes) rich would wrap tables at 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=160)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        _preimport(argv)
         args = build_parser().parse_args(argv)
         if args.command is None:
             build_parser().print_help()

@@ -21,9 +21,20 @@ def incompatible_reason(kernel: Kernel, flavour: Flavour, strategy: Strategy) ->
     reason = strategy.incompatible_reason(flavour)
     if reason:
         return reason
-    if strategy.ships_inputs and not kernel.supports_payload:
+    if strategy.ships_inputs and kernel.has_inputs and not kernel.supports_payload:
         return (f"strategy {strategy.name!r} ships per-chunk inputs, which kernel "
                 f"{kernel.name!r} does not define (Kernel.payload)")
+    if strategy.ships_inputs and not strategy.ships_outputs and not kernel.has_inputs:
+        return (f"kernel {kernel.name!r} has no inputs to ship: strategy {strategy.name!r} "
+                "would measure its shared-memory pool again")
+    if strategy.ships_outputs and not kernel.supports_outputs:
+        return (f"strategy {strategy.name!r} brings back what each chunk wrote, which kernel "
+                f"{kernel.name!r} does not define (Kernel.outputs_of)")
+    impl = kernel.implementations.get(flavour.name)
+    if strategy.own_gil_per_worker and impl is not None and impl.isolated is None:
+        return (f"strategy {strategy.name!r} runs chunks in isolated interpreters, where "
+                f"numpy cannot load (numpy issue 24755); {kernel.name} x {flavour.name} "
+                "has no numpy-free chunk function (Implementation.isolated)")
     return None
 
 

@@ -7,6 +7,11 @@ the GIL probe, looped for at least ``PROBE_S`` so the reading rests on more than
 scheduler ticks (kept out of the timed repeats, whose GIL the ticker would otherwise
 share). Every execution's result is checked against the kernel's reference outside the
 timed region; a mismatch fails the run.
+
+The pieces of a run (problem and reference, a warm session, one execution, verification,
+warm-up, the GIL probe) are :class:`PreparedRun`, opened by :func:`prepare`: ``measure``
+times with them, and so do the pytest-benchmark suites in ``benchmarks/`` (which let
+pytest-benchmark do the timing), so there is one harness.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
@@ -41,10 +47,18 @@ PROBE_S = 0.03
 MAX_WARMUP = 200
 
 
+class KernelContractError(RuntimeError):
+    """A kernel broke its contract (split returned no chunks, merge raised): the run fails
+    with this reason and the sweep goes on."""
+
+
 class RunError(RuntimeError):
     """A run failed (worker crashed, kernel raised, verification mismatch, timeout)."""
 
     def __init__(self, spec: RunSpec, message: str) -> None:
+        # One line, whatever the exception said (a library's may span several): the
+        # reason is a results.json field and a line of the terminal's failure list.
+        message = " ".join(str(message).split())
         super().__init__(f"run {spec.label} failed: {message}")
         self.spec = spec
         self.reason = message
@@ -77,11 +91,19 @@ class RunSpec:
 
         return run_id(asdict(self))
 
+    def strategy_instance(self):
+        """The registered strategy, configured with this run's settings (start method);
+        ValueError when a setting does not apply to it."""
+        strategy = get_strategy(self.strategy)
+        if self.start_method is None:
+            return strategy
+        return strategy.configured(start_method=self.start_method)
+
     def validate(self) -> None:
         """Raise ValueError/TypeError naming the first bad field and the valid choices."""
         kernel = get_kernel(self.kernel)
         flavour = get_flavour(self.flavour)
-        strategy = get_strategy(self.strategy)
+        strategy = self.strategy_instance()
         # Magnitudes (gilbench.limits): the plan refuses the same values with the same words.
         kernel.check_size(self.size, copies=strategy.memory_copies)
         check_workers(self.workers)
@@ -192,8 +214,13 @@ class Execution(NamedTuple):
 
 
 def execute(kernel: Kernel, problem: Problem, session: Session,
-            phases: list[list[Any]]) -> Execution:
-    """Run every phase through ``session`` and merge."""
+            phases: list[list[Any]], counters: dict[str, float] | None = None
+            ) -> Execution:
+    """Run every phase through ``session`` and merge.
+
+    The strategy's counters of every phase (see :class:`MapResult`) are added into
+    ``counters`` when given.
+    """
     raise_if_pending()  # a SIGTERM recorded but not raised yet (see interrupts) stops here
     worker_cpu = 0.0
     partials: list[Any] = []
@@ -201,7 +228,15 @@ def execute(kernel: Kernel, problem: Problem, session: Session,
         mapped = session.map(chunks)
         partials.extend(mapped.partials)
         worker_cpu += mapped.worker_cpu_s
-    return Execution(kernel.merge(problem, session.workspace, partials), worker_cpu, partials)
+        if counters is not None:
+            for name, value in mapped.counters.items():
+                counters[name] = counters.get(name, 0.0) + value
+    try:
+        merged = kernel.merge(problem, session.workspace, partials)
+    except Exception as exc:  # noqa: BLE001 - the kernel's code, not the strategy's
+        raise KernelContractError(f"kernel {kernel.name!r}: merge raised "
+                                  f"{type(exc).__name__}: {exc}") from exc
+    return Execution(merged, worker_cpu, partials)
 
 
 def median_figures(executions: list[Mapping[str, float]]) -> dict[str, float]:
@@ -209,6 +244,111 @@ def median_figures(executions: list[Mapping[str, float]]) -> dict[str, float]:
     names = dict.fromkeys(name for figures in executions for name in figures)
     return {name: float(statistics.median(f[name] for f in executions if name in f))
             for name in names}
+
+
+def check_phases(kernel: Kernel, phases: Any, chunks: int) -> list[list[Any]]:
+    """``phases`` if it is a non-empty list of non-empty chunk lists, else
+    :class:`KernelContractError` saying what the kernel's split returned."""
+    if not isinstance(phases, (list, tuple)) or not phases:
+        raise KernelContractError(f"kernel {kernel.name!r}: phases(problem, {chunks}) "
+                                  f"returned {phases!r}; expected a non-empty list of "
+                                  "chunk lists")
+    for phase in phases:
+        if not isinstance(phase, (list, tuple)) or not phase:
+            raise KernelContractError(f"kernel {kernel.name!r}: split(problem, {chunks}) "
+                                      f"returned {phase!r}; expected a non-empty list of "
+                                      "chunks")
+    return [list(phase) for phase in phases]
+
+
+class PreparedRun:
+    """One run made ready: its problem and reference, its chunks and a warm session.
+
+    :func:`measure` and the pytest-benchmark suites both execute, warm up, verify and
+    probe through these methods; only the timing loop differs.
+    """
+
+    def __init__(self, spec: RunSpec, kernel: Kernel, problem: Problem, expected: Any,
+                 phases: list[list[Any]], session: Session) -> None:
+        self.spec = spec
+        self.kernel = kernel
+        self.problem = problem
+        self.expected = expected
+        self.phases = phases
+        self.session = session
+        self._outputs = list(problem.outputs)
+
+    @property
+    def startup_s(self) -> float | None:
+        """The cold cost of the session (None where nothing starts)."""
+        return self.session.startup_s
+
+    def reset(self) -> None:
+        """Zero the outputs before an execution (outside the timed region)."""
+        self.session.workspace.reset(self._outputs)
+
+    def execute(self, counters: dict[str, float] | None = None) -> Execution:
+        """Every phase once, merged: the result, CPU seconds spent in worker processes and
+        the partials; the strategy's counters (proxy round trips, lock waits) go into
+        ``counters``."""
+        return execute(self.kernel, self.problem, self.session, self.phases, counters)
+
+    def verify(self, result: Any, label: str) -> None:
+        """Raise :class:`RunError` when ``result`` differs from the reference."""
+        mismatch = self.kernel.compare(result, self.expected)
+        if mismatch:
+            raise RunError(self.spec, f"verification failed on {label}: {mismatch}")
+
+    def warm_up(self, warmup: int = 1, warmup_s: float = WARMUP_S,
+                clock: Callable[[], float] = time.perf_counter) -> tuple[int, float | None]:
+        """At least ``warmup`` verified executions lasting at least ``warmup_s`` (at most
+        MAX_WARMUP): (executions, wall time of the first, cold one)."""
+        done, first = 0, None
+        warm_start = clock()
+        while done < warmup or (clock() - warm_start < warmup_s and done < MAX_WARMUP):
+            self.reset()
+            t0 = clock()
+            result = self.execute().result
+            if done == 0:
+                first = clock() - t0
+            done += 1
+            self.verify(result, f"warm-up {done}")
+        return done, first
+
+    def probe_gil(self, clock: Callable[[], float] = time.perf_counter) -> float | None:
+        """GIL availability (0..1, None when unjudged) during untimed, verified executions
+        lasting at least PROBE_S, so the figure rests on more than a few scheduler ticks."""
+        with GilProbe() as gil:
+            probe_start = clock()
+            while True:
+                self.reset()
+                result = self.execute().result
+                if clock() - probe_start >= PROBE_S:
+                    break
+        self.verify(result, "the GIL-probe repeat")
+        return gil.availability
+
+
+@contextmanager
+def prepare(spec: RunSpec, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
+            references: ReferenceCache | None = None) -> Iterator[PreparedRun]:
+    """Make ``spec`` ready to execute (validate it first): the problem and its reference
+    (from ``references`` when given), the kernel's chunks, checked against the contract,
+    and a warm session, closed (workers and shared memory released) on the way out."""
+    kernel = get_kernel(spec.kernel)
+    strategy = spec.strategy_instance()
+    impl = kernel.implementations[spec.flavour]
+    workers = 1 if strategy.single_worker else spec.workers
+    problem, expected = (references or ReferenceCache()).get(
+        kernel, spec.size, seed, spec.axis, spec.axis_value)
+    phases = check_phases(kernel, kernel.phases(problem, spec.chunks), spec.chunks)
+    payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
+    # Only strategies that need it are passed ``outputs`` (older ones lack the keyword).
+    written = ({"outputs": partial(kernel.outputs_of, problem)}
+               if strategy.ships_outputs else {})
+    with strategy.open(problem, impl, workers, schedule=spec.schedule or "static",
+                       timeout=timeout, payload=payload, **written) as session:
+        yield PreparedRun(spec, kernel, problem, expected, phases, session)
 
 
 def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
@@ -225,64 +365,40 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0. Got {warmup!r} instead.")
     kernel = get_kernel(spec.kernel)
-    strategy = get_strategy(spec.strategy)
     impl = kernel.implementations[spec.flavour]
-    workers = 1 if strategy.single_worker else spec.workers
     wall: list[float] = []
     cpu: list[float] = []
+    counted: list[dict[str, float]] = []
     # What the chunk function measured about itself, per timed repeat (Implementation.figures).
     figures: list[Mapping[str, float]] = []
     availability = first = None
     done_warmup = 0
     try:
-        # Inside the try: a kernel whose problem or reference raises fails this run only.
-        problem, expected = (references or ReferenceCache()).get(
-            kernel, spec.size, seed, spec.axis, spec.axis_value)
-        phases = kernel.phases(problem, spec.chunks)
-        outputs = list(problem.outputs)
-
-        def verify(result: Any, label: str) -> None:
-            mismatch = kernel.compare(result, expected)
-            if mismatch:
-                raise RunError(spec, f"verification failed on {label}: {mismatch}")
-
-        payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
-        with strategy.open(problem, impl, workers, schedule=spec.schedule or "static",
-                           timeout=timeout, payload=payload) as session:
-            warm_start = clock()
-            while done_warmup < warmup or (clock() - warm_start < warmup_s
-                                           and done_warmup < MAX_WARMUP):
-                session.workspace.reset(outputs)
-                t0 = clock()
-                result = execute(kernel, problem, session, phases).result
-                if done_warmup == 0:
-                    first = clock() - t0
-                done_warmup += 1
-                verify(result, f"warm-up {done_warmup}")
+        # Inside the try: a kernel whose problem, reference or split fails fails this run.
+        with prepare(spec, seed=seed, timeout=timeout, references=references) as run:
+            done_warmup, first = run.warm_up(warmup, warmup_s, clock)
             for i in range(repeats):
-                session.workspace.reset(outputs)
+                run.reset()
+                counters: dict[str, float] = {}
                 c0 = time.process_time()
                 t0 = clock()
-                result, worker_cpu, partials = execute(kernel, problem, session, phases)
+                result, worker_cpu, partials = run.execute(counters)
                 t1 = clock()
                 cpu.append(time.process_time() - c0 + worker_cpu)
                 wall.append(t1 - t0)
-                verify(result, f"repeat {i + 1}")
+                counted.append(counters)
+                run.verify(result, f"repeat {i + 1}")
                 if impl.figures is not None:
                     figures.append(impl.figures(partials))
             if probe:
-                # Executions under the probe run for at least PROBE_S so that the figure
-                # rests on more than a few scheduler ticks.
-                with GilProbe() as gil:
-                    probe_start = clock()
-                    while True:
-                        session.workspace.reset(outputs)
-                        result = execute(kernel, problem, session, phases).result
-                        if clock() - probe_start >= PROBE_S:
-                            break
-                verify(result, "the GIL-probe repeat")
-                availability = gil.availability
-            startup = session.startup_s
+                availability = run.probe_gil(clock)
+            startup = run.startup_s
+            problem = run.problem
+            tasks = sum(len(chunks) for chunks in run.phases)
+            # What the session says it did (backend, counters).
+            facts = dict(run.session.describe())
+            # The start method the workers were started with (None: no processes).
+            start_method = run.session.start_method or spec.start_method
     except RunError:
         raise
     except (KeyboardInterrupt, SystemExit):
@@ -292,6 +408,9 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
 
     stats = summarise(wall)
     cpu_med = float(statistics.median(cpu))
+    for name in sorted({name for c in counted for name in c}):
+        # Per execution, like the times: the median over the timed repeats.
+        facts[name] = float(statistics.median(c.get(name, 0.0) for c in counted))
     return Measurement(
         spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size, spec.chunks,
         spec.schedule, "ok", None, tuple(wall), cpu_med, startup, availability, True,
@@ -299,9 +418,9 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
-        tasks=sum(len(chunks) for chunks in phases), input_bytes=problem.input_bytes,
-        elapsed_s=time.perf_counter() - run_start, extra=median_figures(figures),
-        start_method=spec.start_method, axis=spec.axis, axis_value=spec.axis_value, **stats)
+        tasks=tasks, input_bytes=problem.input_bytes,
+        elapsed_s=time.perf_counter() - run_start, extra={**facts, **median_figures(figures)},
+        start_method=start_method, axis=spec.axis, axis_value=spec.axis_value, **stats)
 
 
 def failed(spec: RunSpec, message: str) -> Measurement:
@@ -312,5 +431,6 @@ def failed(spec: RunSpec, message: str) -> Measurement:
                        axis_value=spec.axis_value)
 
 
-__all__ = ["NOISY_CV", "Execution", "Measurement", "ReferenceCache", "RunError", "RunSpec",
-           "execute", "failed", "measure", "median_figures", "summarise"]
+__all__ = ["NOISY_CV", "Execution", "KernelContractError", "Measurement", "PreparedRun",
+           "ReferenceCache", "RunError", "RunSpec", "check_phases", "execute", "failed",
+           "measure", "median_figures", "prepare", "summarise"]

@@ -11,6 +11,7 @@ from gilbench.harness import RunSpec
 from gilbench.kernels import KERNELS, get_kernel
 from gilbench.limits import check_workers, usable_cores
 from gilbench.strategies import STRATEGIES, get_strategy
+from gilbench.strategies.startmethod import check_start_method, default_start_method
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,20 @@ class Profile:
     oversubscribe: bool = False
     #: Skip 1-worker thread/process pools (serial is their baseline) to save time.
     skip_single_worker_pools: bool = False
+    #: Also run the strategies that are not ``core`` (one per component of threading,
+    #: asyncio and multiprocessing), each with one representative flavour per kernel.
+    components: bool = False
 
 
 PROFILES: dict[str, Profile] = {
-    "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers: the "
-                              "thesis in about a minute", 5, warmup_s=0.1,
+    "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers, core "
+                              "strategies: the thesis in about a minute", 5, warmup_s=0.1,
                      skip_single_worker_pools=True),
-    "standard": Profile("standard", "medium sizes, 7 repeats", 7),
-    "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point", 10,
-                    warmup_s=0.3, oversubscribe=True),
+    "standard": Profile("standard", "medium sizes, 7 repeats, every strategy (the "
+                                    "components with one flavour per kernel)", 7,
+                        components=True),
+    "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point, every "
+                            "strategy", 10, warmup_s=0.3, oversubscribe=True, components=True),
 }
 
 
@@ -57,13 +63,15 @@ def default_workers(cores: int | None = None, oversubscribe: bool = False) -> li
 #: OpenMP schedules a sweep compares by default (where the flavour offers them).
 DEFAULT_SCHEDULES = ("static", "dynamic")
 
-#: How the flavour that runs copying strategies is chosen, by declared GIL trait: one that
-#: releases the GIL first (its time is the computation, so the rest is the copying).
+#: How the flavour that runs copying and component strategies is chosen, by declared GIL
+#: trait: one that releases the GIL first (its time is the computation, so the rest is the
+#: copying or the machinery, and threads can run it in parallel).
 REPRESENTATIVE_GIL_ORDER = ("releases", "partial", "holds")
 
 
 def representative_flavour(kernel) -> str | None:
-    """The flavour that speaks for ``kernel`` where the flavour does not matter (copying).
+    """The flavour that speaks for ``kernel`` where the flavour does not matter (copying,
+    the machinery of a component strategy).
 
     Chosen by traits: available, not parallel inside, GIL released if possible; registry
     order breaks ties, so a newly registered flavour takes part without being named here.
@@ -91,20 +99,34 @@ class Plan:
     not_applicable: list[tuple[str, str]] = field(default_factory=list)
     #: Runs added because a selected run's speedup needs them as its baseline.
     baselines: list[RunSpec] = field(default_factory=list)
+    #: The start method process runs use when none was named (recorded in settings).
+    default_start_method: str | None = None
 
 
 def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                flavours: Sequence[str] = (), strategies: Sequence[str] = (),
                workers: Sequence[int] = (), sizes: Sequence[int] = (),
                chunks: Sequence[int] = (), schedules: Sequence[str] = (),
+               start_methods: Sequence[str] = (),
                axes: Sequence[str] | None = None) -> Plan:
-    """Cross kernels x flavours x strategies x workers x sizes x chunks x schedules.
+    """Cross kernels x flavours x strategies x workers x sizes x chunks x schedules, and
+    x start methods for strategies that start processes.
 
-    Empty filters mean "all" (and the profile's defaults). ``axes`` names the axes to sweep
-    (:mod:`gilbench.axes`): only their runs are planned (the plain sweep too where an axis
-    is or reads it, ``workers`` and ``calls``), within the same filters. ``None`` plans the
-    plain sweep, plus the axes the profile includes by default when no filter but
-    ``kernels`` narrows the sweep. What exists but cannot run here
+    Empty filters mean "all" (and the profile's defaults). For strategies: those with
+    ``default_sweep`` (library executors run when named) that are ``core``, plus the
+    others where the profile runs ``components``; these, like strategies that ship inputs,
+    run one representative flavour per kernel unless flavours are named. Flavours whose
+    GIL share is tunable (the gil-fraction axis's instrument) run only when named. Process
+    runs record the start method they use (the strategy's own, else multiprocessing's
+    default here, unless ``start_methods`` names some), and every run of a strategy that
+    drives self-parallel (OpenMP) flavours comes after them: a process forked after an
+    OpenMP team is at risk (see :mod:`gilbench.strategies.startmethod`).
+
+    ``axes`` names the axes to sweep (:mod:`gilbench.axes`): only their runs are planned
+    (the plain sweep too where an axis is or reads it, ``workers`` and ``calls``), within
+    the same filters and start methods. ``None`` plans the plain sweep, plus the axes the
+    profile includes by default when no filter but ``kernels`` narrows the sweep. What
+    exists but cannot run here
     (optional dependency missing, no OpenMP) goes to ``plan.skipped`` and what makes no
     sense (a kernel without that flavour, an incompatible pair the user named) goes to
     ``plan.not_applicable``, each with the reason; a filter naming an unknown thing raises
@@ -120,7 +142,9 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     # sweep runs them only when named.
     flavour_objs = [get_flavour(f) for f in flavours] or [
         f for f in FLAVOURS.values() if not f.tunable_gil_share]
-    strategy_objs = [get_strategy(s) for s in strategies] or list(STRATEGIES.values())
+    strategy_objs = [get_strategy(s) for s in strategies] or [
+        s for s in STRATEGIES.values() if s.default_sweep and (s.core or prof.components)]
+    methods = [check_start_method(m) for m in dict.fromkeys(start_methods)]
     for value, name in [(w, "workers") for w in workers] + [(c, "chunks") for c in chunks]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
@@ -135,7 +159,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     chosen, plain, tag, oversubscribe = axes_to_plan(axes)
     worker_counts = sorted(set(workers)) or default_workers(
         oversubscribe=prof.oversubscribe or oversubscribe)
-    plan = Plan(prof)
+    plan = Plan(prof, default_start_method=default_start_method())
     pool_counts = worker_counts
     if prof.skip_single_worker_pools and max(worker_counts) > 1 and not workers:
         pool_counts = [n for n in worker_counts if n > 1]
@@ -145,9 +169,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
             plan.skipped.append((f"strategy {strategy.name}", reason))
     strategy_objs = [s for s in strategy_objs if not s.unavailable_reason()]
     for kernel in kernel_objs:
-        # Copying cost does not depend on the flavour: unless flavours were named, a
-        # strategy that ships inputs runs with one representative flavour only.
-        shipping_flavour = representative_flavour(kernel)
+        representative = representative_flavour(kernel)
         explicit_sizes = [kernel.check_size(s) for s in sizes]
         # Same chunking for every strategy of a kernel, so runs are comparable.
         chunk_counts = list(chunks) or [kernel.chunks_per_worker * max(worker_counts)]
@@ -165,7 +187,10 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                         plan.not_applicable.append((f"{flavour.name} x {strategy.name}",
                                                     reason))
                     continue
-                if strategy.ships_inputs and not flavours and flavour.name != shipping_flavour:
+                # Copying, and the machinery of a component, cost the same whatever the
+                # flavour: unless flavours were named, one flavour speaks for the kernel.
+                if (strategy.ships_inputs or not strategy.core) and not flavours \
+                        and flavour.name != representative:
                     continue
                 if strategy.single_worker:
                     counts = [1]
@@ -182,22 +207,42 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                             for sched in scheds:
                                 plan.specs.append(RunSpec(
                                     kernel.name, flavour.name, strategy.name, n, size,
-                                    # a default chunk count never exceeds the size
-                                    n_chunks if chunks else min(n_chunks, kernel.max_chunks(size)),
+                                    # a default chunk count never exceeds what the
+                                    # kernel can split a problem of this size into
+                                    n_chunks if chunks
+                                    else min(n_chunks, kernel.max_chunks(size)),
                                     sched if flavour.parallel_inside else None))
     if not plain:  # the axes plan their own runs: the plain sweep's pairs do not apply
         plan.specs.clear()
         plan.not_applicable.clear()
     elif tag:
         plan.specs = [replace(spec, axis=tag) for spec in plan.specs]
+    # A start method is how processes start, not a narrower selection.
     narrowed = bool(flavours or strategies or workers or sizes or chunks or schedules)
     plan_axes(plan, chosen if axes is not None else None, kernel_objs,
               flavours=flavours, strategies=strategies, workers=workers, sizes=sizes,
               chunks=chunks, schedules=schedules, narrowed=narrowed)
+    # Process runs, the axes' included, record the start method they use.
+    plan.specs = [started for spec in plan.specs
+                  for started in with_start_methods(spec, methods, plan.default_start_method)]
     _add_baselines(plan)
+    # Self-parallel runs last: no worker process is forked after an OpenMP team ran.
+    plan.specs.sort(key=lambda spec: get_strategy(spec.strategy).drives_parallel_flavours)
     for spec in plan.specs:
         spec.validate()  # sizes, memory, chunks: refused here, not by every run
     return plan
+
+
+def with_start_methods(spec: RunSpec, methods: Sequence[str],
+                       default: str | None) -> list[RunSpec]:
+    """``spec`` once per start method its processes start by: each of ``methods`` (the
+    ``--start-method`` values), else the strategy's own, else ``default``; unchanged where
+    the strategy starts no processes or the spec names its method already."""
+    strategy = get_strategy(spec.strategy)
+    if not strategy.supports_start_method or spec.start_method is not None:
+        return [spec]
+    return [replace(spec, start_method=m)
+            for m in methods or [strategy.start_method or default]]
 
 
 def baseline_of(spec: RunSpec) -> RunSpec | None:

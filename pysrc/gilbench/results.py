@@ -64,6 +64,15 @@ class ResultsStore:
         }
         self.flush()
 
+    @classmethod
+    def reopen(cls, path: Path, document: dict[str, Any]) -> ResultsStore:
+        """Continue a sweep's recorded ``document`` (resuming): new runs are appended."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.document = document
+        store.flush()
+        return store
+
     def add(self, measurement: Measurement) -> None:
         """Record one run (ok or failed) and rewrite the file."""
         self.document["runs"].append(measurement.to_dict())
@@ -79,15 +88,20 @@ def resolve(path: str | os.PathLike[str]) -> Path:
     return p / RESULTS_NAME if p.is_dir() else p
 
 
-def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and validate a results file (or folder); ValueError says what is wrong."""
+def read_json(path: str | os.PathLike[str]) -> tuple[Path, Any]:
+    """(the file, its JSON) for a results file or folder; ValueError says what is wrong."""
     p = resolve(path)
     try:
-        doc = json.loads(p.read_text())
+        return p, json.loads(p.read_text())
     except FileNotFoundError:
         raise ValueError(f"no results file at {str(p)!r}") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read results file {str(p)!r}: {exc}") from None
+
+
+def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and validate a results file (or folder); ValueError says what is wrong."""
+    p, doc = read_json(path)
     validate(doc, str(p))
     return doc
 

@@ -83,14 +83,37 @@ class Traits:
     def ships_inputs(self, strategy: str) -> bool:
         return self._cap(strategy, "ships_inputs")
 
+    def own_gil(self, strategy: str) -> bool:
+        """Each worker is an interpreter with its own GIL inside one process."""
+        return self._cap(strategy, "own_gil_per_worker")
+
+    def library(self, strategy: str) -> str | None:
+        """The third-party library that schedules the chunks (None: the standard library)."""
+        return self.strategies.get(strategy, {}).get("library") or None
+
     def is_thread_pool(self, strategy: str) -> bool:
         """Chunks on several threads of one interpreter: the GIL, if held, is shared."""
         return (self._cap(strategy, "uses_threads") and not self._cap(strategy, "uses_processes")
-                and not self.drives_parallel(strategy) and not self.is_baseline(strategy))
+                and not self.own_gil(strategy) and not self.drives_parallel(strategy)
+                and not self.is_baseline(strategy))
 
     def is_process_pool(self, strategy: str) -> bool:
         """Warm worker processes reading a shared workspace: one GIL per worker."""
         return self._cap(strategy, "uses_processes") and not self.ships_inputs(strategy)
+
+    def family(self, strategy: str) -> str | None:
+        """``threads`` or ``processes`` for a thread or process pool (the families whose
+        members are compared with each other), else None."""
+        if self.is_thread_pool(strategy):
+            return "threads"
+        if self.is_process_pool(strategy):
+            return "processes"
+        return None
+
+    def value(self, strategy: str, name: str, default: Any = None) -> Any:
+        """A declared capability as recorded (e.g. ``ipc``: ``queue``, ``pipe``, ``proxy``;
+        ``returns``: ``pickled``, ``shared``, ``proxy``)."""
+        return self.strategies.get(strategy, {}).get(name, default)
 
 
 @dataclass(frozen=True)

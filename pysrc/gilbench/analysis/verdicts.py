@@ -349,7 +349,8 @@ def copy_cost(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     main = view.main_rows()
     for ship in main:
-        if not t.ships_inputs(ship.strategy):
+        # A library's executor pays its scheduler too: distributed-overhead reports it.
+        if not t.ships_inputs(ship.strategy) or t.library(ship.strategy):
             continue
         shared = fastest(r for r in main if t.is_process_pool(r.strategy)
                          and r.flavour == ship.flavour and r.workers == ship.workers

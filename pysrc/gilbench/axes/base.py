@@ -154,8 +154,8 @@ class Axis(ABC):
 # -- roles by trait ----------------------------------------------------------------------
 def is_thread_pool(s: Strategy) -> bool:
     """Several threads of one interpreter run the chunks (the GIL, if held, is shared)."""
-    return (s.uses_threads and not s.uses_processes and not s.drives_parallel_flavours
-            and not s.single_worker)
+    return (s.uses_threads and not s.uses_processes and not s.own_gil_per_worker
+            and not s.drives_parallel_flavours and not s.single_worker)
 
 
 def is_process_pool(s: Strategy) -> bool:
@@ -169,11 +169,14 @@ def ships_inputs(s: Strategy) -> bool:
 
 
 def role_strategies(selection: Selection, *roles: Callable[[Strategy], bool]) -> list[Strategy]:
-    """Available strategies that play any of ``roles`` (and were named, if any were),
-    in registry order; the baseline (``single_worker``) strategy is added by the plan."""
+    """Available strategies that play any of ``roles``, in registry order: the named ones,
+    else those of every profile's default sweep (``core`` and ``default_sweep``: one of
+    each kind of pool; the components and library executors run on an axis when named, as
+    each would multiply its runs). The baseline (``single_worker``) is added by the plan."""
     named = set(selection.strategies)
     return [s for s in STRATEGIES.values()
-            if any(role(s) for role in roles) and (not named or s.name in named)
+            if any(role(s) for role in roles)
+            and (s.name in named if named else s.core and s.default_sweep)
             and not s.unavailable_reason()]
 
 

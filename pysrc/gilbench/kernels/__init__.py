@@ -10,6 +10,7 @@ from gilbench.kernels.base import (
     ArraySpec,
     Chunk,
     ChunkFunction,
+    FlatRange,
     Implementation,
     Kernel,
     Problem,
@@ -17,14 +18,15 @@ from gilbench.kernels.base import (
     Workspace,
     compare_values,
     even_ranges,
+    output_part,
     with_passes,
 )
 from gilbench.registry import add, lookup
 
 __all__ = [
-    "KERNELS", "ArraySpec", "Chunk", "ChunkFunction", "Implementation", "Kernel", "Problem",
-    "RepeatedChunk", "Workspace", "compare_values", "even_ranges", "get_kernel",
-    "register_kernel", "with_passes",
+    "KERNELS", "ArraySpec", "Chunk", "ChunkFunction", "FlatRange", "Implementation", "Kernel",
+    "Problem", "RepeatedChunk", "Workspace", "compare_values", "even_ranges", "get_kernel",
+    "output_part", "register_kernel", "with_passes",
 ]
 
 KERNELS: dict[str, Kernel] = {}

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gilbench import limits, native
+from gilbench.isolated.passes import RepeatedChunk
 
 Chunk = Any
 ChunkFunction = Callable[["Workspace", Chunk], Any]
@@ -46,6 +47,11 @@ class Problem:
     params: Mapping[str, Any] = field(default_factory=dict)
     inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
     outputs: Mapping[str, ArraySpec] = field(default_factory=dict)
+    #: How ``merge`` combines the chunk partials, where a strategy may act on it: ``"sum"``
+    #: when they are numbers that merge only adds up (in any order, within the tolerance),
+    #: so a strategy may add them where they land (a shared Value under its lock) and hand
+    #: merge their total alone; None when the partials are opaque.
+    combine: str | None = None
 
     @property
     def input_bytes(self) -> int:
@@ -96,30 +102,23 @@ class Implementation:
     #: turns one execution's partials into named figures, which the harness records in the
     #: run's ``extra`` (median over the timed repeats). A module-level function.
     figures: Callable[[list[Any]], Mapping[str, float]] | None = None
-
-
-@dataclass(frozen=True)
-class RepeatedChunk:
-    """A chunk function run ``workspace.params[param]`` times over the same chunk, returning
-    the last partial: the compute per byte of input grows with the parameter while the
-    inputs, the result and what a strategy ships stay the same (the ``payload`` axis sets
-    it; every pass computes the same partial, so verification is unchanged)."""
-
-    fn: ChunkFunction
-    param: str
-
-    def __call__(self, workspace: Workspace, chunk: Chunk) -> Any:
-        result = None
-        for _ in range(workspace.params.get(self.param, 1)):
-            result = self.fn(workspace, chunk)
-        return result
+    #: The same computation for an *isolated* interpreter (a subinterpreter with its own
+    #: GIL), where numpy cannot load (numpy issue 24755) and extensions with module-level
+    #: state are refused: a chunk function ``fn(workspace, chunk)`` whose workspace arrays
+    #: are :class:`memoryview` objects (C-contiguous, cast to each array's shape and
+    #: format), defined in a module that imports no numpy (see :mod:`gilbench.isolated`).
+    #: None: this flavour cannot run in a subinterpreter.
+    isolated: ChunkFunction | None = None
 
 
 def with_passes(implementations: Mapping[str, Implementation],
                 param: str) -> dict[str, Implementation]:
     """``implementations`` whose chunk functions make ``params[param]`` passes (see
-    :class:`RepeatedChunk`)."""
-    return {name: replace(impl, fn=RepeatedChunk(impl.fn, param))
+    :class:`RepeatedChunk`), the isolated ones included: the wrapper imports no numpy, so a
+    subinterpreter makes the same passes."""
+    return {name: replace(impl, fn=RepeatedChunk(impl.fn, param),
+                          isolated=None if impl.isolated is None
+                          else RepeatedChunk(impl.isolated, param))
             for name, impl in implementations.items()}
 
 
@@ -228,8 +227,16 @@ class Kernel(ABC):
                 return reason
         return None
 
+    #: Whether problems carry input arrays. Without them (params alone define the work, as
+    #: in mandelbrot) every chunk is self-contained already and :meth:`payload` ships
+    #: nothing: strategies whose workers share no memory with the parent need no more.
+    has_inputs: ClassVar[bool] = True
     #: Whether :meth:`payload` is implemented (strategies that pickle inputs need it).
     supports_payload: ClassVar[bool] = False
+    #: Whether :meth:`outputs_of` is implemented, or the kernel writes no output arrays:
+    #: strategies whose workers share no memory with the parent (another machine, a dask
+    #: or loky process) need it to bring back what each chunk wrote.
+    supports_outputs: ClassVar[bool] = False
 
     def payload(self, problem: Problem, chunk: Chunk) -> tuple[Chunk, dict[str, np.ndarray]]:
         """What ``chunk`` reads, self-contained: ``(rebased chunk, {input name: slice})``.
@@ -240,7 +247,25 @@ class Kernel(ABC):
         stay whole (in shared memory), so a kernel that writes outputs by index keeps the
         original offset in the rebased chunk (``hashing`` uses ``(start, stop, base)``).
         """
+        if not self.has_inputs:
+            return chunk, {}
         raise NotImplementedError(f"kernel {self.name!r} cannot ship per-chunk inputs")
+
+    def outputs_of(self, problem: Problem, chunk: Chunk) -> dict[str, OutputIndex]:
+        """Where ``chunk`` writes: ``{output name: index into that array}``, a tuple of
+        slices (basic indexing) or a :class:`FlatRange` (see :func:`output_part`).
+
+        The output side of :meth:`payload`, for workers that share no memory with the
+        parent: such a worker runs the chunk on outputs of its own, sends back
+        that part (:func:`output_part`) for each entry, and the parent writes them in place with
+        :func:`write_outputs`. ``chunk`` is the original one (not rebased). A chunk must
+        write every element of its slices, so that zeros elsewhere in the worker's copy
+        never matter. Kernels without outputs return ``{}``.
+        """
+        if not problem.outputs:
+            return {}
+        raise NotImplementedError(f"kernel {self.name!r} cannot say where a chunk writes "
+                                  "its outputs")
 
     #: Axes that set a problem parameter (axis name -> ``params`` key), e.g. a kernel whose
     #: chunks hold the GIL for a tunable share of their work maps ``"gil-fraction"`` to the
@@ -255,8 +280,7 @@ class Kernel(ABC):
         param = self.axis_params.get(axis)
         if param is None:
             return problem
-        return Problem(problem.kernel, problem.size, problem.seed,
-                       {**problem.params, param: value}, problem.inputs, problem.outputs)
+        return replace(problem, params={**problem.params, param: value})
 
     def size_for(self, profile: str, flavour: str) -> int:
         """The default size of ``flavour`` in ``profile`` (usually ``sizes[profile]``)."""
@@ -270,6 +294,42 @@ class Kernel(ABC):
     def work_bytes(self, problem: Problem) -> int | None:
         """Bytes a run must stream through memory (for GB/s), or None if not meaningful."""
         return None
+
+
+@dataclass(frozen=True)
+class FlatRange:
+    """Elements [start, stop) of an array in row-major (C) order: where a chunk writes when
+    its range may begin or end inside a row (mandelbrot's pixel ranges), which no tuple of
+    slices into the n-D array can say. An index for :meth:`Kernel.outputs_of`."""
+
+    start: int
+    stop: int
+
+    def of(self, array: np.ndarray) -> np.ndarray:
+        """The range as a 1-D view of ``array`` (writing to it writes ``array``)."""
+        if not array.flags.c_contiguous:
+            # reshape(-1) would copy, and writes into the copy would be lost.
+            raise ValueError("a flat range needs a C-contiguous array")
+        return array.reshape(-1)[self.start:self.stop]
+
+
+#: Where a chunk writes in one output array: basic indexing, or a :class:`FlatRange`.
+OutputIndex = tuple | FlatRange
+
+
+def output_part(array: np.ndarray, index: OutputIndex) -> np.ndarray:
+    """The part of ``array`` that ``index`` (from :meth:`Kernel.outputs_of`) selects."""
+    return index.of(array) if isinstance(index, FlatRange) else array[index]
+
+
+def write_outputs(workspace: Workspace,
+                  written: Mapping[str, tuple[OutputIndex, Any]]) -> None:
+    """Copy what a remote chunk wrote (``{name: (index, values)}``) into ``workspace``."""
+    for name, (index, values) in written.items():
+        if isinstance(index, FlatRange):
+            index.of(workspace.arrays[name])[...] = values
+        else:
+            workspace.arrays[name][index] = values
 
 
 def even_ranges(n: int, chunks: int) -> list[tuple[int, int]]:

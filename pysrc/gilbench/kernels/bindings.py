@@ -19,15 +19,16 @@ pools started with ``spawn`` send it to workers, which look the native code up a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 from gilbench import native
-from gilbench.kernels.base import Chunk, Implementation, Workspace
+from gilbench.kernels.base import Chunk, ChunkFunction, Implementation, Workspace
 
 __all__ = ["ArgsFunction", "CFunction", "CtypesChunk", "CythonChunk", "NumbaChunk",
-           "cython_flavours", "cython_implementation", "ctypes_flavour", "numba_flavours"]
+           "cython_flavours", "cython_implementation", "ctypes_flavour", "numba_flavours",
+           "with_isolated"]
 
 #: ``(workspace, chunk) -> tuple``: the positional arguments of one native call. A
 #: module-level function, so that the chunk functions built from it pickle.
@@ -154,3 +155,10 @@ def numba_flavours(factory: Callable[[bool], Callable[..., Any]],
                                          prepare=partial(factory, True)),
     }
 
+
+def with_isolated(implementations: dict[str, Implementation],
+                  isolated: dict[str, ChunkFunction]) -> dict[str, Implementation]:
+    """``implementations`` with ``Implementation.isolated`` set for the flavours named in
+    ``isolated`` (numpy-free chunk functions from :mod:`gilbench.isolated`)."""
+    return {name: replace(impl, isolated=isolated[name]) if name in isolated else impl
+            for name, impl in implementations.items()}

@@ -143,6 +143,13 @@ class Hashing(Kernel):
         start, stop, _ = chunk
         return (start, stop, start), {"data": problem.inputs["data"][start:stop]}
 
+    supports_outputs = True
+
+    def outputs_of(self, problem: Problem, chunk: Chunk) -> dict[str, tuple]:
+        """A chunk writes the digests and CRCs of its buffers [start, stop)."""
+        start, stop, _ = chunk
+        return {"digests": (slice(start, stop),), "crc32": (slice(start, stop),)}
+
     def merge(self, problem: Problem, workspace: Workspace,
               partials: list) -> tuple[np.ndarray, np.ndarray]:
         return workspace.arrays["digests"], workspace.arrays["crc32"]

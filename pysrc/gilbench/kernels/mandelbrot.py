@@ -20,13 +20,24 @@ import functools
 import numpy as np
 
 from gilbench import native
-from gilbench.kernels.base import ArraySpec, Implementation, Kernel, Problem, Workspace, even_ranges
+from gilbench.isolated import mandelbrot as isolated
+from gilbench.isolated.mandelbrot import escape_span, row_spans
+from gilbench.kernels.base import (
+    ArraySpec,
+    FlatRange,
+    Implementation,
+    Kernel,
+    Problem,
+    Workspace,
+    even_ranges,
+)
 from gilbench.kernels.bindings import (
     CFunction,
     ctypes_flavour,
     cython_flavours,
     cython_implementation,
     numba_flavours,
+    with_isolated,
 )
 from gilbench.kernels.gilshare import (
     DEFAULT_GIL_FRACTION,
@@ -45,36 +56,13 @@ def _args(ws: Workspace) -> tuple[float, float, float, float, int]:
     return p["x0"], p["dx"], p["y0"], p["dy"], p["max_iter"]
 
 
-def row_spans(width: int, start: int, stop: int):
-    """``(y, first column, stop column)`` for each row that pixels [start, stop) touch."""
-    p = start
-    while p < stop:
-        y, x = divmod(p, width)
-        end = min(stop, (y + 1) * width)
-        yield y, x, x + end - p
-        p = end
-
-
 def python_pixels(ws: Workspace, chunk: tuple[int, int]) -> None:
     """Pure-Python chunk function (same operation order as the compiled ones)."""
     start, stop = chunk
     out = ws.arrays["counts"]
     x0, dx, y0, dy, max_iter = _args(ws)
     for y, first, last in row_spans(out.shape[1], start, stop):
-        ci = y0 + y * dy
-        row = [0] * (last - first)
-        for x in range(first, last):
-            cr = x0 + x * dx
-            zr = zi = zr2 = zi2 = 0.0
-            n = 0
-            while n < max_iter and zr2 + zi2 <= 4.0:
-                zi = 2.0 * zr * zi + ci
-                zr = zr2 - zi2 + cr
-                zr2 = zr * zr
-                zi2 = zi * zi
-                n += 1
-            row[x - first] = n
-        out[y, first:last] = row
+        out[y, first:last] = escape_span(y, first, last, x0, dx, y0, dy, max_iter)
 
 
 def escape_counts(x0: float, dx: float, y0: float, dy: float, width: int, start: int,
@@ -203,8 +191,10 @@ class Mandelbrot(Kernel):
         # The vectorised reference holds ~15 float64/int64 temporaries per pixel.
         return 128 * size * size
     implementations = {
-        "python": Implementation(python_pixels),
-        **cython_flavours("mandelbrot", "pixels", _native_args),
+        "python": Implementation(python_pixels, isolated=isolated.python_pixels),
+        **with_isolated(cython_flavours("mandelbrot", "pixels", _native_args),
+                        {"cython-gil": isolated.cython_gil_pixels,
+                         "cython-nogil": isolated.cython_nogil_pixels}),
         "cython-mixed": cython_implementation("mandelbrot", "pixels_mixed", _mixed_args,
                                               figures=mixed_figures),
         **ctypes_flavour(_C_PIXELS, _c_args),
@@ -215,6 +205,14 @@ class Mandelbrot(Kernel):
     #: The gil-fraction axis sets the share of each chunk that cython-mixed runs holding
     #: the GIL (the other flavours ignore it).
     axis_params = {"gil-fraction": GIL_FRACTION_PARAM}
+    has_inputs = False
+    supports_outputs = True
+
+    def outputs_of(self, problem: Problem, chunk: tuple[int, int]) -> dict[str, FlatRange]:
+        """A chunk fills pixels [start, stop) of ``counts``, in row-major order: a flat
+        range, which may begin and end inside a row."""
+        start, stop = chunk
+        return {"counts": FlatRange(start, stop)}
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         size = self.check_size(size)

@@ -15,27 +15,29 @@ import functools
 import numpy as np
 
 from gilbench import native
+from gilbench.isolated import montecarlo as isolated
+from gilbench.isolated.montecarlo import (  # noqa: F401  (re-exported: the kernel's API)
+    GOLDEN,
+    MASK64,
+    MIX1,
+    MIX2,
+    UNIT,
+    check_chunk,
+    python_count,
+    splitmix64,
+)
 from gilbench.kernels.base import Implementation, Kernel, Problem, Workspace, even_ranges
-from gilbench.kernels.bindings import CFunction, ctypes_flavour, cython_flavours, numba_flavours
+from gilbench.kernels.bindings import (
+    CFunction,
+    ctypes_flavour,
+    cython_flavours,
+    numba_flavours,
+    with_isolated,
+)
 from gilbench.kernels.gilshare import ONE_KERNEL_SUFFICES
 
-MASK64 = 0xFFFFFFFFFFFFFFFF
-# splitmix64 constants (Steele, Lea and Flood 2014; Vigna's reference C code).
-GOLDEN = 0x9E3779B97F4A7C15
-MIX1 = 0xBF58476D1CE4E5B9
-MIX2 = 0x94D049BB133111EB
-#: (z >> 11) * UNIT maps a 64-bit output exactly onto a double in [0, 1).
-UNIT = 2.0 ** -53
 #: Samples per numpy block: bounds temporary memory (a few MiB) whatever the chunk size.
 BLOCK = 1 << 16
-
-
-def splitmix64(x: int) -> int:
-    """The splitmix64 output for counter value ``x`` (Python ints masked to 64 bits)."""
-    z = (x + GOLDEN) & MASK64
-    z = ((z ^ (z >> 30)) * MIX1) & MASK64
-    z = ((z ^ (z >> 27)) * MIX2) & MASK64
-    return z ^ (z >> 31)
 
 
 def estimate_pi(count: int, samples: int) -> float:
@@ -45,25 +47,8 @@ def estimate_pi(count: int, samples: int) -> float:
     return 4.0 * count / samples
 
 
-def _chunk(ws: Workspace, chunk: tuple[int, int]) -> tuple[int, int, int]:
-    start, stop = (int(v) for v in chunk)
-    if not 0 <= start <= stop <= ws.params["samples"]:
-        raise ValueError(f"sample range [{start}, {stop}) is outside the problem's "
-                         f"{ws.params['samples']} samples")
-    return ws.params["key"], start, stop
-
-
-def python_count(ws: Workspace, chunk: tuple[int, int]) -> int:
-    """Pure-Python chunk function: two splitmix64 outputs per sample, masked to 64 bits."""
-    key, start, stop = _chunk(ws, chunk)
-    count = 0
-    for i in range(start, stop):
-        c = (key + 2 * i) & MASK64
-        x = (splitmix64(c) >> 11) * UNIT
-        y = (splitmix64((c + 1) & MASK64) >> 11) * UNIT
-        if x * x + y * y <= 1.0:
-            count += 1
-    return count
+# The python flavour is the numpy-free code that subinterpreters run too.
+_chunk = check_chunk
 
 
 # numpy scalars, so that array arithmetic stays in uint64 (and wraps) instead of promoting.
@@ -185,8 +170,10 @@ class MonteCarloPi(Kernel):
 
     # _chunk checks the range for every compiled flavour (C trusts it).
     implementations = {
-        "python": Implementation(python_count),
-        **cython_flavours("montecarlo", "count", _chunk),
+        "python": Implementation(python_count, isolated=python_count),
+        **with_isolated(cython_flavours("montecarlo", "count", _chunk),
+                        {"cython-gil": isolated.cython_gil_count,
+                         "cython-nogil": isolated.cython_nogil_count}),
         **ctypes_flavour(_C_COUNT, _chunk),
         "numpy": Implementation(numpy_count),
         **numba_flavours(_numba_count, _chunk),
@@ -195,6 +182,10 @@ class MonteCarloPi(Kernel):
                       "stdlib": "random.random() is a stateful Mersenne Twister that holds "
                                 "the GIL; no standard-library routine draws keyed samples"}
 
+    # Params alone define a problem and a chunk returns its count: nothing to ship.
+    has_inputs = False
+    supports_outputs = True
+
     def work_units(self, size: int) -> float:
         return float(size)
 
@@ -202,7 +193,7 @@ class MonteCarloPi(Kernel):
         size = self.check_size(size)
         # Hashing the seed spreads nearby seeds far apart in counter space.
         key = splitmix64(int(seed) & MASK64)
-        return Problem(self.name, size, seed, {"samples": size, "key": key})
+        return Problem(self.name, size, seed, {"samples": size, "key": key}, combine="sum")
 
     def split(self, problem: Problem, chunks: int) -> list[tuple[int, int]]:
         return even_ranges(problem.size, chunks)

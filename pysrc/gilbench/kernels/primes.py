@@ -175,13 +175,16 @@ class Primes(Kernel):
     not_applicable = {"cython-mixed": ONE_KERNEL_SUFFICES,
                       "stdlib": "no standard-library routine tests primality "
                                 "(math has gcd and isqrt, nothing that counts primes)"}
+    # Params alone define a problem and a chunk returns its count: nothing to ship.
+    has_inputs = False
+    supports_outputs = True
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         size = self.check_size(size)
         if size > MAX_CANDIDATE:
             raise ValueError(f"{self.name} size must be <= 2**62. Got {size} instead.")
         # The seed does not matter: the candidates are 0 .. size-1 whatever it is.
-        return Problem(self.name, size, seed, {"limit": size})
+        return Problem(self.name, size, seed, {"limit": size}, combine="sum")
 
     def split(self, problem: Problem, chunks: int) -> list[tuple[int, int]]:
         return even_ranges(problem.size, chunks)

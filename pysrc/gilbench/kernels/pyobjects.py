@@ -146,6 +146,7 @@ class PythonObjects(Kernel):
                   "stdlib routine",
     }
     supports_payload = True
+    supports_outputs = True  # it writes none: a chunk returns its word counts
 
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         size = self.check_size(size)

@@ -216,6 +216,7 @@ class Reduction(Kernel):
         # The input, plus the reference's and payloads' pieces.
         return 9 * size
     supports_payload = True
+    supports_outputs = True  # it writes none: a chunk returns its partial sum
     # Every flavour makes params["passes"] passes over its chunk (1 in the plain sweep): the
     # payload axis raises it, so that the compute per byte shipped runs from one streaming
     # pass to thousands of passes over a cached slice.
@@ -237,7 +238,8 @@ class Reduction(Kernel):
     def make_problem(self, size: int, seed: int = 0) -> Problem:
         n = self.check_size(size)
         x = np.random.default_rng(seed).random(n)
-        return Problem(self.name, n, seed, {"n": n, "passes": 1}, inputs={"x": x})
+        return Problem(self.name, n, seed, {"n": n, "passes": 1}, inputs={"x": x},
+                       combine="sum")
 
     def split(self, problem: Problem, chunks: int) -> list[Chunk]:
         return even_ranges(problem.size, chunks)

@@ -11,8 +11,25 @@ from gilbench.strategies.base import (
     Strategy,
     WorkerCrashed,
 )
+from gilbench.strategies.dask_cluster import (
+    DaskProcessesStrategy,
+    DaskRemoteStrategy,
+    DaskThreadsStrategy,
+)
 from gilbench.strategies.inprocess import OpenMPStrategy, SerialStrategy, ThreadsStrategy
+from gilbench.strategies.interpreters import SubinterpretersStrategy
+from gilbench.strategies.joblib_pools import JoblibLokyStrategy, JoblibThreadsStrategy
+from gilbench.strategies.pools import (
+    PoolApplyAsyncStrategy,
+    PoolImapStrategy,
+    PoolImapUnorderedStrategy,
+    PoolStarmapStrategy,
+    PoolStrategy,
+)
 from gilbench.strategies.processes import PickledInputsStrategy, ProcessesStrategy
+from gilbench.strategies.sharing import ManagerStrategy, SharedArrayStrategy
+from gilbench.strategies.threads import AsyncioToThreadStrategy, ThreadStrategy
+from gilbench.strategies.workers import JoinableQueueStrategy, PipeStrategy, QueueStrategy
 
 __all__ = [
     "DEFAULT_TIMEOUT_S", "STRATEGIES", "MapResult", "RunTimeout", "Session", "Strategy",
@@ -36,6 +53,17 @@ def get_strategy(name: str) -> Strategy:
 
 
 for _s in (SerialStrategy(), ThreadsStrategy(), ProcessesStrategy(), PickledInputsStrategy(),
-           OpenMPStrategy()):
+           OpenMPStrategy(),
+           # one per component of threading, asyncio and multiprocessing (issue 8)
+           ThreadStrategy(), AsyncioToThreadStrategy(), QueueStrategy(), JoinableQueueStrategy(),
+           PipeStrategy(), PoolStrategy(), PoolImapStrategy(), PoolImapUnorderedStrategy(),
+           PoolApplyAsyncStrategy(), PoolStarmapStrategy(), SharedArrayStrategy(),
+           ManagerStrategy()):
+    register_strategy(_s)
+del _s
+# Subinterpreters and the ecosystem's executors (joblib, dask): each says why it is
+# unavailable where it is (Python < 3.13, the [distributed] extra not installed).
+for _s in (SubinterpretersStrategy(), JoblibThreadsStrategy(), JoblibLokyStrategy(),
+           DaskThreadsStrategy(), DaskProcessesStrategy(), DaskRemoteStrategy()):
     register_strategy(_s)
 del _s

@@ -10,9 +10,10 @@ shared-memory segment on close, including after errors and Ctrl-C.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from gilbench.flavours import Flavour
@@ -20,6 +21,21 @@ from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 
 #: Seconds any single wait on another thread or process may take before the run fails.
 DEFAULT_TIMEOUT_S = 600.0
+
+
+def missing_extra(module: str, extra: str) -> str | None:
+    """Why a strategy that needs ``module`` (from the optional ``extra``) cannot run here,
+    or None when it is installed (found without importing it: listing stays fast)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if found:
+        return None
+    return (f"needs {module}, from the optional extra [{extra}] "
+            f"(pip install 'gilbench[{extra}]')")
 
 
 class RunTimeout(TimeoutError):
@@ -32,10 +48,16 @@ class WorkerCrashed(RuntimeError):
 
 @dataclass(frozen=True)
 class MapResult:
-    """Partials in chunk order, plus CPU seconds spent in other processes (0 in-process)."""
+    """Partials in chunk order, plus CPU seconds spent in other processes (0 in-process).
+
+    ``counters`` are events a strategy counts per map, such as proxy round trips or the
+    seconds workers waited for a lock; the harness records their per-execution median in
+    the run's ``extra``.
+    """
 
     partials: list[Any]
     worker_cpu_s: float = 0.0
+    counters: Mapping[str, float] = field(default_factory=dict)
 
 
 class Session(ABC):
@@ -45,10 +67,17 @@ class Session(ABC):
     workspace: Workspace
     #: Seconds it took to start the executor and prepare workers, None if nothing starts.
     startup_s: float | None = None
+    #: The start method the worker processes were started with (None: no processes).
+    start_method: str | None = None
 
     @abstractmethod
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         """Run the chunk function on every chunk; partials come back in chunk order."""
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about this session worth keeping with the run (recorded in its ``extra``),
+        e.g. the cluster it ran on; empty by default."""
+        return {}
 
     def close(self, kill: bool = False) -> None:
         """Release threads, processes and shared memory (idempotent).
@@ -67,12 +96,22 @@ class Session(ABC):
 class Strategy(ABC):
     """A way of running chunks.
 
-    Subclasses set ``name`` and ``description`` and the capability attributes below, and
-    implement :meth:`open`.
+    Subclasses set ``name``, ``description`` and ``uses`` and the capability attributes
+    below, and implement :meth:`open`. A registered strategy is an instance; its settings
+    (the start method of its worker processes) are instance attributes, and
+    :meth:`configured` returns a copy with other settings, so the registry holds one
+    instance per name and a run asks it for the configuration it needs.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
+    #: The Python component it is built on, for ``gilbench list`` and the README.
+    uses: ClassVar[str] = ""
+    #: Runs in every profile's default sweep (with ``default_sweep``), with every flavour.
+    #: False for the strategies of one component each of threading, asyncio and
+    #: multiprocessing: they join the standard and full profiles with one representative
+    #: flavour per kernel (what differs is their machinery), and run whenever named.
+    core: ClassVar[bool] = True
     #: Chunks run in other processes (so the workspace lives in shared memory).
     uses_processes: ClassVar[bool] = False
     #: Chunks run on several threads of this process (the GIL matters).
@@ -87,19 +126,68 @@ class Strategy(ABC):
     #: Sends each chunk's inputs along with it, so it needs ``Kernel.payload`` and the
     #: harness passes ``payload=`` to :meth:`open`.
     ships_inputs: ClassVar[bool] = False
+    #: Workers share no memory with the parent (a cluster's processes, other machines):
+    #: each chunk's inputs travel with it (``ships_inputs``) and what it wrote comes back
+    #: (``Kernel.outputs_of``), so kernels need both hooks.
+    ships_outputs: ClassVar[bool] = False
+    #: Workers may run on other machines (an existing cluster the user points at).
+    remote: ClassVar[bool] = False
+    #: Each worker is an interpreter of its own, with its own GIL, inside this process
+    #: (subinterpreters): code that holds the GIL runs in parallel without processes. It
+    #: runs a flavour's ``Implementation.isolated`` chunk function (no numpy there).
+    own_gil_per_worker: ClassVar[bool] = False
+    #: The third-party library that schedules the chunks ("dask", "joblib"), None for the
+    #: standard library: analysis sets its per-task cost against the standard pools'.
+    library: ClassVar[str | None] = None
+    #: Runs in a sweep that names no strategy. Library executors (dask, joblib) measure
+    #: their scheduler more than the cores, and start clusters that take seconds: they run
+    #: when named (``--strategy dask-processes``), so the default sweeps stay short.
+    default_sweep: ClassVar[bool] = True
     #: Copies of the problem a run holds at once (2: it copies the problem into shared
     #: memory, or pickles its inputs to workers); sizes are checked against memory with it.
     memory_copies: ClassVar[int] = 1
+    #: Its worker processes can be started by any multiprocessing start method
+    #: (``fork``, ``spawn``, ``forkserver``): ``configured(start_method=...)`` picks one.
+    supports_start_method: ClassVar[bool] = False
+    #: How chunks reach the workers: ``in-process`` (a call), ``queue`` (a pickled message
+    #: on a multiprocessing queue), ``pipe`` (one connection per worker) or ``proxy`` (a
+    #: round trip through a Manager's server process).
+    ipc: ClassVar[str] = "in-process"
+    #: How partials come back: ``in-process`` (a return value), ``pickled`` (a message),
+    #: ``shared`` (added into shared memory under a lock) or ``proxy`` (a Manager proxy).
+    returns: ClassVar[str] = "in-process"
 
     #: The capability attributes above: recorded in every results file, so that analysis,
     #: plans and plots choose roles from traits, never from strategy names.
     CAPABILITIES: ClassVar[tuple[str, ...]] = (
         "uses_processes", "uses_threads", "drives_parallel_flavours", "single_worker",
-        "one_chunk", "ships_inputs")
+        "one_chunk", "ships_inputs", "ships_outputs", "remote", "own_gil_per_worker",
+        "library", "supports_start_method", "ipc", "returns")
+
+    #: Settings a registered instance carries (see :meth:`configured`).
+    start_method: str | None = None
 
     def capabilities(self) -> dict[str, Any]:
         """``{attribute: value}`` for every name in :attr:`CAPABILITIES`."""
         return {name: getattr(self, name) for name in self.CAPABILITIES}
+
+    def configured(self, *, start_method: str | None = None) -> Strategy:
+        """A copy of this strategy with other settings; ValueError for a setting that does
+        not apply (a start method for a strategy that starts no processes) or is unknown.
+
+        ``start_method`` None means: chosen when the session opens (see
+        :func:`gilbench.strategies.startmethod.choose`).
+        """
+        if start_method is not None:
+            from gilbench.strategies.startmethod import check_start_method
+
+            if not self.supports_start_method:
+                raise ValueError(f"strategy {self.name!r} starts no worker processes: a start "
+                                 f"method ({start_method!r}) does not apply to it")
+            check_start_method(start_method)
+        clone = copy.copy(self)
+        clone.start_method = start_method
+        return clone
 
     def unavailable_reason(self) -> str | None:
         """None when usable on this machine and Python, else a one-line reason."""
@@ -118,9 +206,12 @@ class Strategy(ABC):
     @abstractmethod
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload: Callable[[Chunk], tuple[Chunk, dict]] | None = None) -> Session:
+             payload: Callable[[Chunk], tuple[Chunk, dict]] | None = None,
+             outputs: Callable[[Chunk], dict[str, tuple]] | None = None) -> Session:
         """Start a warm session for ``problem``; its ``startup_s`` is the cold cost.
 
         ``payload`` (only for strategies with ``ships_inputs``) maps a chunk to its
-        self-contained form, see :meth:`Kernel.payload`.
+        self-contained form, see :meth:`Kernel.payload`; ``outputs`` (passed only to
+        strategies with ``ships_outputs``) says where a chunk writes, see
+        :meth:`Kernel.outputs_of`.
         """

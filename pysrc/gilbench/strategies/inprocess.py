@@ -10,6 +10,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.strategies.base import DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session, Strategy
+from gilbench.strategies.startmethod import note_openmp_team
 
 
 class LocalSession(Session):
@@ -32,6 +33,7 @@ class LocalSession(Session):
 class SerialStrategy(Strategy):
     name = "serial"
     description = "one chunk after another on the main thread (the baseline)"
+    uses = "a for loop"
     single_worker = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
@@ -44,12 +46,15 @@ class OpenMPStrategy(Strategy):
     name = "openmp"
     description = ("the flavour parallelises itself (OpenMP prange, numba parallel); "
                    "workers = its thread count")
+    uses = "the flavour's own threads (OpenMP, numba)"
     drives_parallel_flavours = True
     one_chunk = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
              payload=None) -> Session:
+        # Worker processes forked after a team must know (see strategies.startmethod).
+        note_openmp_team(workers)
         return LocalSession(problem, impl, threads=workers, schedule=schedule)
 
 
@@ -93,6 +98,7 @@ class ThreadSession(Session):
 class ThreadsStrategy(Strategy):
     name = "threads"
     description = "a warm ThreadPoolExecutor: scales only if the chunk function drops the GIL"
+    uses = "concurrent.futures.ThreadPoolExecutor"
     uses_threads = True
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,

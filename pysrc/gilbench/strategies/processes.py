@@ -1,4 +1,6 @@
-"""The ``processes`` strategy: a warm ProcessPoolExecutor over a shared-memory workspace.
+"""The ``processes`` strategy: a warm ProcessPoolExecutor over a shared-memory workspace,
+and what every process strategy shares: the workspace, the worker initialiser, the
+launcher that applies a start method, and the base class.
 
 Inputs are copied once into ``multiprocessing.shared_memory`` blocks and outputs are
 allocated there, so workers write their rows in place and only chunk descriptors and small
@@ -14,6 +16,7 @@ import itertools
 import multiprocessing as mp
 import os
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +33,7 @@ import numpy as np
 from gilbench.interrupts import deferred, detach_worker, signals_blocked
 from gilbench.kernels.base import Chunk, ChunkFunction, Implementation, Problem, Workspace
 from gilbench.limits import explain_resource_error, format_bytes
+from gilbench.plugins import WorkerImports, import_in_worker, worker_imports
 from gilbench.strategies.base import (
     DEFAULT_TIMEOUT_S,
     MapResult,
@@ -37,6 +41,12 @@ from gilbench.strategies.base import (
     Session,
     Strategy,
     WorkerCrashed,
+)
+from gilbench.strategies.startmethod import (
+    START_METHODS,
+    choose,
+    started_forkserver,
+    stop_forkserver,
 )
 
 SEGMENT_PREFIX = "gilbench_"
@@ -149,10 +159,14 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_init(layout: dict[str, SharedArray], params: dict[str, Any],
-                 fn: ChunkFunction, prepare, barrier, parent_pid: int) -> None:
+                 fn: ChunkFunction, prepare, barrier, parent_pid: int,
+                 imports: WorkerImports | None = None) -> None:
     # The parent decides what Ctrl-C, SIGTERM and SIGHUP mean; workers must not die
     # half-way through a chunk, and must not outlive the parent.
     detach_worker(parent_pid)
+    # The user's modules (--import, entry points): a spawned worker starts from a fresh
+    # interpreter, and their registrations and module state must exist here too.
+    import_in_worker(imports)
     from threadpoolctl import threadpool_limits
 
     # One process per core already: native thread pools inside workers would oversubscribe.
@@ -179,7 +193,7 @@ def _worker_detach() -> None:
 
 def _worker_ready(timeout: float) -> int:
     _WORKER["barrier"].wait(timeout)
-    return mp.current_process().pid
+    return os.getpid()
 
 
 def _worker_run(chunk: Chunk) -> tuple[Any, float]:
@@ -197,17 +211,98 @@ def _worker_run_shipped(shipped: tuple[Chunk, dict[str, np.ndarray]]) -> tuple[A
     return partial, time.process_time() - c0
 
 
+class Launcher:
+    """How one session starts its worker processes: the start method (chosen by
+    :func:`~gilbench.strategies.startmethod.choose`), its context, and the fork server the
+    session may have to start (``notes["forkserver_started"]``) and stop again when it
+    closes."""
+
+    def __init__(self, requested: str | None) -> None:
+        self.method, self.notes = choose(requested)
+        self.context = mp.get_context(self.method)
+        self._own_server = False
+
+    def start(self) -> None:
+        """Start what the method needs before any worker (the fork server)."""
+        if self.method == "forkserver":
+            # Blocked signals are inherited: the server, like the resource tracker, must
+            # not die of a terminal's SIGHUP before gilbench has stopped its workers.
+            with signals_blocked():
+                self._own_server = started_forkserver()
+            # Stopped again when the session closes, so every run pays its server's start.
+            self.notes["forkserver_started"] = self._own_server
+
+    def close(self) -> None:
+        """Stop the fork server this launcher started (after the workers are gone)."""
+        if self._own_server:
+            self._own_server = False
+            stop_forkserver()
+
+
+class ProcessStrategy(Strategy):
+    """Base of the strategies that run chunks in worker processes over a shared workspace.
+
+    ``start_method`` (see :meth:`Strategy.configured`) is None for multiprocessing's
+    default here, or one of :data:`~gilbench.strategies.startmethod.START_METHODS`.
+    """
+
+    uses_processes = True
+    memory_copies = 2
+    supports_start_method = True
+    ipc = "queue"
+    returns = "pickled"
+
+    def __init__(self, start_method: str | None = None) -> None:
+        # A strategy registered with its own start method (a plugin's spawn pool, say);
+        # configured() makes copies with others.
+        self.start_method = start_method
+
+    def launcher(self) -> Launcher:
+        """A launcher for one session, with this strategy's start method."""
+        return Launcher(self.start_method)
+
+    def unavailable_reason(self) -> str | None:
+        if self.start_method is not None and self.start_method not in START_METHODS:
+            return (f"start method {self.start_method!r} does not exist here (this platform "
+                    f"has {', '.join(START_METHODS)})")
+        return None
+
+
+def fork_hint(notes) -> str:
+    """What to add to a timeout message when the workers were forked after an OpenMP team
+    (see :mod:`gilbench.strategies.startmethod`)."""
+    if "fork_after_openmp" in notes:
+        return (" (they were forked after this process ran an OpenMP team, which hangs a "
+                "forked worker that starts one: try --start-method forkserver)")
+    return ""
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """``killed by SIGKILL`` or ``exited with code 3`` for a Process's exit code."""
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exited with code {exitcode}"
+
+
 class ProcessSession(Session):
     """A ProcessPoolExecutor whose workers are started and attached before timing."""
 
     def __init__(self, problem: Problem, impl: Implementation, workers: int,
-                 timeout: float, context: mp.context.BaseContext,
+                 timeout: float, launcher: Launcher,
                  payload: Callable[[Chunk], tuple[Chunk, dict[str, np.ndarray]]] | None = None,
                  ) -> None:
         self.timeout = timeout
         self.payload = payload
         self.pool: ProcessPoolExecutor | None = None
         self.shared: SharedWorkspace | None = None
+        self.launcher = launcher
+        self.start_method, self.notes = launcher.method, launcher.notes
+        context = launcher.context
         self._children_before: set[mp.process.BaseProcess] | None = None
         t0 = time.perf_counter()
         try:
@@ -218,13 +313,14 @@ class ProcessSession(Session):
                     resource_tracker.ensure_running()
             # Workers not yet in the pool's table when an interruption lands are found here.
             self._children_before = set(mp.active_children())
+            launcher.start()
             self.shared = SharedWorkspace(problem, share_inputs=payload is None)
             self.workspace = self.shared.workspace
             barrier = context.Barrier(workers)
             self.pool = ProcessPoolExecutor(
                 max_workers=workers, mp_context=context, initializer=_worker_init,
                 initargs=(self.shared.layout, dict(problem.params), impl.fn, impl.prepare,
-                          barrier, os.getpid()))
+                          barrier, os.getpid(), worker_imports()))
             # Workers may spawn lazily; a barrier of `workers` parties proves all are up.
             # Submitting forks them: no interruption until the pool has recorded them all.
             with deferred():
@@ -247,12 +343,16 @@ class ProcessSession(Session):
             return [f.result(timeout=max(0.0, deadline - time.monotonic())) for f in futures]
         except FuturesTimeout:
             self.close(kill=True)
-            raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s") \
-                from None
+            raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
+                             + fork_hint(self.notes)) from None
         except BrokenProcessPool as exc:
             self.close(kill=True)
             raise WorkerCrashed(f"a worker process died while trying to {what} ({exc})") \
                 from None
+
+    def describe(self) -> dict[str, Any]:
+        """How its workers were started (see :class:`Launcher`)."""
+        return dict(self.notes)
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         if self.pool is None:
@@ -283,34 +383,21 @@ class ProcessSession(Session):
             pool.shutdown(wait=True, cancel_futures=True)
         if self.shared is not None:
             self.shared.close()
+        self.launcher.close()
 
 
-class ProcessesStrategy(Strategy):
-    """Warm process pool; ``start_method`` None means this platform's default."""
+class ProcessesStrategy(ProcessStrategy):
+    """Warm ProcessPoolExecutor over shared memory."""
 
     name = "processes"
     description = ("a warm ProcessPoolExecutor over shared memory: one interpreter (and GIL) "
                    "per worker; pays start-up and IPC")
-    uses_processes = True
-    memory_copies = 2
-
-    def __init__(self, start_method: str | None = None) -> None:
-        self.start_method = start_method
-
-    def context(self) -> mp.context.BaseContext:
-        return mp.get_context(self.start_method)
-
-    def unavailable_reason(self) -> str | None:
-        try:
-            self.context()
-        except ValueError as exc:
-            return str(exc)
-        return None
+    uses = "concurrent.futures.ProcessPoolExecutor"
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
              payload=None) -> Session:
-        return ProcessSession(problem, impl, workers, timeout, self.context())
+        return ProcessSession(problem, impl, workers, timeout, self.launcher())
 
 
 class PickledInputsStrategy(ProcessesStrategy):
@@ -326,4 +413,4 @@ class PickledInputsStrategy(ProcessesStrategy):
              payload=None) -> Session:
         if payload is None:
             raise ValueError(f"strategy {self.name!r} needs the kernel's payload() function")
-        return ProcessSession(problem, impl, workers, timeout, self.context(), payload)
+        return ProcessSession(problem, impl, workers, timeout, self.launcher(), payload)

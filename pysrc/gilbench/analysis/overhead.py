@@ -1,0 +1,201 @@
+"""Findings about the machinery of strategies: each against the fastest of its family, what
+a Manager's proxy round trips and a shared Value's lock cost, start-up per start method.
+
+Families and roles come from declared traits (:meth:`Traits.family`, ``ipc``,
+``returns``) and the counters runs record in ``extra`` (``proxy_round_trips``,
+``value_updates``, ``lock_wait_s``, ``forkserver_started``), never from strategy names.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator, Sequence
+
+from gilbench.analysis.engine import KernelView, register_finder
+from gilbench.analysis.findings import Figure, Finding
+from gilbench.analysis.rows import Row
+from gilbench.analysis.verdicts import NOGIL_TRAITS, TIE_MARGIN, _context, fastest, fmt_ms
+
+FAMILY_WORDS = {"threads": "Thread strategies", "processes": "Process strategies"}
+#: Workers waiting for a lock longer than this share of the execution: it is contended.
+CONTENDED_SHARE = 0.01
+
+
+def fmt_short(seconds: float) -> str:
+    """Microseconds below a millisecond, else as :func:`fmt_ms`."""
+    return f"{seconds * 1e6:.0f} µs" if abs(seconds) < 1e-3 else fmt_ms(seconds)
+
+
+def _by_strategy(rows: Sequence[Row]) -> dict[str, Row]:
+    """The fastest row of each strategy (several start methods: the fastest speaks)."""
+    best: dict[str, Row] = {}
+    for r in rows:
+        if r.strategy not in best or r.median_s < best[r.strategy].median_s:
+            best[r.strategy] = r
+    return best
+
+
+def _flavour_rank(view: KernelView, flavour: str) -> int:
+    """GIL-free flavours first (their time is the work, the rest is the machinery)."""
+    gil = view.traits.gil(flavour)
+    return NOGIL_TRAITS.index(gil) if gil in NOGIL_TRAITS else len(NOGIL_TRAITS)
+
+
+def family_group(view: KernelView, rows: Sequence[Row], family: str
+                 ) -> tuple[str, int, dict[str, Row]] | None:
+    """(flavour, workers, fastest row per strategy) where most strategies of ``family`` ran
+    the same flavour on the same worker count (at least two), GIL-free flavours and more
+    workers preferred; None when no two strategies of the family meet."""
+    t = view.traits
+    groups: dict[tuple[str, int], list[Row]] = {}
+    for r in rows:
+        if t.family(r.strategy) == family and r.workers > 1 and not t.parallel_inside(r.flavour):
+            groups.setdefault((r.flavour, r.workers), []).append(r)
+    order = t.flavour_order()
+    best = None
+    for (flavour, workers), members in groups.items():
+        by_strategy = _by_strategy(members)
+        if len(by_strategy) < 2:
+            continue
+        key = (len(by_strategy), -_flavour_rank(view, flavour), workers,
+               -order.index(flavour) if flavour in order else 0)
+        if best is None or key > best[0]:
+            best = (key, (flavour, workers, by_strategy))
+    return best[1] if best else None
+
+
+@register_finder("strategy-overhead",
+                 "each thread or process strategy against the fastest of its family")
+def strategy_overhead(view: KernelView) -> Iterator[Finding]:
+    for rows in view.contexts().values():
+        for family, words in FAMILY_WORDS.items():
+            group = family_group(view, rows, family)
+            if group:
+                yield _overhead_finding(view, rows, words, *group)
+
+
+def _overhead_finding(view: KernelView, rows: Sequence[Row], words: str, flavour: str,
+                      workers: int, by_strategy: dict[str, Row]) -> Finding:
+    ranked = sorted(by_strategy.values(), key=lambda r: r.median_s)
+    fast, slow = ranked[0], ranked[-1]
+    spread = slow.median_s / fast.median_s - 1
+    parts = [f"{r.strategy} {fmt_ms(r.median_s)}"
+             + ("" if r is fast else f" (+{r.median_s / fast.median_s - 1:.0%})")
+             for r in ranked]
+    if spread <= TIE_MARGIN:
+        verdict, tail = "tie", f"all within {spread:.0%} of the fastest"
+    else:
+        verdict = "spread"
+        tail = (f"{slow.strategy} pays {fmt_short(slow.median_s - fast.median_s)} more per "
+                f"execution than {fast.strategy}")
+    sentence = (f"{words} on {flavour}, {workers} workers, {fast.chunks} chunks: "
+                f"{', '.join(parts)}: {tail}.")
+    figures = [Figure("workers", workers), Figure("flavour", flavour),
+               Figure("fastest", fast.strategy), Figure("slowest", slow.strategy),
+               Figure("spread", spread, "x")]
+    figures += [Figure(f"median_{r.strategy}", r.median_s, "s") for r in ranked]
+    return Finding(view.kernel, "strategy-overhead", sentence, tuple(r.id for r in ranked),
+                   tuple(figures), verdict, _context(rows))
+
+
+def _peer(view: KernelView, row: Row, rows: Sequence[Row], unlike: str, kind: str) -> Row | None:
+    """The fastest run of ``row``'s family, flavour and workers whose ``kind`` trait is
+    not ``unlike`` (the baseline a Manager or a shared Value is set against)."""
+    t = view.traits
+    return fastest(r for r in rows if t.family(r.strategy) == t.family(row.strategy)
+                   and r.flavour == row.flavour and r.workers == row.workers
+                   and t.value(r.strategy, kind) != unlike)
+
+
+@register_finder("proxy-cost", "what the round trips of Manager proxies cost per execution")
+def proxy_cost(view: KernelView) -> Iterator[Finding]:
+    t = view.traits
+    for rows in view.contexts().values():
+        for row in _by_strategy([r for r in rows if t.value(r.strategy, "ipc") == "proxy"
+                                 and r.get("proxy_round_trips")]).values():
+            base = _peer(view, row, rows, "proxy", "ipc")
+            if base is None:
+                continue
+            trips = row.get("proxy_round_trips")
+            extra = row.median_s - base.median_s
+            if extra > 0:
+                tail = (f"cost {fmt_short(extra)} more than {base.strategy} "
+                        f"({fmt_ms(row.median_s)} against {fmt_ms(base.median_s)}), about "
+                        f"{fmt_short(extra / trips)} per round trip")
+            else:
+                tail = (f"yet it ran no slower than {base.strategy} ({fmt_ms(row.median_s)} "
+                        f"against {fmt_ms(base.median_s)}): the work hides them")
+            yield Finding(
+                view.kernel, "proxy-cost",
+                f"{row.strategy} ({row.flavour}, {row.workers} workers): {trips:.0f} proxy "
+                f"round trips per execution (each access to a Manager's object is a message "
+                f"to its server process and back; every chunk takes a get, a store and a "
+                f"completion) {tail}.", (row.id, base.id),
+                (Figure("round_trips", trips), Figure("extra", extra, "s"),
+                 Figure("per_round_trip", extra / trips if extra > 0 else None, "s"),
+                 Figure("baseline", base.strategy)),
+                "costly" if extra / base.median_s > TIE_MARGIN else "hidden", _context(rows))
+
+
+@register_finder("shared-lock", "how long workers waited for the lock of a shared Value")
+def shared_lock(view: KernelView) -> Iterator[Finding]:
+    t = view.traits
+    for rows in view.contexts().values():
+        for row in _by_strategy([r for r in rows if t.value(r.strategy, "returns") == "shared"
+                                 and r.get("value_updates")]).values():
+            updates, waited = row.get("value_updates"), row.get("lock_wait_s") or 0.0
+            share = waited / row.median_s
+            contended = share > CONTENDED_SHARE
+            verdict = "contended" if contended else "uncontended"
+            what = ("contention costs time" if contended else
+                    "at this chunking the lock is no bottleneck; finer chunks would meet it "
+                    "more often")
+            yield Finding(
+                view.kernel, "shared-lock",
+                f"{row.strategy} ({row.flavour}, {row.workers} workers): {updates:.0f} "
+                f"partials per execution were added into a shared Value under its lock; the "
+                f"workers waited {fmt_short(waited)} in all for it ({share:.1%} of the "
+                f"execution): {what}.", (row.id,),
+                (Figure("updates", updates), Figure("lock_wait", waited, "s"),
+                 Figure("share", share)), verdict, _context(rows))
+
+
+@register_finder("start-method", "start-up and warm speed per multiprocessing start method")
+def start_method(view: KernelView) -> Iterator[Finding]:
+    groups: dict[tuple, dict[str, Row]] = {}
+    for r in view.main_rows():
+        if r.start_method and r.startup_s is not None:
+            key = (r.strategy, r.flavour, r.workers, r.size, r.chunks)
+            groups.setdefault(key, {})[r.start_method] = r
+    groups = {k: g for k, g in groups.items() if len(g) > 1}
+    if not groups:
+        return
+    methods = sorted({m for g in groups.values() for m in g})
+    startup = {m: statistics.median(g[m].startup_s for g in groups.values() if m in g)
+               for m in methods}
+    server = any(g["forkserver"].get("forkserver_started") for g in groups.values()
+                 if "forkserver" in g)
+    # Warm speed: each run against the fastest method of its group.
+    warm = {m: statistics.median(g[m].median_s / min(r.median_s for r in g.values())
+                                 for g in groups.values() if m in g) for m in methods}
+    order = sorted(methods, key=startup.get)
+    parts = []
+    for m in order:
+        part = f"{m} {fmt_ms(startup[m])}"
+        if m == "forkserver" and server:
+            part += " (starting its server included)"
+        parts.append(part)
+    worst = max(warm.values()) - 1
+    tail = (f"warm, they run within {worst:.0%} of each other: the method is a cold cost"
+            if worst <= TIE_MARGIN else
+            f"warm, {max(warm, key=warm.get)} runs {worst:.0%} slower than the fastest method")
+    n = len(groups)
+    runs = tuple(r.id for g in groups.values() for r in g.values())
+    yield Finding(
+        view.kernel, "start-method",
+        f"Start-up by start method (the median over {n} process "
+        f"configuration{'s' if n > 1 else ''} each run with several): {', '.join(parts)}; "
+        f"{tail}.", runs,
+        tuple([Figure(f"startup_{m}", startup[m], "s") for m in methods]
+              + [Figure(f"warm_{m}", warm[m], "x") for m in methods]),
+        order[0], ())

@@ -1,0 +1,557 @@
+"""Worker processes started by hand: ``multiprocessing.Process`` workers fed through a
+Queue, a JoinableQueue or one Pipe each (``process-queue``, ``joinable-queue``, ``pipe``),
+and the session they share with ``shared-array`` and ``manager``.
+
+Every chunk travels as ``(map number, index, chunk)`` pickled by the caller: an
+unpicklable chunk raises there, where a Queue would have dropped it in its feeder thread
+and left the map waiting. Every result travels back as ``(map number, index, ok, partial
+or exception, CPU seconds, lock-wait seconds)``, pickled by the worker for the same reason;
+a chunk's exception reaches the caller as itself (type and message), or, if it cannot be
+pickled, as :class:`RemoteChunkError` naming its type. Every wait polls the workers'
+exit codes, so a worker that dies fails the map within :data:`POLL_S`, and ends at the
+run's timeout at the latest.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from multiprocessing import resource_tracker
+from multiprocessing.connection import wait as wait_connections
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+from gilbench.interrupts import deferred, signals_blocked
+from gilbench.kernels.base import Chunk, Implementation, Problem
+from gilbench.limits import explain_resource_error
+from gilbench.plugins import worker_imports
+from gilbench.strategies.base import (
+    DEFAULT_TIMEOUT_S,
+    MapResult,
+    RunTimeout,
+    Session,
+    WorkerCrashed,
+)
+from gilbench.strategies.processes import (
+    _WORKER,
+    Launcher,
+    PoolStartFailed,
+    ProcessStrategy,
+    SharedWorkspace,
+    _worker_init,
+    describe_exit,
+    fork_hint,
+)
+
+#: Seconds between two looks at the workers' exit codes while waiting for them.
+POLL_S = 0.05
+#: Seconds ``close`` gives workers to leave after being asked, before killing them.
+JOIN_S = 5.0
+
+
+class RemoteChunkError(RuntimeError):
+    """A chunk raised an exception that could not travel back as itself (its type and
+    message are in the text)."""
+
+
+def dumps(obj: Any) -> bytes:
+    """Pickle as multiprocessing does (its reducers included), into plain bytes."""
+    return bytes(ForkingPickler.dumps(obj))
+
+
+# -- worker side --------------------------------------------------------------------------
+def _start_worker(init: tuple, ready) -> None:
+    """The worker initialiser of :mod:`.processes`, then one release of ``ready``."""
+    _worker_init(*init)
+    ready.release()
+
+
+def _execute(task: bytes) -> bytes:
+    """Run one pickled task on this worker's workspace; the pickled result message."""
+    number, index, chunk = pickle.loads(task)
+    c0 = time.process_time()
+    waited = 0.0
+    try:
+        partial = _WORKER["fn"](_WORKER["workspace"], chunk)
+        absorb = _WORKER.get("absorb")
+        if absorb is not None:  # shared-array: numeric partials go into a Value
+            partial, waited = absorb(partial)
+    except BaseException as exc:  # noqa: BLE001 - it travels to the caller
+        return _failure(number, index, exc, time.process_time() - c0)
+    cpu = time.process_time() - c0
+    try:
+        return dumps((number, index, True, partial, cpu, waited))
+    except Exception as exc:  # noqa: BLE001 - any pickling failure
+        return _failure(number, index, pickle.PicklingError(
+            f"the partial of chunk {index} cannot be pickled: {type(exc).__name__}: {exc}"),
+            cpu)
+
+
+def _failure(number: int, index: int, exc: BaseException, cpu: float) -> bytes:
+    try:
+        message = dumps((number, index, False, exc, cpu, 0.0))
+        pickle.loads(message)  # an exception that pickles may still fail to unpickle
+        return message
+    except Exception:  # noqa: BLE001 - fall back to its type and text
+        return dumps((number, index, False,
+                      RemoteChunkError(f"{type(exc).__qualname__}: {exc}"), cpu, 0.0))
+
+
+def _serve_queue(init: tuple, ready, tasks, results) -> None:
+    _start_worker(init, ready)
+    for task in iter(tasks.get, None):
+        results.put(_execute(task))
+
+
+def _serve_joinable(init: tuple, ready, tasks, results) -> None:
+    _start_worker(init, ready)
+    while True:
+        task = tasks.get()
+        try:
+            if task is None:
+                return
+            results.put(_execute(task))
+        finally:
+            tasks.task_done()
+
+
+def _serve_pipe(init: tuple, ready, conn) -> None:
+    _start_worker(init, ready)
+    while True:
+        try:
+            task = conn.recv_bytes()
+        except EOFError:
+            return
+        if not task:
+            return
+        conn.send_bytes(_execute(task))
+
+
+# -- parent side --------------------------------------------------------------------------
+class WorkerGroup:
+    """The started worker processes of one session, and what can be asked of them."""
+
+    def __init__(self, context: mp.context.BaseContext) -> None:
+        self.context = context
+        self.procs: list[mp.process.BaseProcess] = []
+
+    def start(self, target: Callable, args: tuple) -> None:
+        proc = self.context.Process(target=target, args=args, daemon=True,
+                                    name=f"gilbench-worker-{len(self.procs)}")
+        self.procs.append(proc)
+        proc.start()
+
+    @property
+    def sentinels(self) -> list[int]:
+        return [p.sentinel for p in self.procs]
+
+    def check(self, what: str, wait: float = 0.0) -> None:
+        """WorkerCrashed naming the first worker that has exited, waiting up to ``wait``
+        seconds for one to (after a channel saw EOF, the exit is on its way)."""
+        if wait:
+            ready = wait_connections(self.sentinels, timeout=wait)
+            for proc in self.procs:
+                if proc.sentinel in ready:
+                    # Its sentinel closes as it exits, a moment before its exit status
+                    # can be collected.
+                    proc.join(wait)
+        for proc in self.procs:
+            if proc.exitcode is not None:
+                raise WorkerCrashed(f"worker process {proc.pid} {describe_exit(proc.exitcode)} "
+                                    f"while the session tried to {what}")
+
+    def join(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for proc in self.procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+
+
+def kill_children(procs: Sequence[mp.process.BaseProcess],
+                  before: set[mp.process.BaseProcess] | None) -> None:
+    """SIGKILL ``procs`` and every child started since ``before`` was taken (a worker
+    forked but not yet recorded when an interruption landed), then reap them."""
+    victims = [p for p in procs if p.exitcode is None]
+    if before is not None:
+        victims += [p for p in mp.active_children() if p not in before and p not in victims]
+    for proc in victims:
+        try:
+            proc.kill()
+        except (OSError, AttributeError, ValueError):  # gone already, or never started
+            pass
+    for proc in victims:
+        try:
+            proc.join(timeout=5)  # reaped: not even a zombie outlives the run
+        except (AssertionError, ValueError):  # never started
+            pass
+
+
+class Tally:
+    """The results of one map as they arrive."""
+
+    def __init__(self, number: int, n: int) -> None:
+        self.number = number
+        self.partials: list[Any] = [None] * n
+        self.left = n
+        self.cpu_s = 0.0
+        self.lock_wait_s = 0.0
+
+    def accept(self, message: bytes) -> None:
+        """Store one result message; a chunk's exception is raised here, as itself."""
+        number, index, ok, value, cpu, waited = pickle.loads(message)
+        if number != self.number:
+            return  # a straggler of a map that failed
+        if not ok:
+            raise value
+        self.partials[index] = value
+        self.cpu_s += cpu
+        self.lock_wait_s += waited
+        self.left -= 1
+
+
+class WorkerSession(Session):
+    """``workers`` hand-started processes over a shared workspace; subclasses provide the
+    channels (:meth:`_open_channels`, :meth:`_worker_args`), the worker loop (``serve``),
+    and how tasks and results move (:meth:`_dispatch`, :meth:`_receive`, :meth:`_stop`)."""
+
+    serve: Callable[..., None]
+
+    def __init__(self, problem: Problem, impl: Implementation, workers: int, timeout: float,
+                 launcher: Launcher) -> None:
+        self.timeout = timeout
+        self.workers = workers
+        self.launcher = launcher
+        self.start_method, self.notes = launcher.method, launcher.notes
+        self.group: WorkerGroup | None = None
+        self.shared: Any = None
+        self.maps = 0
+        self._closed = False
+        self._children_before: set[mp.process.BaseProcess] | None = None
+        t0 = time.perf_counter()
+        try:
+            if os.name == "posix":
+                with signals_blocked():  # see ProcessSession: before any segment exists
+                    resource_tracker.ensure_running()
+            self._children_before = set(mp.active_children())
+            launcher.start()
+            context = launcher.context
+            init = self._share(problem, impl)
+            self._open_channels(context, workers)
+            ready = context.Semaphore(0)
+            self.group = WorkerGroup(context)
+            with deferred():  # no interruption half-way through forking a worker
+                for i in range(workers):
+                    self.group.start(type(self).serve, (init, ready, *self._worker_args(i)))
+            self._started()
+            deadline = time.monotonic() + timeout
+            for _ in range(workers):
+                self._await(lambda t: ready.acquire(timeout=t) or _empty(),
+                            "start the workers", deadline)
+        except (RunTimeout, WorkerCrashed):
+            self.close(kill=True)
+            raise
+        except OSError as exc:  # fork, pipes, semaphores or memory: a limit ran out
+            self.close(kill=True)
+            raise PoolStartFailed(f"could not start {workers} worker processes: "
+                                  f"{explain_resource_error(exc)}") from exc
+        except BaseException:
+            self.close(kill=True)
+            raise
+        self.startup_s = time.perf_counter() - t0
+
+    # -- what subclasses change -----------------------------------------------------------
+    def _share(self, problem: Problem, impl: Implementation) -> tuple:
+        """Build the workspace; the worker initialiser's arguments."""
+        self.shared = SharedWorkspace(problem)
+        self.workspace = self.shared.workspace
+        return (self.shared.layout, dict(problem.params), impl.fn, impl.prepare, None,
+                os.getpid(), worker_imports())
+
+    def _open_channels(self, context: mp.context.BaseContext, workers: int) -> None:
+        raise NotImplementedError
+
+    def _worker_args(self, i: int) -> tuple:
+        raise NotImplementedError
+
+    def _started(self) -> None:
+        """After every worker has been started (e.g. close the workers' pipe ends)."""
+
+    def _dispatch(self, tasks: list[bytes]) -> None:
+        raise NotImplementedError
+
+    def _receive(self, timeout: float) -> bytes:
+        """One result message; queue.Empty when none came within ``timeout``."""
+        raise NotImplementedError
+
+    def _stop(self) -> None:
+        """Ask every worker to leave (the polite way)."""
+        raise NotImplementedError
+
+    def _close_channels(self) -> None:
+        """Release queues and pipes (after the workers are gone); called again after
+        a polite close, so it must be idempotent."""
+
+    # -- shared machinery -----------------------------------------------------------------
+    def _await(self, attempt: Callable[[float], Any], what: str, deadline: float) -> Any:
+        """``attempt(timeout)`` until it returns, looking at the workers between tries."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
+                                 + self._hint())
+            try:
+                return attempt(min(POLL_S, remaining))
+            except queue.Empty:
+                if self.group is not None:
+                    self.group.check(what)
+
+    def _hint(self) -> str:
+        return fork_hint(self.notes)
+
+    def describe(self) -> dict[str, Any]:
+        """How its workers were started (see :class:`Launcher`)."""
+        return dict(self.notes)
+
+    def map(self, chunks: Sequence[Chunk]) -> MapResult:
+        if self._closed:
+            raise RuntimeError("session is closed")
+        self.maps += 1
+        # Pickled here, so that an unpicklable chunk raises in the caller.
+        tasks = [dumps((self.maps, i, chunk)) for i, chunk in enumerate(chunks)]
+        what = f"run {len(chunks)} chunks"
+        deadline = time.monotonic() + self.timeout
+        self._dispatch(tasks)
+        return self._collect(len(chunks), what, deadline)
+
+    def _collect(self, n: int, what: str, deadline: float) -> MapResult:
+        tally = Tally(self.maps, n)
+        while tally.left:
+            tally.accept(self._await(self._receive, what, deadline))
+        return self._result(tally)
+
+    def _result(self, tally: Tally) -> MapResult:
+        return MapResult(tally.partials, tally.cpu_s)
+
+    def close(self, kill: bool = False) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        group = self.group
+        procs = group.procs if group is not None else []
+        if group is not None and not kill:
+            try:
+                self._stop()
+                group.join(JOIN_S)
+                self._close_channels()  # politely too (a Manager shuts its server down)
+            except (OSError, ValueError, EOFError):  # a channel is broken: kill instead
+                pass
+        kill_children(procs, self._children_before)
+        self._close_channels()
+        if self.shared is not None:
+            self.shared.close()
+        self.launcher.close()
+
+
+def _empty():
+    raise queue.Empty
+
+
+def _retire(q) -> None:
+    """Close a multiprocessing queue without waiting on its feeder thread, which would
+    hang on a pipe that no live worker reads any more."""
+    if q is not None:
+        q.cancel_join_thread()
+        q.close()
+
+
+class QueueSession(WorkerSession):
+    """A task Queue and a result Queue shared by every worker."""
+
+    serve = staticmethod(_serve_queue)
+    tasks: Any = None
+    results: Any = None
+
+    def _open_channels(self, context, workers):
+        self.tasks, self.results = context.Queue(), context.Queue()
+
+    def _worker_args(self, i):
+        return self.tasks, self.results
+
+    def _dispatch(self, tasks):
+        for task in tasks:
+            self.tasks.put(task)
+
+    def _receive(self, timeout):
+        return self.results.get(timeout=timeout)
+
+    def _stop(self):
+        for _ in range(self.workers):
+            self.tasks.put(None)
+
+    def _close_channels(self):
+        _retire(self.tasks)
+        _retire(self.results)
+        self.tasks = self.results = None
+
+
+class JoinableQueueSession(QueueSession):
+    """The producer (this process) puts every chunk on a JoinableQueue and ``join()``s it;
+    consumers call ``task_done()`` after putting each result on the result Queue.
+
+    ``JoinableQueue.join`` takes no timeout, so it runs on a helper thread that this
+    session waits for with the run's timeout, looking at the workers meanwhile; after a
+    failure, ``task_done`` calls for the chunks nobody will finish release it.
+    """
+
+    serve = staticmethod(_serve_joinable)
+
+    def _open_channels(self, context, workers):
+        self.tasks, self.results = context.JoinableQueue(), context.Queue()
+
+    def map(self, chunks: Sequence[Chunk]) -> MapResult:
+        if self._closed:
+            raise RuntimeError("session is closed")
+        self.maps += 1
+        tasks = [dumps((self.maps, i, chunk)) for i, chunk in enumerate(chunks)]
+        what = f"run {len(chunks)} chunks"
+        deadline = time.monotonic() + self.timeout
+        self._dispatch(tasks)
+        joined = threading.Thread(target=self.tasks.join, name="gilbench-join", daemon=True)
+        joined.start()
+
+        def attempt(timeout: float) -> None:
+            joined.join(timeout)
+            if joined.is_alive():
+                raise queue.Empty
+
+        try:
+            self._await(attempt, what, deadline)
+        except BaseException:
+            self._release(joined)
+            raise
+        # Every chunk is done; its result may still be on its way through the pipe.
+        return self._collect(len(chunks), what, deadline)
+
+    def _release(self, joined) -> None:
+        """Unblock a ``join()`` that waits for chunks no worker will finish."""
+        while joined.is_alive():
+            try:
+                self.tasks.task_done()
+            except ValueError:  # called more often than items were put: all released
+                break
+            joined.join(0.01)
+
+
+class PipeSession(WorkerSession):
+    """One duplex Pipe per worker; each worker has at most one chunk at a time, the next
+    going to whichever answers first."""
+
+    serve = staticmethod(_serve_pipe)
+
+    def _open_channels(self, context, workers):
+        self.conns, self.worker_conns = [], []
+        for _ in range(workers):
+            mine, theirs = context.Pipe(duplex=True)
+            self.conns.append(mine)
+            self.worker_conns.append(theirs)
+
+    def _worker_args(self, i):
+        return (self.worker_conns[i],)
+
+    def _started(self):
+        # The workers hold their ends: closing ours lets EOF tell each side the other left.
+        for conn in self.worker_conns:
+            conn.close()
+        self.worker_conns = []
+
+    def map(self, chunks: Sequence[Chunk]) -> MapResult:
+        if self._closed:
+            raise RuntimeError("session is closed")
+        self.maps += 1
+        pending = deque(dumps((self.maps, i, chunk)) for i, chunk in enumerate(chunks))
+        what = f"run {len(chunks)} chunks"
+        deadline = time.monotonic() + self.timeout
+        tally = Tally(self.maps, len(chunks))
+        idle = list(self.conns)
+        busy: set = set()
+        sentinels = set(self.group.sentinels)
+        while tally.left:
+            while pending and idle:
+                conn = idle.pop()
+                try:
+                    conn.send_bytes(pending.popleft())
+                except OSError:  # its worker is gone
+                    self.group.check(what, wait=1.0)
+                    raise
+                busy.add(conn)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
+                                 + self._hint())
+            # Short waits: a Ctrl-C that another thread of this process received is only
+            # raised once the main thread runs Python again.
+            ready = wait_connections([*busy, *sentinels], timeout=min(POLL_S, remaining))
+            for conn in ready:
+                if conn in busy:
+                    try:
+                        message = conn.recv_bytes()
+                    except EOFError:
+                        self.group.check(what, wait=1.0)
+                        raise WorkerCrashed(f"a worker closed its pipe while the session "
+                                            f"tried to {what}") from None
+                    busy.discard(conn)
+                    idle.append(conn)
+                    tally.accept(message)
+            if sentinels.intersection(ready):
+                self.group.check(what, wait=1.0)  # a worker exited: raises
+        return MapResult(tally.partials, tally.cpu_s)
+
+    def _stop(self):
+        for conn in self.conns:
+            conn.send_bytes(b"")
+
+    def _close_channels(self):
+        for conn in self.conns:
+            conn.close()
+        self.conns = []
+
+
+class QueueStrategy(ProcessStrategy):
+    """multiprocessing.Process workers with a task Queue and a result Queue."""
+
+    name = "process-queue"
+    description = ("multiprocessing.Process workers taking chunks from a task Queue and "
+                   "putting results on a result Queue")
+    uses = "multiprocessing.Process + Queue"
+    core = False  # one of the tutorial's components: standard and full sweeps
+    session = QueueSession
+
+    def open(self, problem: Problem, impl: Implementation, workers: int, *,
+             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
+             payload=None) -> Session:
+        return self.session(problem, impl, workers, timeout, self.launcher())
+
+
+class JoinableQueueStrategy(QueueStrategy):
+    name = "joinable-queue"
+    description = ("this process produces chunks on a JoinableQueue and join()s it; "
+                   "consumer processes task_done() each")
+    uses = "multiprocessing.Process + JoinableQueue"
+    session = JoinableQueueSession
+
+
+class PipeStrategy(QueueStrategy):
+    name = "pipe"
+    description = "multiprocessing.Process workers, one duplex Pipe each, one chunk at a time"
+    uses = "multiprocessing.Process + Pipe"
+    ipc = "pipe"
+    session = PipeSession
+
+
+__all__ = ["JoinableQueueStrategy", "PipeStrategy", "QueueStrategy", "RemoteChunkError",
+           "WorkerSession", "kill_children"]

@@ -14,7 +14,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gilbench.kernels.base import Implementation, Problem, Workspace
+from gilbench.isolated.empty import empty_task
+from gilbench.kernels.base import Implementation, Problem
 from gilbench.strategies import DEFAULT_TIMEOUT_S, Strategy
 
 #: Chunk counts of the two timed maps: few (the fixed part) and many (the per-task part).
@@ -23,13 +24,12 @@ FEW_TASKS, MANY_TASKS = 8, 512
 REPEATS = 5
 
 
-def empty_task(workspace: Workspace, chunk: Any) -> None:
-    """A chunk function with no work (module level: it pickles by reference)."""
-    return None
-
-
 def _ship_nothing(chunk: Any) -> tuple[Any, dict]:
     return chunk, {}
+
+
+def _writes_nothing(chunk: Any) -> dict:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,11 @@ def measure_dispatch(strategy: Strategy, workers: int, *,
     problem = Problem("empty-task", 1, 0)
     workers = 1 if strategy.single_worker else workers
     payload = _ship_nothing if strategy.ships_inputs else None
-    with strategy.open(problem, Implementation(empty_task), workers, timeout=timeout,
-                       payload=payload) as session:
+    # As the harness does: only strategies that bring outputs back are passed ``outputs``.
+    written = {"outputs": _writes_nothing} if strategy.ships_outputs else {}
+    # The empty task is numpy-free: subinterpreters run it as it is.
+    with strategy.open(problem, Implementation(empty_task, isolated=empty_task), workers,
+                       timeout=timeout, payload=payload, **written) as session:
         medians = []
         for n in (few, many):
             chunks = list(range(n))

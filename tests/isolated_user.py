@@ -18,3 +18,11 @@ def explode(ws, chunk):
 def numpy_loaded(ws, chunk):
     """Whether numpy is loaded where this runs (never, in an isolated interpreter)."""
     return int("numpy" in sys.modules)
+
+
+def count_passes(ws, chunk):
+    """Add one to each element of the chunk's range of ``hits``: after ``with_passes``,
+    every element holds the number of passes made."""
+    hits = ws.arrays["hits"]
+    for i in range(*chunk):
+        hits[i] += 1

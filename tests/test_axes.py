@@ -150,3 +150,34 @@ def test_register_axis_refuses_what_breaks_the_contract():
         register_axis("granularity")
     with pytest.raises(ValueError, match="already registered"):
         register_axis(get_axis("granularity"))
+
+
+def test_axes_run_the_core_pools_unless_strategies_are_named():
+    # Components and library executors would each multiply an axis's runs: they join
+    # only when named. Subinterpreters (one GIL each) are no thread pool.
+    from gilbench.axes.base import is_thread_pool
+
+    assert not is_thread_pool(get_strategy("subinterpreters"))
+    plan = build_plan("standard", kernels=["mandelbrot"], axes=["granularity"])
+    used = {get_strategy(s.strategy) for s in plan.specs}
+    assert used and all(s.core and s.default_sweep for s in used)
+    named = build_plan("quick", kernels=["mandelbrot"], axes=["granularity"],
+                       strategies=["pool-map", "thread"])
+    assert {s.strategy for s in named.specs} == {"serial", "pool-map", "thread"}
+
+
+def test_axis_runs_that_start_processes_record_their_start_method():
+    plan = build_plan("quick", kernels=["mandelbrot"], axes=["gil-fraction"], workers=[2],
+                      start_methods=["spawn", "forkserver"])
+    for spec in plan.specs:
+        if get_strategy(spec.strategy).supports_start_method:
+            assert spec.start_method in ("spawn", "forkserver")
+        else:
+            assert spec.start_method is None
+        assert baseline_of(spec) is None or baseline_of(spec) in plan.specs
+    process_runs = [s for s in plan.specs if s.start_method]
+    assert {s.start_method for s in process_runs} == {"spawn", "forkserver"}
+    assert len({s.axis_value for s in process_runs}) == 7  # every point, each method
+    default = build_plan("quick", kernels=["mandelbrot"], axes=["gil-fraction"])
+    assert {s.start_method for s in default.specs if s.strategy == "processes"} == \
+        {default.default_start_method}

@@ -104,3 +104,23 @@ def test_ctypes_wrapper_rejects_bad_input():
         c_rows(Workspace(ws.params, {"counts": readonly}), (0, 8))
     with pytest.raises(TypeError):
         c_rows(Workspace(ws.params, {"counts": [[0] * 8] * 8}), (0, 8))
+
+
+@pytest.mark.parametrize("flavour", ["python", "cython-gil", "cython-nogil"])
+def test_numpy_free_chunk_functions_fill_pixel_ranges_over_memoryviews(flavour):
+    # The subinterpreters' chunk functions take the same flat pixel ranges, over the
+    # memoryviews they get there; they load in this interpreter too, so this runs anywhere.
+    from gilbench.isolated.workspace import IsolatedWorkspace, as_array
+
+    pytest.importorskip("gilbench._native.isolated")
+    problem = KERNEL.make_problem(13)
+    counts = np.zeros((13, 13), dtype=np.int32)
+    ws = IsolatedWorkspace(dict(problem.params), {
+        "counts": as_array(memoryview(counts), "i", (13, 13), readonly=False)})
+    fn = KERNEL.implementations[flavour].isolated
+    for chunk in KERNEL.split(problem, 7):  # none aligned to rows
+        fn(ws, chunk)
+    assert np.array_equal(counts, KERNEL.reference(problem))
+    with pytest.raises(ValueError, match=r"pixel range \[160, 170\) is outside an output "
+                                         "of 169 pixels"):
+        fn(ws, (160, 170))

@@ -73,6 +73,40 @@ def test_an_interrupted_sweep_resumes_without_repeating_a_finished_run(tmp_path)
     assert shm_segments() == before
 
 
+AXIS = ["run", "--profile", "standard", "--axis", "gil-fraction", "--kernel", "mandelbrot",
+        "--workers", "2", "--size", "48", "--no-plots", "--quiet"]
+
+
+def test_an_axis_sweep_resumes_with_its_points_and_repeats(tmp_path, capsys):
+    out_dir = tmp_path / "axis"
+    assert main([*AXIS, "--out", str(out_dir)]) == 0
+    path = out_dir / "results.json"
+    doc = json.loads(path.read_text())
+    plan = [run_id(spec) for spec in doc["settings"]["plan"]]
+    assert len(plan) == 21 and {s["axis"] for s in doc["settings"]["plan"]} == {"gil-fraction"}
+    # As an interrupted sweep leaves it: the first runs on disk, the rest missing.
+    kept = doc["runs"][:8]
+    doc["runs"] = kept
+    path.write_text(json.dumps(doc))
+    capsys.readouterr()
+
+    assert main(["run", "--resume", str(out_dir), "--dry-run"]) == 0  # what is left
+    assert "13 runs" in capsys.readouterr().out
+    assert main(["run", "--resume", str(out_dir)]) == 0  # the recorded plan and settings
+    after = load_results(out_dir)
+    assert sorted(run_id(r) for r in after["runs"]) == sorted(plan)
+    assert after["runs"][:8] == kept
+    for run in after["runs"][8:]:
+        assert run["status"] == "ok" and run["axis"] == "gil-fraction"
+        # standard repeats 7 times; an axis run at most 5 unless --repeat says otherwise
+        assert len(run["wall_s"]) == 5 and run["gil_availability"] is None
+    assert "gil-fraction-threshold" in (out_dir / "findings.json").read_text()
+    # The same options again make the recorded plan: accepted, nothing left to run.
+    assert main([*AXIS, "--resume", str(out_dir)]) == 0
+    assert main([*AXIS, "--axis", "granularity", "--resume", str(out_dir)]) == 2
+    assert "the plan differs" in capsys.readouterr().err
+
+
 @pytest.fixture
 def finished(tmp_path) -> Path:
     out_dir = tmp_path / "res"

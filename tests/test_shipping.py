@@ -11,6 +11,7 @@ import pytest
 from gilbench import FLAVOURS, KERNELS, STRATEGIES
 from gilbench.compat import incompatible_reason
 from gilbench.kernels import ArraySpec, Implementation, Problem, Workspace, output_part
+from gilbench.kernels.base import write_outputs
 from gilbench.plan import representative_flavour
 from gilbench.strategies.shipping import Shipper, run_shipped
 from tests.userkernel import SumOfCubes
@@ -93,3 +94,17 @@ def test_shipper_needs_both_hooks():
     problem = kernel.make_problem(8)
     with pytest.raises(ValueError, match="payload"):
         Shipper(problem, kernel.implementations["python"].fn, None, None)
+
+
+def test_a_pixel_range_comes_back_as_a_flat_range_of_the_2d_output():
+    kernel = KERNELS["mandelbrot"]
+    problem = kernel.make_problem(10)
+    index = kernel.outputs_of(problem, (15, 37))  # from mid-row 1 to mid-row 3
+    grid = np.arange(100).reshape(10, 10)
+    assert output_part(grid, index["counts"]).tolist() == list(range(15, 37))
+    workspace = Workspace.local(problem)
+    write_outputs(workspace, {"counts": (index["counts"], np.full(22, 7, np.int32))})
+    written = workspace.arrays["counts"].reshape(-1)
+    assert (written[15:37] == 7).all() and written[:15].sum() == written[37:].sum() == 0
+    with pytest.raises(ValueError, match="C-contiguous"):
+        output_part(grid.T, index["counts"])  # a copy would swallow the writes

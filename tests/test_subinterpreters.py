@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pytest
 
 from gilbench import FLAVOURS, KERNELS, STRATEGIES, register_kernel
 from gilbench.compat import incompatible_reason
 from gilbench.harness import RunError, RunSpec, measure
-from gilbench.kernels import Implementation
+from gilbench.kernels import ArraySpec, Implementation, Problem, with_passes
 from tests import isolated_user
 from tests.userkernel import SumOfCubes, cubes_python
 
@@ -105,3 +106,38 @@ def test_workers_write_the_parents_workspace_in_place():
     m = measure(RunSpec("mandelbrot", "python", "subinterpreters", 2, 40, 5), repeats=1,
                 warmup=0, warmup_s=0, probe=False, timeout=60)
     assert m.verified
+
+
+class Passes(SumOfCubes):
+    """Counts the passes its chunks make (the payload axis's ``with_passes``)."""
+
+    name = "isolated-passes"
+    implementations = with_passes({"python": Implementation(isolated_user.count_passes,
+                                                            isolated=isolated_user.count_passes)},
+                                  "passes")
+
+    def make_problem(self, size, seed=0):
+        return Problem(self.name, self.check_size(size), seed, {"passes": 3},
+                       outputs={"hits": ArraySpec((size,), "int64")})
+
+    def merge(self, problem, workspace, partials):
+        return workspace.arrays["hits"]
+
+    def reference(self, problem):
+        return np.full(problem.size, problem.params["passes"], dtype=np.int64)
+
+
+def test_passes_wrap_the_numpy_free_function_too():
+    impl = Passes.implementations["python"]
+    assert impl.isolated.fn is isolated_user.count_passes and impl.isolated.param == "passes"
+    # The wrapper's module imports no numpy, so an isolated interpreter can unpickle it.
+    assert type(impl.isolated).__module__ == "gilbench.isolated.passes"
+
+
+@needs_313
+def test_a_subinterpreter_makes_every_pass():
+    register_kernel(Passes, replace=True)
+    try:
+        assert run(Passes.name, "python").verified  # hits == 3 everywhere: three passes
+    finally:
+        KERNELS.pop(Passes.name, None)

@@ -115,6 +115,60 @@ PLOT_S = 0.35
 DISPATCH_FACTS_S = {"serial": 0.01, "openmp": 0.01, "threads": 0.05, "processes": 0.4}
 
 
+@dataclass(frozen=True)
+class StrategyCost:
+    """What a strategy costs besides the work: start-up ``a + b x workers`` seconds, and
+    seconds per task and per execution."""
+
+    startup_a: float
+    startup_b: float
+    per_task: float
+    per_call: float = 0.0
+
+    def startup(self, workers: int) -> float:
+        return self.startup_a + self.startup_b * workers
+
+
+#: Costs that declared traits add to a strategy's role, most specific first: medians of
+#: a 2-worker session on empty tasks (gilbench.dispatch) and of its start-up at 1 and 2
+#: workers, on the shared 2-core VM (Python 3.11; subinterpreters on 3.13). A library's
+#: scheduler, a Manager's proxies and interpreters with their own GIL cost far more than
+#: the standard pools of their role; the components of threading and multiprocessing
+#: cost about what their role does.
+TRAIT_COSTS: tuple[tuple[Callable[[Any], bool], StrategyCost], ...] = (
+    # dask: a LocalCluster of nanny-managed worker processes (~0.5 s, +0.35 s a worker);
+    # ~2 ms of scheduling per task.
+    (lambda s: s.library == "dask" and s.uses_processes, StrategyCost(0.13, 0.36, 2.0e-3,
+                                                                      3.5e-3)),
+    (lambda s: s.library == "dask", StrategyCost(0.012, 0.0, 2.0e-3, 1.0e-3)),
+    # joblib: loky starts its pool (~0.12 s a worker); ~10 ms per Parallel call.
+    (lambda s: s.library == "joblib" and s.uses_processes, StrategyCost(0.0, 0.12, 3e-6,
+                                                                        10e-3)),
+    (lambda s: s.library == "joblib", StrategyCost(0.0, 0.006, 22e-6, 10e-3)),
+    # one isolated interpreter per worker: ~18 ms to create and bootstrap each.
+    (lambda s: s.own_gil_per_worker, StrategyCost(2e-3, 18e-3, 22e-6, 40e-6)),
+    # a Manager's server process, then a proxy round trip or more per task.
+    (lambda s: s.ipc == "proxy", StrategyCost(20e-3, 5e-3, 140e-6, 0.3e-3)),
+)
+
+
+def trait_cost(name: str) -> StrategyCost | None:
+    """What strategy ``name``'s traits cost, where :data:`TRAIT_COSTS` knows them."""
+    strategy = get_strategy_or_none(name)
+    if strategy is not None:
+        for applies, cost in TRAIT_COSTS:
+            if applies(strategy):
+                return cost
+    return None
+
+
+def strategy_cost(name: str, role_name: str) -> StrategyCost:
+    """The cost of strategy ``name`` (whose role is ``role_name``): from its traits
+    (:func:`trait_cost`), else its role's :data:`STARTUP_S` and :data:`DISPATCH_S`."""
+    a, b = STARTUP_S.get(role_name, (0.0, 0.0))
+    return trait_cost(name) or StrategyCost(a, b, DISPATCH_S[role_name])
+
+
 def power_law(points: Sequence[tuple[int, float]], size: float) -> float:
     """Seconds at ``size`` on the power law through the two outermost ``points`` (one
     point: linear in size)."""
@@ -157,9 +211,12 @@ def reference_size_for(kernel: str, flavours: Sequence[str], seconds: float,
     return max(1, round(statistics.median(sizes))) if sizes else fallback
 
 
-def role(spec: RunSpec) -> str:
-    """``serial``, ``openmp``, ``threads`` or ``processes``, from the strategy's traits."""
-    s = get_strategy(spec.strategy)
+def role(spec: RunSpec) -> str | None:
+    """``serial``, ``openmp``, ``threads`` or ``processes``, from the strategy's traits
+    (None: a strategy this gilbench does not know)."""
+    s = get_strategy_or_none(spec.strategy)
+    if s is None:
+        return None
     if s.single_worker:
         return "serial"
     if s.drives_parallel_flavours:
@@ -261,20 +318,28 @@ class CostModel:
     def execution_s(self, spec: RunSpec) -> float | None:
         """Seconds of one execution of ``spec`` (work / parallelism + dispatch)."""
         serial = self.serial_s(spec)
-        if serial is None:
-            return None
         kind = role(spec)
+        if serial is None or kind is None:
+            return None
+        strategy = get_strategy(spec.strategy)
         parallel = 1
         if kind == "openmp":
             parallel = min(spec.workers, self.cores)
         elif kind != "serial":
-            holds = kind == "threads" and get_flavour(spec.flavour).gil == "holds"
+            # Threads of one interpreter share its GIL; an interpreter of its own per
+            # worker does not.
+            holds = (kind == "threads" and not strategy.own_gil_per_worker
+                     and get_flavour(spec.flavour).gil == "holds")
             parallel = 1 if holds else min(spec.workers, self.cores, spec.chunks)
-        dispatch = self.dispatch_s.get(spec.strategy, DISPATCH_S[kind])
+        cost = strategy_cost(spec.strategy, kind)
+        dispatch = self.dispatch_s.get(spec.strategy, cost.per_task)
         shipping = 0.0
-        if get_strategy(spec.strategy).ships_inputs and spec.kernel in KERNELS:
-            shipping = (KERNELS[spec.kernel].memory_bytes(spec.size) or 0) / SHIP_BPS
-        return serial / parallel + spec.chunks * dispatch + shipping * self.machine_scale
+        kernel = KERNELS.get(spec.kernel)
+        if strategy.ships_inputs and kernel is not None and kernel.has_inputs:
+            # Kernels without inputs ship chunk descriptors and small outputs only.
+            shipping = (kernel.memory_bytes(spec.size) or 0) / SHIP_BPS
+        return (serial / parallel + spec.chunks * dispatch + cost.per_call
+                + shipping * self.machine_scale)
 
     def run_s(self, spec: RunSpec, *, repeats: int, warmup: int, warmup_s: float,
               probe: bool = True) -> float | None:
@@ -286,11 +351,8 @@ class CostModel:
             return None
         warm = max(warmup * t, min(warmup_s + t / 2, MAX_WARMUP * t))
         probing = max(1, math.ceil(PROBE_S / t)) * t if probe else 0.0
-        startup = 0.0
-        kind = role(spec)
-        if kind in STARTUP_S:
-            a, b = STARTUP_S[kind]
-            startup = (a + b * spec.workers) * self.machine_scale
+        startup = strategy_cost(spec.strategy, role(spec)).startup(spec.workers) \
+            * self.machine_scale
         return startup + warm + repeats * t + probing + RUN_OVERHEAD_S
 
     def reference_s(self, spec: RunSpec) -> float:
@@ -343,8 +405,16 @@ class CostModel:
         """Seconds of the sweep besides its runs: set-up, the axes' machine facts (empty
         tasks per pool) and the report with a plot per kernel and plotted axis."""
         pools = {(s.strategy, s.workers) for s in specs if s.axis == "granularity"}
-        facts = sum(DISPATCH_FACTS_S[role(RunSpec("", "", name, 1, 1, 1))]
-                    for name, _ in pools)
+        facts = 0.0
+        for name, workers in pools:
+            kind = role(RunSpec("", "", name, workers, 1, 1))
+            if kind is None:
+                continue
+            facts += DISPATCH_FACTS_S[kind]
+            extra = trait_cost(name)
+            if extra is not None:  # its own start-up, then 12 maps of 8 and 512 tasks
+                facts += extra.startup(workers) + 6 * (520 * extra.per_task
+                                                       + 2 * extra.per_call)
         plotted = {(s.kernel, s.axis) for s in specs if s.axis != "workers"}
         kernels = {s.kernel for s in specs}
         # Every kernel gets its scaling plot, each axis with runs one more, the sweep one
@@ -360,5 +430,6 @@ def get_strategy_or_none(name: str):
     return STRATEGIES.get(name)
 
 
-__all__ = ["DISPATCH_S", "REFERENCE_MACHINE", "REFERENCE_SERIAL", "STARTUP_S", "CostModel",
-           "Estimate", "power_law", "reference_seconds", "reference_size_for", "role"]
+__all__ = ["DISPATCH_S", "REFERENCE_MACHINE", "REFERENCE_SERIAL", "STARTUP_S", "TRAIT_COSTS",
+           "CostModel", "Estimate", "StrategyCost", "power_law", "reference_seconds",
+           "reference_size_for", "role", "strategy_cost", "trait_cost"]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 
+from gilbench import gilwatch
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.strategies.base import DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session, Strategy
 
@@ -22,7 +23,8 @@ class LocalSession(Session):
         self.workspace.schedule = schedule
         self.fn = impl.fn
         if impl.prepare is not None:
-            impl.prepare()
+            with gilwatch.watching_imports():  # may import what turns the GIL back on
+                impl.prepare()
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         fn, ws = self.fn, self.workspace
@@ -69,7 +71,8 @@ class ThreadSession(Session):
         for fut in warm:
             fut.result(timeout=timeout)
         if impl.prepare is not None:
-            impl.prepare()
+            with gilwatch.watching_imports():  # the pool's threads are idle: safe here
+                impl.prepare()
         self.startup_s = time.perf_counter() - t0
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:

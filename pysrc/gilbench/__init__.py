@@ -7,10 +7,13 @@ and report helpers. See README.md.
 
 __version__ = "0.1.0"
 
-# On a free-threaded CPython, an import of an extension that does not declare itself
-# free-threading compatible turns the GIL back on: record which (every run reports it).
-from gilbench import gilwatch  # noqa: E402
+# On a free-threaded CPython: the rest of gilbench loads as bytecode, so that threads do
+# not contend on the constants of its pure-Python flavours (see gilbench.bytecode); and
+# an import of an extension that does not declare itself free-threading compatible turns
+# the GIL back on: record which (every run reports it).
+from gilbench import bytecode, gilwatch  # noqa: E402
 
+bytecode.install()
 gilwatch.install()
 with gilwatch.watching_imports():
     from gilbench.flavours import FLAVOURS, Flavour, get_flavour, register_flavour  # noqa: E402

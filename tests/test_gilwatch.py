@@ -204,7 +204,10 @@ def test_an_extension_that_turns_the_gil_on_in_workers_is_named_in_the_run(tmp_p
     for what, run in runs.items():
         # prepare (worker start-up) or the first chunk imported it: in workers only.
         assert run["parent_gil_enabled"] is False, what
-        assert run["worker_gil_enabled"] == [True, True], what
+        if what.startswith("python/"):  # prepare: every worker imported it
+            assert run["worker_gil_enabled"] == [True, True], what
+        else:  # a worker that was never handed a chunk never imported it
+            assert True in run["worker_gil_enabled"], what
         assert run["gil_enabled_by"] == ["gilbench_test_gil_on"], what
         assert run["gil_enabled"] is True, what
 

@@ -5,6 +5,7 @@ machine. Every verdict is a :class:`Finding` computed by a registered finder fro
 declared traits of flavours and strategies; see :mod:`gilbench.analysis.engine`.
 """
 
+from gilbench.analysis import runtime as _runtime  # noqa: F401  (registers its finder)
 from gilbench.analysis import verdicts as _verdicts  # noqa: F401  (registers the finders)
 from gilbench.analysis.engine import FINDERS, Analysis, Finder, KernelView, analyse, register_finder
 from gilbench.analysis.findings import (

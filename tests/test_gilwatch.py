@@ -12,6 +12,7 @@ import sysconfig
 import textwrap
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -59,6 +60,17 @@ def test_watching_imports_records_and_still_lets_the_users_filters_decide(fresh_
 def _state(enabled: bool, requested=None, names=(), pid=1) -> dict:
     return {"gil_enabled": enabled, "requested": requested, "enabled_by": list(names),
             "pid": pid}
+
+
+def test_only_a_free_threaded_build_reports_what_was_asked_for(monkeypatch):
+    # A default 3.13 build says sys.flags.gil == 1 whatever the environment asked.
+    monkeypatch.setattr(gilwatch, "sys", SimpleNamespace(flags=SimpleNamespace(gil=1)))
+    monkeypatch.setattr(gilwatch, "free_threaded_build", lambda: False)
+    assert gilwatch.requested() is None
+    monkeypatch.setattr(gilwatch, "free_threaded_build", lambda: True)
+    assert gilwatch.requested() == 1
+    monkeypatch.setattr(gilwatch, "sys", SimpleNamespace(flags=SimpleNamespace(gil=None)))
+    assert gilwatch.requested() is None
 
 
 def test_a_run_is_gil_free_only_if_the_parent_and_every_worker_were():

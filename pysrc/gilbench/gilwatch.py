@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import sysconfig
 import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -42,9 +43,10 @@ def gil_enabled() -> bool:
 
 def requested() -> int | None:
     """What PYTHON_GIL or ``-X gil`` asked for (0 or 1; ``-X gil`` wins), None when neither
-    did or the build has no such switch."""
+    did or the build has no such switch (a default 3.13 build reports ``sys.flags.gil``
+    as 1 whatever was asked: it always has its GIL)."""
     value = getattr(sys.flags, "gil", None)
-    return None if value is None else int(value)
+    return None if value is None or not free_threaded_build() else int(value)
 
 
 def note(message: object) -> str | None:
@@ -136,6 +138,4 @@ def run_record(parent: Mapping[str, Any], workers: Sequence[Mapping[str, Any]]
 
 def free_threaded_build() -> bool:
     """Whether this CPython was built with ``--disable-gil`` (``Py_GIL_DISABLED``)."""
-    import sysconfig
-
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))

@@ -7,6 +7,7 @@ declared traits of flavours and strategies; see :mod:`gilbench.analysis.engine`.
 
 from gilbench.analysis import ecosystem as _ecosystem  # noqa: F401  (registers finders)
 from gilbench.analysis import overhead as _overhead  # noqa: F401  (imports verdicts first)
+from gilbench.analysis import runtime as _runtime  # noqa: F401  (registers its finder)
 from gilbench.analysis import verdicts as _verdicts  # noqa: F401  (registers the finders)
 from gilbench.analysis.engine import FINDERS, Analysis, Finder, KernelView, analyse, register_finder
 from gilbench.analysis.findings import (

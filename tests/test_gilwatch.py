@@ -116,6 +116,28 @@ def test_a_measured_run_records_the_parent_and_the_workers_gil():
     assert m.gil_enabled == gilwatch.gil_enabled()
 
 
+def _own_process_strategies():
+    from gilbench.strategies import STRATEGIES
+
+    # gilbench's own worker processes (a library's or a remote cluster's are not its own).
+    return [s.name for s in STRATEGIES.values()
+            if s.uses_processes and not s.library and not s.remote
+            and not s.unavailable_reason()]
+
+
+@pytest.mark.parametrize("strategy", _own_process_strategies())
+def test_every_process_strategy_reports_its_workers_gil(strategy):
+    """Registry-wide, so a process strategy registered tomorrow must report it too."""
+    from gilbench import RunSpec, measure
+
+    # hashing has inputs to ship and outputs to bring back: every strategy can run it.
+    m = measure(RunSpec("hashing", "stdlib", strategy, 2, 16, 4), repeats=1,
+                warmup_s=0.0, probe=False)
+    states = m.extra.get("worker_gil_enabled")
+    assert states, f"{strategy}: no worker reported its GIL"
+    assert all(state == gilwatch.gil_enabled() for state in states)
+
+
 # -- free-threaded builds: a module that turns the GIL back on --------------------------
 #: A single-phase-init extension: it cannot declare Py_mod_gil, so importing it on a
 #: free-threaded build turns the GIL on (and CPython warns, naming it).

@@ -85,7 +85,8 @@ class _Interpreter313:
                             "_gilbench_task), 0, 1)", "<gilbench>", "exec")
 
     def exec(self, code: str, **shared: Any) -> None:
-        snapshot = self._interpreters.exec(self.id, code, shared or None)
+        # A dict, even an empty one: 3.13.5 refuses None (3.13.0 took either).
+        snapshot = self._interpreters.exec(self.id, code, dict(shared))
         if snapshot is not None:
             raise InterpreterFailed(f"{snapshot.type.__name__}: {snapshot.msg}")
 

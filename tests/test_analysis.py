@@ -106,6 +106,71 @@ def test_with_the_gil_off_scaling_is_not_credited_to_releasing_it():
     assert kinds(a, "gil-serialises")[0].verdict == "serialised"
 
 
+def test_with_the_gil_off_gil_holding_flavours_on_threads_meet_processes_too():
+    """The flavour's trait (holds) and the run's GIL (off) are separate: its threads can
+    rival processes, and the sentence says why (the GIL is off, not released)."""
+    free = {"gil": {"free_threaded_build": True, "gil_enabled": False}}
+    a = analyse(doc(run("fastc", "one-by-one", 1, 1.0), run("fastc", "lanes", 2, 0.51),
+                    run("fastc", "forked-crew", 2, 0.55),
+                    run("slowpy", "one-by-one", 1, 10.0), run("slowpy", "lanes", 2, 5.4),
+                    run("slowpy", "forked-crew", 2, 5.2),
+                    run("heldc", "one-by-one", 1, 1.0),
+                    run("heldc", "lanes", 2, 0.52, gil_enabled=False),
+                    run("heldc", "forked-crew", 2, 0.6), machine=free))
+    found = kinds(a, "threads-vs-processes")
+    assert [f.runs[0].split("/")[1] for f in found] == ["fastc", "slowpy", "heldc"]
+    assert [f.headline for f in found] == [True, False, False]
+    slowpy, heldc = found[1], found[2]
+    assert slowpy.verdict == "tie" and heldc.verdict == "win"
+    assert "GIL is off" in slowpy.sentence and "not released" in slowpy.sentence
+    assert slowpy.figure("code_gil") == "holds" and slowpy.figure("gil_enabled") is False
+    # No "processes only" headline: threads needed no GIL here.
+    assert not [f for f in kinds(a, "one-gil-per-process") if f.headline]
+
+
+def test_with_the_gil_on_gil_holding_flavours_stay_out_of_threads_vs_processes():
+    a = analyse(doc(run("fastc", "one-by-one", 1, 1.0), run("fastc", "lanes", 2, 0.51),
+                    run("fastc", "forked-crew", 2, 0.55),
+                    run("slowpy", "one-by-one", 1, 1.0),
+                    run("slowpy", "lanes", 2, 1.0, gil_enabled=True),
+                    run("slowpy", "forked-crew", 2, 0.52)))
+    assert [f.runs[0].split("/")[1] for f in kinds(a, "threads-vs-processes")] == ["fastc"]
+
+
+def test_without_a_gil_free_flavour_but_no_gil_python_threads_are_the_headline():
+    free = {"gil": {"free_threaded_build": True, "gil_enabled": False}}
+    a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0), run("slowpy", "lanes", 2, 0.53),
+                    run("slowpy", "forked-crew", 2, 0.55), machine=free))
+    (f,) = kinds(a, "threads-vs-processes")
+    assert f.headline and f.verdict == "tie"
+    assert not [g for g in kinds(a, "one-gil-per-process") if g.headline]
+
+
+def test_a_gil_turned_back_on_is_found_and_explained():
+    free = {"gil": {"free_threaded_build": True, "gil_enabled": False}}
+    on_in_workers = {"gil_enabled": True, "extra": {
+        "parent_gil_enabled": False, "worker_gil_enabled": [True, True],
+        "gil_enabled_by": ["legacy_ext"]}}
+    a = analyse(doc(run("heldc", "one-by-one", 1, 1.0, gil_enabled=False),
+                    run("heldc", "lanes", 2, 1.0, gil_enabled=False),
+                    run("heldc", "forked-crew", 2, 0.55, **on_in_workers), machine=free))
+    (f,) = kinds(a, "gil-runtime")
+    assert f.verdict == "gil-reenabled" and f.figure("runs_with_gil") == 1
+    assert "importing legacy_ext turned it on" in f.sentence
+    assert "worker processes" in f.sentence
+    # Asked for with PYTHON_GIL=1: nothing to find, and a serialised verdict says why.
+    asked = {"gil": {"free_threaded_build": True, "gil_enabled": True,
+                     "python_gil_env": "1"}}
+    a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0),
+                    run("slowpy", "lanes", 2, 1.0, cpu_s=1.0), machine=asked))
+    assert not kinds(a, "gil-runtime")
+    (g,) = kinds(a, "gil-serialises")
+    assert g.verdict == "serialised" and "PYTHON_GIL=1 turned it on" in g.sentence
+    # A default build has a GIL by design: nothing to report.
+    a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0), run("slowpy", "lanes", 2, 1.0)))
+    assert not kinds(a, "gil-runtime")
+
+
 def test_without_a_gil_free_flavour_processes_are_the_headline():
     a = analyse(doc(run("slowpy", "one-by-one", 1, 1.0), run("slowpy", "lanes", 2, 1.0),
                     run("slowpy", "forked-crew", 2, 0.55)))

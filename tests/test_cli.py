@@ -70,7 +70,8 @@ def test_info_records_the_gil_state_and_what_asked_for_it():
     anyway); the GIL read is the run-time state, and both requests are recorded."""
     assert _info_gil() == {"free_threaded_build": FREE_THREADED_BUILD,
                            "gil_enabled": not FREE_THREADED_BUILD, "python_gil_env": None,
-                           "x_gil": None, "switch_interval_s": pytest.approx(0.005)}
+                           "x_gil": None, "enabled_by": [],
+                           "switch_interval_s": pytest.approx(0.005)}
     on = _info_gil(PYTHON_GIL="1")
     assert on["gil_enabled"] is True and on["python_gil_env"] == "1"
     if FREE_THREADED_BUILD:

@@ -1,4 +1,4 @@
-"""The ``gilbench`` command: list, info, run, report, export, study.
+"""The ``gilbench`` command: list, info, run, report, export, compare, study.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
 naming the bad value and the valid choices, or the cap it exceeds, or why the output folder
@@ -25,6 +25,7 @@ from gilbench.harness import Measurement
 from gilbench.kernels import KERNELS
 from gilbench.limits import MAX_REPEATS, check_sweep, max_workers
 from gilbench.plan import PROFILES, build_plan
+from gilbench.results import RESULTS_NAME
 from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
 from gilbench.strategies.startmethod import START_METHODS, default_start_method
 
@@ -34,6 +35,7 @@ DEFAULT_STUDY_OUT = f"{DEFAULT_OUT}/studies"
 #: ``gilbench export --format NAME``: the module function turning a results document into
 #: (that format's document, the runs it cannot hold).
 EXPORT_FORMATS = {"pytest-benchmark": "gilbench.pytest_benchmark:from_results"}
+DEFAULT_COMPARE_OUT = "compare-results"
 
 
 class UsageError(Exception):
@@ -206,6 +208,24 @@ def build_parser() -> Parser:
                    help="the output schema")
     p.add_argument("out", metavar="OUT.json", help="the file to write")
     p.add_argument("path", metavar="RESULTS", help="results.json, or the folder holding it")
+
+    p = sub.add_parser(
+        "compare", help="compare sweeps side by side (interpreters, machines, commits)",
+        description="Align the runs of several results files (or folders) and write "
+                    "compare.md, compare.html, a ratio plot per kernel and findings.json: "
+                    "side-by-side medians and speedups, the single-thread cost per flavour "
+                    "against the first input, and the thread scaling on each.")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="results.json files or the folders holding them (two or more; the "
+                        "first is the reference)")
+    p.add_argument("--label", action="append", metavar="NAME[,NAME...]",
+                   help="name the inputs, in order (default: each input's interpreter, e.g. "
+                        "'3.13.5t GIL off (PYTHON_GIL=0)')")
+    p.add_argument("--out", default=DEFAULT_COMPARE_OUT, metavar="DIR",
+                   help="output folder (default: %(default)s)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true",
+                   help="no findings on the terminal; print only where the comparison went")
 
     p = sub.add_parser("study", help="measure one of the tutorial's claims (or all of them)",
                        description="Run studies of the tutorial's claims about threads, "
@@ -613,6 +633,37 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.compare import build_comparison, load_inputs
+    from gilbench.report.compare import render_comparison
+
+    labels = [x.strip() for x in _flatten([v.split(",") for v in args.label])] \
+        if args.label else None
+    try:
+        comparison = build_comparison(load_inputs(args.paths, labels))
+        out = outdir.check_folder(args.out)
+        if (out / RESULTS_NAME).exists():  # its findings.json would be replaced
+            raise ValueError(f"output folder {args.out!r} holds a sweep's {RESULTS_NAME}; "
+                             "choose another --out")
+        lock = outdir.FolderLock(out).acquire()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for line in comparison.warnings:
+        _say(None, f"gilbench: warning: {line}")
+    with lock:
+        path, findings = render_comparison(comparison, out, plots=not args.no_plots)
+    if args.quiet:
+        print(path)
+        return 0
+    for f in findings:
+        console.print(f"  • [bold]{f.kernel}[/bold] ({f.context_label()}): {f.sentence}",
+                      highlight=False)
+    console.print(f"gilbench: compared {', '.join(comparison.labels)}; "
+                  f"{sum(a.complete for a in comparison.aligned)} runs in all of them; "
+                  f"report {path}", highlight=False)
+    return 0
+
+
 def cmd_study(args: argparse.Namespace, console: Console) -> int:
     from gilbench.studies.command import BadStudyInput, study_command
 
@@ -623,7 +674,7 @@ def cmd_study(args: argparse.Namespace, console: Console) -> int:
 
 
 COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report,
-            "export": cmd_export, "study": cmd_study}
+            "export": cmd_export, "compare": cmd_compare, "study": cmd_study}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,10 +19,11 @@ starts no ticker and reads "no GIL" (availability None), never a misleading 1.0.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
+
+from gilbench.gilwatch import gil_enabled
 
 
 def _schedstat(tid: int) -> tuple[int, int] | None:
@@ -37,13 +38,8 @@ def _schedstat(tid: int) -> tuple[int, int] | None:
 #: ``GilProbe.method`` when the interpreter ran without a GIL.
 NO_GIL = "no GIL"
 
+__all__ = ["NO_GIL", "GilProbe", "gil_enabled"]
 
-def gil_enabled() -> bool:
-    """Whether this interpreter runs with a GIL now: always on a default build; on a
-    free-threaded one unless PYTHON_GIL=0/-X gil=0, or an imported extension that does not
-    declare itself free-threading compatible, has turned it on again."""
-    is_enabled = getattr(sys, "_is_gil_enabled", None)
-    return bool(is_enabled()) if is_enabled else True
 
 
 class GilProbe:

@@ -27,10 +27,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gilbench import allocator
+from gilbench import allocator, gilwatch
 from gilbench.compat import unavailable_reason
 from gilbench.flavours import get_flavour
-from gilbench.gilprobe import GilProbe, gil_enabled
+from gilbench.gilprobe import GilProbe
 from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import Kernel, Problem, get_kernel
 from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
@@ -157,8 +157,11 @@ class Measurement:
     start_method: str | None = None
     axis: str | None = None
     axis_value: float | int | str | None = None
-    #: Whether this process ran with a GIL, read after the run (every import done): a
-    #: free-threaded build may run without one. None for a failed run.
+    #: Whether the run ran with a GIL, read after it (every import done) in this process
+    #: and in every worker process: False only if none of them had one (a free-threaded
+    #: build may run without). ``extra`` says which (``parent_gil_enabled``,
+    #: ``worker_gil_enabled``) and what turned it on (``gil_enabled_by``). None for a
+    #: failed run.
     gil_enabled: bool | None = None
 
     @property
@@ -399,6 +402,9 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
             facts = dict(run.session.describe())
             # The start method the workers were started with (None: no processes).
             start_method = run.session.start_method or spec.start_method
+            # After every import and every chunk: the GIL this run really ran with.
+            gil_on, gil_extra = gilwatch.run_record(gilwatch.state(),
+                                                    run.session.worker_gil_states())
     except RunError:
         raise
     except (KeyboardInterrupt, SystemExit):
@@ -414,12 +420,12 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     return Measurement(
         spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size, spec.chunks,
         spec.schedule, "ok", None, tuple(wall), cpu_med, startup, availability, True,
-        done_warmup, first_s=first, gil_enabled=gil_enabled(),
+        done_warmup, first_s=first, gil_enabled=gil_on,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
         tasks=tasks, input_bytes=problem.input_bytes,
-        elapsed_s=time.perf_counter() - run_start, extra={**facts, **median_figures(figures)},
+        elapsed_s=time.perf_counter() - run_start, extra={**facts, **gil_extra, **median_figures(figures)},
         start_method=start_method, axis=spec.axis, axis_value=spec.axis_value, **stats)
 
 

@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from gilbench import __version__, allocator, native
-from gilbench.gilprobe import gil_enabled
+from gilbench import __version__, allocator, gilwatch, native
 
 
 def cpu_model() -> str:
@@ -54,12 +53,14 @@ def last_level_cache_bytes() -> int | None:
 def gil_state() -> dict[str, Any]:
     """Whether this CPython build can disable the GIL, whether it is enabled now, and what
     asked for that: ``PYTHON_GIL`` (None when unset) and ``-X gil`` (which takes
-    precedence over the variable)."""
+    precedence over the variable); ``enabled_by`` names the modules whose import turned
+    it back on (see :mod:`gilbench.gilwatch`)."""
     return {
         "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-        "gil_enabled": gil_enabled(),
+        "gil_enabled": gilwatch.gil_enabled(),
         "python_gil_env": os.environ.get("PYTHON_GIL"),
         "x_gil": sys._xoptions.get("gil"),
+        "enabled_by": gilwatch.enabled_by(),
         "switch_interval_s": sys.getswitchinterval(),
     }
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
+from gilbench.analysis.runtime import gil_off_words, why_gil_on
 
 #: Within this relative margin two strategies "tie".
 TIE_MARGIN = 0.05
@@ -83,12 +84,23 @@ def holding_flavours(view: KernelView, rows: Sequence[Row]) -> list[str]:
     return [f for f in t.flavour_order(present) if t.gil(f) == "holds"]
 
 
-# -- threads against processes ------------------------------------------------------------
-def _pair(view: KernelView, rows: Sequence[Row], flavour: str) -> tuple[Row, Row] | None:
-    """The fastest thread-pool and process-pool runs of ``flavour`` at the largest worker
-    count both reached, or None."""
+def gil_off_thread_flavours(view: KernelView, rows: Sequence[Row]) -> list[str]:
+    """Flavours whose code holds the GIL but whose thread-pool runs here ran without one
+    (a free-threaded build): on threads they can scale, and rival processes."""
     t = view.traits
-    thr = _parallel(r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy))
+    return [f for f in holding_flavours(view, rows)
+            if any(r.flavour == f and t.is_thread_pool(r.strategy) and r.gil_enabled is False
+                   for r in rows)]
+
+
+# -- threads against processes ------------------------------------------------------------
+def _pair(view: KernelView, rows: Sequence[Row], flavour: str,
+          gil_off: bool = False) -> tuple[Row, Row] | None:
+    """The fastest thread-pool and process-pool runs of ``flavour`` at the largest worker
+    count both reached (thread runs without a GIL only, with ``gil_off``), or None."""
+    t = view.traits
+    thr = _parallel(r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy)
+                    and (not gil_off or r.gil_enabled is False))
     proc = _parallel(r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy))
     common = {r.workers for r in thr} & {r.workers for r in proc}
     if not common:
@@ -108,25 +120,43 @@ def _startup_words(proc: Row) -> str:
 @register_finder("threads-vs-processes",
                  "whether GIL-free threads rival warm processes, and why not when they don't")
 def threads_vs_processes(view: KernelView) -> Iterator[Finding]:
+    """Per size and chunking: the first flavour whose code drops the GIL (the headline);
+    then, where the interpreter ran without a GIL, every flavour whose code would hold it
+    (headline only if no GIL-dropping flavour had a pair)."""
     copy_gbs = view.machine.get("copy_bandwidth_gbs")
     for rows in view.contexts().values():
+        headline = True
         for flavour in nogil_flavours(view, rows):
             pair = _pair(view, rows, flavour)
             if pair:
                 yield _threads_vs_processes(view, rows, flavour, *pair, copy_gbs)
+                headline = False
                 break
+        for flavour in gil_off_thread_flavours(view, rows):
+            pair = _pair(view, rows, flavour, gil_off=True)
+            if pair:
+                yield _threads_vs_processes(view, rows, flavour, *pair, copy_gbs,
+                                            headline=headline)
+                headline = False
 
 
 def _threads_vs_processes(view: KernelView, rows: Sequence[Row], flavour: str, thr: Row,
-                          proc: Row, copy_gbs: float | None) -> Finding:
+                          proc: Row, copy_gbs: float | None,
+                          headline: bool = True) -> Finding:
     ratio = proc.median_s / thr.median_s
+    code_gil = view.traits.gil(flavour)
     figures = [Figure("workers", thr.workers), Figure("threads_speedup", thr.speedup, "x"),
                Figure("processes_speedup", proc.speedup, "x"),
                Figure("threads_over_processes", ratio, "x"),
                Figure("processes_startup", proc.startup_s, "s"),
                Figure("processes_first_call", proc.first_s, "s"),
-               Figure("thread_strategy", thr.strategy), Figure("process_strategy", proc.strategy)]
+               Figure("thread_strategy", thr.strategy), Figure("process_strategy", proc.strategy),
+               Figure("gil_enabled", thr.gil_enabled), Figure("code_gil", code_gil)]
     startup = _startup_words(proc)
+    # The flavour's trait says what its code does; the run says whether there was a GIL.
+    runtime = (f" ({gil_off_words(code_gil)})" if thr.gil_enabled is False
+               and code_gil == "holds" else " (no GIL in this interpreter)"
+               if thr.gil_enabled is False else "")
     runs = [thr.id, proc.id]
     if max(thr.speedup, proc.speedup) < WORTHWHILE:
         serial = fastest(r for r in rows if r.flavour == flavour
@@ -154,10 +184,10 @@ def _threads_vs_processes(view: KernelView, rows: Sequence[Row], flavour: str, t
         rel = (f"{ratio:.2f}x faster than" if verdict == "win" else
                f"{1 / ratio:.2f}x slower than" if verdict == "lose" else "on par with")
         sentence = (f"{flavour} + {thr.strategy} reached {thr.speedup:.2f}x on {thr.workers} "
-                    f"workers ({thr.efficiency:.0%} of ideal), {rel} warm {proc.strategy} "
-                    f"({proc.speedup:.2f}x); {startup}.")
+                    f"workers ({thr.efficiency:.0%} of ideal){runtime}, {rel} warm "
+                    f"{proc.strategy} ({proc.speedup:.2f}x); {startup}.")
     return Finding(view.kernel, "threads-vs-processes", sentence, tuple(runs), tuple(figures),
-                   verdict, _context(rows), headline=True)
+                   verdict, _context(rows), headline=headline)
 
 
 # -- the GIL ------------------------------------------------------------------------------
@@ -181,8 +211,7 @@ def _gil_finding(view: KernelView, rows: Sequence[Row], thr: Row) -> Finding:
         # No GIL to blame or to credit: say what CPU/wall shows instead.
         if thr.speedup >= WORTHWHILE:
             verdict = "gil-off"
-            why = (f"the GIL is off in this interpreter (free-threaded build), so code that "
-                   f"would hold it runs in parallel{util_words}")
+            why = f"it runs in parallel because {gil_off_words('holds')}{util_words}"
         elif ran_together:
             verdict = "gil-off-contended"
             why = (f"the GIL is off and the threads ran at the same time (CPU/wall "
@@ -199,7 +228,9 @@ def _gil_finding(view: KernelView, rows: Sequence[Row], thr: Row) -> Finding:
                f"they contend for something other than the GIL")
     elif thr.speedup < WORTHWHILE:
         verdict = "serialised"
-        why = f"the GIL serialises it{util_words}"
+        on = why_gil_on(thr, view.machine)
+        why = f"the GIL serialises it{util_words}" + (
+            f" (this free-threaded build had a GIL: {on})" if on else "")
     elif thr.speedup < 1.3:
         verdict = "barely"
         why = f"barely faster than serial{util_words}"
@@ -222,8 +253,10 @@ def _gil_finding(view: KernelView, rows: Sequence[Row], thr: Row) -> Finding:
 def one_gil_per_process(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     main = view.main_rows()
-    has_nogil_threads = any(t.gil(r.flavour) in NOGIL_TRAITS and t.is_thread_pool(r.strategy)
-                            and not t.parallel_inside(r.flavour) for r in main)
+    # Threads that need no GIL: code that drops it, or any code where there is none.
+    has_nogil_threads = any(
+        t.is_thread_pool(r.strategy) and not t.parallel_inside(r.flavour)
+        and (t.gil(r.flavour) in NOGIL_TRAITS or r.gil_enabled is False) for r in main)
     headline_given = False
     for rows in view.contexts().values():
         for flavour in holding_flavours(view, rows):

@@ -9,6 +9,7 @@ processes), calls the chunk function on every chunk, and hands the partials to `
 
 from __future__ import annotations
 
+import pickle
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -75,6 +76,21 @@ class Workspace:
         """Zero the named output arrays (between repeats, outside the timed region)."""
         for name in outputs:
             self.arrays[name].fill(0)
+
+    def for_this_thread(self) -> Workspace:
+        """A copy whose Python objects belong to the calling thread: the same array memory
+        through views of its own, params re-created (a pickle round trip, as process
+        workers get them).
+
+        A free-threaded CPython counts references to an object from the thread that
+        created it without atomics; every other thread's references go to one shared,
+        atomically updated counter. Threads sharing one workspace would all hammer the
+        counters of its params (a float read per pixel) and arrays, a cost that belongs
+        to the harness, not to the code measured.
+        """
+        params = pickle.loads(pickle.dumps(dict(self.params), pickle.HIGHEST_PROTOCOL))
+        arrays = {name: arr.view() for name, arr in self.arrays.items()}
+        return Workspace(params, arrays, self.threads, self.schedule)
 
     @classmethod
     def local(cls, problem: Problem) -> Workspace:

@@ -79,6 +79,15 @@ class Session(ABC):
         e.g. the cluster it ran on; empty by default."""
         return {}
 
+    def worker_gil_states(self) -> list[dict[str, Any]]:
+        """The GIL state of every worker process that ran chunks (``gilwatch.state()``
+        of each, as of its last chunk); empty when chunks run in this process.
+
+        A session whose workers are other interpreters must override this, so that each
+        run records whether a free-threaded worker ran with the GIL.
+        """
+        return []
+
     def close(self, kill: bool = False) -> None:
         """Release threads, processes and shared memory (idempotent).
 

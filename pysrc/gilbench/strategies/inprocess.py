@@ -7,7 +7,9 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
+from typing import Any
 
+from gilbench import gilwatch
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.strategies.base import DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session, Strategy
 from gilbench.strategies.startmethod import note_openmp_team
@@ -23,7 +25,8 @@ class LocalSession(Session):
         self.workspace.schedule = schedule
         self.fn = impl.fn
         if impl.prepare is not None:
-            impl.prepare()
+            with gilwatch.watching_imports():  # may import what turns the GIL back on
+                impl.prepare()
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         fn, ws = self.fn, self.workspace
@@ -59,27 +62,42 @@ class OpenMPStrategy(Strategy):
 
 
 class ThreadSession(Session):
-    """A ThreadPoolExecutor whose threads are all started before anything is timed."""
+    """A ThreadPoolExecutor whose threads are all started before anything is timed.
+
+    Each pool thread runs chunks on its own copy of the workspace (same array memory,
+    objects of its own, see :meth:`Workspace.for_this_thread`): on a free-threaded build,
+    threads sharing Python objects contend on their reference counts, and that cost
+    would be the harness's, not the measured code's.
+    """
 
     def __init__(self, problem: Problem, impl: Implementation, workers: int,
                  timeout: float) -> None:
         self.workspace = Workspace.local(problem)
         self.fn = impl.fn
         self.timeout = timeout
+        self._own = threading.local()
         t0 = time.perf_counter()
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench")
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench",
+                                       initializer=self._adopt)
         # Threads start lazily; a barrier of `workers` parties proves they all exist.
         barrier = threading.Barrier(workers)
         warm = [self.pool.submit(barrier.wait, timeout) for _ in range(workers)]
         for fut in warm:
             fut.result(timeout=timeout)
         if impl.prepare is not None:
-            impl.prepare()
+            with gilwatch.watching_imports():  # the pool's threads are idle: safe here
+                impl.prepare()
         self.startup_s = time.perf_counter() - t0
 
+    def _adopt(self) -> None:
+        # Runs in each pool thread as it starts, so the copy's objects belong to it.
+        self._own.workspace = self.workspace.for_this_thread()
+
+    def _run(self, chunk: Chunk) -> Any:
+        return self.fn(self._own.workspace, chunk)
+
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
-        fn, ws = self.fn, self.workspace
-        futures = [self.pool.submit(fn, ws, chunk) for chunk in chunks]
+        futures = [self.pool.submit(self._run, chunk) for chunk in chunks]
         deadline = time.monotonic() + self.timeout
         try:
             return MapResult([f.result(timeout=max(0.0, deadline - time.monotonic()))

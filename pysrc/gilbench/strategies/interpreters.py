@@ -47,6 +47,11 @@ _SETUP = ("_gilbench_worker.setup(_gilbench_fn, _gilbench_params, _gilbench_name
           "_gilbench_views, _gilbench_layout)")
 
 
+#: How long a failed session waits for its running chunks before it leaves their
+#: interpreters alone (seconds).
+_KILL_GRACE_S = 5.0
+
+
 class InterpreterFailed(RuntimeError):
     """Code failed inside a subinterpreter outside any chunk (bootstrap, setup)."""
 
@@ -85,7 +90,8 @@ class _Interpreter313:
                             "_gilbench_task), 0, 1)", "<gilbench>", "exec")
 
     def exec(self, code: str, **shared: Any) -> None:
-        snapshot = self._interpreters.exec(self.id, code, shared or None)
+        # A dict, even an empty one: 3.13.5 refuses None (3.13.0 took either).
+        snapshot = self._interpreters.exec(self.id, code, dict(shared))
         if snapshot is not None:
             raise InterpreterFailed(f"{snapshot.type.__name__}: {snapshot.msg}")
 
@@ -170,6 +176,8 @@ class InterpreterSession(Session):
         self._local = threading.local()
         self._interpreters: list[Any] = []
         self._lock = threading.Lock()
+        self._busy: set[int] = set()  # id()s of the interpreters a thread is inside now
+        self._idle = threading.Condition(self._lock)
         names, views, layout = _shared_arrays(self.workspace)
         setup = {"_gilbench_fn": pickle.dumps(impl.isolated),
                  "_gilbench_params": pickle.dumps(dict(problem.params)),
@@ -197,14 +205,29 @@ class InterpreterSession(Session):
         interp = _new_interpreter()
         with self._lock:
             self._interpreters.append(interp)
-        interp.exec(bootstrap)
-        interp.prepare_results()
-        interp.bind(**setup)
-        interp.exec(_SETUP)
+            self._busy.add(id(interp))
+        try:
+            interp.exec(bootstrap)
+            interp.prepare_results()
+            interp.bind(**setup)
+            interp.exec(_SETUP)
+        finally:
+            self._leave(interp)
         self._local.interp = interp
 
+    def _leave(self, interp: Any) -> None:
+        with self._idle:
+            self._busy.discard(id(interp))
+            self._idle.notify_all()
+
     def _run(self, chunk: Chunk) -> Any:
-        ok, value = pickle.loads(self._local.interp.run(pickle.dumps(chunk)))
+        interp = self._local.interp
+        with self._lock:
+            self._busy.add(id(interp))
+        try:
+            ok, value = pickle.loads(interp.run(pickle.dumps(chunk)))
+        finally:
+            self._leave(interp)
         if not ok:
             raise value
         return value
@@ -230,11 +253,17 @@ class InterpreterSession(Session):
         pool, self.pool = getattr(self, "pool", None), None
         if pool is None:
             return
-        # A thread inside a chunk cannot be stopped (nor its interpreter destroyed while it
-        # runs); cancelling queued chunks bounds the wait to the running ones.
+        # A thread inside a chunk cannot be stopped, nor its interpreter destroyed while the
+        # thread is in it (3.13 aborts the whole process: "Py_EndInterpreter: not the last
+        # thread"); cancelling queued chunks bounds the wait to the running ones. After a
+        # failure (kill) the chunks still running get a short grace, and an interpreter still
+        # in use after it is left to the process's exit rather than destroyed under a thread.
         pool.shutdown(wait=not kill, cancel_futures=True)
+        with self._idle:
+            self._idle.wait_for(lambda: not self._busy, timeout=_KILL_GRACE_S if kill else None)
+            busy = set(self._busy)
         for interp in self._interpreters:
-            if not interp.running():
+            if id(interp) not in busy and not interp.running():
                 interp.close()
         self._interpreters.clear()
 

@@ -49,14 +49,13 @@ CLOSE_S = 5.0
 TERMINATE_GRACE_S = 0.2
 
 
-def _worker_run_indexed(task: tuple[int, Chunk]) -> tuple[int, Any, float]:
+def _worker_run_indexed(task: tuple[int, Chunk]) -> tuple[int, Any]:
     """For ``imap_unordered``: results come back in any order, with their index."""
     index, chunk = task
-    partial, cpu = _worker_run(chunk)
-    return index, partial, cpu
+    return index, _worker_run(chunk)
 
 
-def _worker_run_args(index: int, chunk: Chunk) -> tuple[int, Any, float]:
+def _worker_run_args(index: int, chunk: Chunk) -> tuple[int, Any]:
     """For ``starmap``: the chunk arrives as the second of an argument tuple."""
     return _worker_run_indexed((index, chunk))
 
@@ -66,7 +65,7 @@ class PoolSession(Session):
 
     def __init__(self, problem: Problem, impl: Implementation, workers: int, timeout: float,
                  launcher: Launcher, run: Callable[[PoolSession, Sequence[Chunk], float],
-                                                   list[tuple[Any, float]]]) -> None:
+                                                   list[tuple[Any, float, Any]]]) -> None:
         self.timeout = timeout
         self.launcher = launcher
         self.start_method, self.notes = launcher.method, launcher.notes
@@ -97,7 +96,8 @@ class PoolSession(Session):
             # A barrier of `workers` parties, one task each: every worker is up and ready.
             warm = self.pool.map_async(_worker_ready, [timeout] * workers, chunksize=1)
             self.wait(warm.wait, warm.ready, "start the workers", time.monotonic() + timeout)
-            warm.get(0)
+            #: Each worker's GIL state by pid: from the ready handshake, updated by chunks.
+            self._gil = {state["pid"]: state for state in warm.get(0)}
         except (RunTimeout, WorkerCrashed):
             self.close(kill=True)
             raise
@@ -150,7 +150,13 @@ class PoolSession(Session):
         if self.pool is None:
             raise RuntimeError("session is closed")
         done = self.run(self, chunks, time.monotonic() + self.timeout)
-        return MapResult([p for p, _ in done], sum(c for _, c in done))
+        for _, _, state in done:  # (partial, CPU seconds, GIL state if it changed)
+            if state is not None:
+                self._gil[state["pid"]] = state
+        return MapResult([p for p, _, _ in done], sum(c for _, c, _ in done))
+
+    def worker_gil_states(self) -> list[dict[str, Any]]:
+        return list(getattr(self, "_gil", {}).values())
 
     def close(self, kill: bool = False) -> None:
         pool, self.pool = self.pool, None
@@ -203,7 +209,7 @@ def _run_map(session: PoolSession, chunks, deadline):
 def _run_starmap(session: PoolSession, chunks, deadline):
     result = session.pool.starmap_async(_worker_run_args, list(enumerate(chunks)))
     session.wait(result.wait, result.ready, f"run {len(chunks)} chunks", deadline)
-    return [(partial, cpu) for _, partial, cpu in result.get(0)]
+    return [done for _, done in result.get(0)]
 
 
 def _run_imap(session: PoolSession, chunks, deadline):
@@ -215,10 +221,10 @@ def _run_imap(session: PoolSession, chunks, deadline):
 def _run_imap_unordered(session: PoolSession, chunks, deadline):
     iterator = session.pool.imap_unordered(_worker_run_indexed, list(enumerate(chunks)))
     what = f"run {len(chunks)} chunks"
-    done: list[tuple[Any, float]] = [(None, 0.0)] * len(chunks)
+    done: list[tuple[Any, float, Any]] = [(None, 0.0, None)] * len(chunks)
     for _ in chunks:
-        index, partial, cpu = session.next_result(iterator, what, deadline)
-        done[index] = (partial, cpu)
+        index, result = session.next_result(iterator, what, deadline)
+        done[index] = result
     return done
 
 

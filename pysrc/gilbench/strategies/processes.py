@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from gilbench import gilwatch
 from gilbench.interrupts import deferred, detach_worker, signals_blocked
 from gilbench.kernels.base import Chunk, ChunkFunction, Implementation, Problem, Workspace
 from gilbench.limits import explain_resource_error, format_bytes
@@ -166,18 +167,23 @@ def _worker_init(layout: dict[str, SharedArray], params: dict[str, Any],
     detach_worker(parent_pid)
     # The user's modules (--import, entry points): a spawned worker starts from a fresh
     # interpreter, and their registrations and module state must exist here too.
-    import_in_worker(imports)
-    from threadpoolctl import threadpool_limits
+    gilwatch.install()
+    # Whatever this worker imports may turn a free-threaded build's GIL back on: record it.
+    with gilwatch.watching_imports():
+        import_in_worker(imports)
+        from threadpoolctl import threadpool_limits
 
-    # One process per core already: native thread pools inside workers would oversubscribe.
-    _WORKER["limits"] = threadpool_limits(limits=1)
-    segments = {name: _attach(spec.segment) for name, spec in layout.items()}
-    arrays = {name: _view(segments[name], spec) for name, spec in layout.items()}
-    _WORKER.update(segments=segments, fn=fn, barrier=barrier,
-                   workspace=Workspace(params, arrays))
-    atexit.register(_worker_detach)
-    if prepare is not None:
-        prepare()
+        # One process per core already: native thread pools inside workers would
+        # oversubscribe.
+        _WORKER["limits"] = threadpool_limits(limits=1)
+        segments = {name: _attach(spec.segment) for name, spec in layout.items()}
+        arrays = {name: _view(segments[name], spec) for name, spec in layout.items()}
+        _WORKER.update(segments=segments, fn=fn, barrier=barrier,
+                       workspace=Workspace(params, arrays))
+        atexit.register(_worker_detach)
+        if prepare is not None:
+            prepare()
+    _WORKER["gil"] = gilwatch.gil_enabled()
 
 
 def _worker_detach() -> None:
@@ -191,24 +197,55 @@ def _worker_detach() -> None:
             pass
 
 
-def _worker_ready(timeout: float) -> int:
+def _worker_ready(timeout: float) -> dict[str, Any]:
+    """The ready handshake: wait for every worker, then report this one's GIL state."""
     _WORKER["barrier"].wait(timeout)
-    return os.getpid()
+    return gilwatch.state()
 
 
-def _worker_run(chunk: Chunk) -> tuple[Any, float]:
+def _gil_change() -> dict[str, Any] | None:
+    """This worker's GIL state if a chunk turned the GIL on (or off) since it last said."""
+    now = gilwatch.gil_enabled()
+    if now == _WORKER.get("gil"):
+        return None
+    _WORKER["gil"] = now
+    return gilwatch.state()
+
+
+def _gil_report() -> dict[str, Any] | None:
+    """This worker's GIL state the first time it is asked (for strategies without a ready
+    handshake that carries it), then only when a chunk changed it."""
+    if not _WORKER.get("gil_reported"):
+        _WORKER["gil_reported"] = True
+        _WORKER["gil"] = gilwatch.gil_enabled()
+        return gilwatch.state()
+    return _gil_change()
+
+
+def _call(ws: Workspace, chunk: Chunk) -> Any:
+    if _WORKER.get("ran"):
+        return _WORKER["fn"](ws, chunk)
+    # The first chunk (a warm-up, untimed) may import lazily: record what turns the GIL on.
+    with gilwatch.watching_imports():
+        partial = _WORKER["fn"](ws, chunk)
+    _WORKER["ran"] = True
+    return partial
+
+
+def _worker_run(chunk: Chunk) -> tuple[Any, float, dict[str, Any] | None]:
     c0 = time.process_time()
-    partial = _WORKER["fn"](_WORKER["workspace"], chunk)
-    return partial, time.process_time() - c0
+    partial = _call(_WORKER["workspace"], chunk)
+    return partial, time.process_time() - c0, _gil_change()
 
 
-def _worker_run_shipped(shipped: tuple[Chunk, dict[str, np.ndarray]]) -> tuple[Any, float]:
+def _worker_run_shipped(shipped: tuple[Chunk, dict[str, np.ndarray]]
+                        ) -> tuple[Any, float, dict[str, Any] | None]:
     c0 = time.process_time()
     chunk, inputs = shipped
     base = _WORKER["workspace"]
     ws = Workspace(base.params, {**base.arrays, **inputs}, base.threads, base.schedule)
-    partial = _WORKER["fn"](ws, chunk)
-    return partial, time.process_time() - c0
+    partial = _call(ws, chunk)
+    return partial, time.process_time() - c0, _gil_change()
 
 
 class Launcher:
@@ -303,6 +340,8 @@ class ProcessSession(Session):
         self.launcher = launcher
         self.start_method, self.notes = launcher.method, launcher.notes
         context = launcher.context
+        #: Each worker's GIL state by pid: from the ready handshake, updated by chunks.
+        self._gil: dict[int, dict[str, Any]] = {}
         self._children_before: set[mp.process.BaseProcess] | None = None
         t0 = time.perf_counter()
         try:
@@ -325,7 +364,8 @@ class ProcessSession(Session):
             # Submitting forks them: no interruption until the pool has recorded them all.
             with deferred():
                 warm = [self.pool.submit(_worker_ready, timeout) for _ in range(workers)]
-            self._wait(warm, "start the workers")
+            for state in self._wait(warm, "start the workers"):
+                self._gil[state["pid"]] = state
         except (RunTimeout, WorkerCrashed):
             raise  # _wait has closed the session
         except OSError as exc:  # fork, pipes, semaphores or segments: a limit ran out
@@ -363,7 +403,13 @@ class ProcessSession(Session):
             futures = [self.pool.submit(_worker_run_shipped, self.payload(chunk))
                        for chunk in chunks]
         done = self._wait(futures, f"run {len(chunks)} chunks")
-        return MapResult([p for p, _ in done], sum(c for _, c in done))
+        for _, _, state in done:
+            if state is not None:
+                self._gil[state["pid"]] = state
+        return MapResult([p for p, _, _ in done], sum(c for _, c, _ in done))
+
+    def worker_gil_states(self) -> list[dict[str, Any]]:
+        return list(self._gil.values())
 
     def close(self, kill: bool = False) -> None:
         pool, self.pool = self.pool, None

@@ -35,7 +35,9 @@ from gilbench.strategies.workers import (
     RemoteChunkError,
     Tally,
     WorkerSession,
+    _call,
     _execute,
+    _gil_report,
 )
 
 
@@ -170,7 +172,7 @@ def _manager_init(parent_pid: int) -> None:
 def _serve_manager(init: tuple, ready, tasks, partials, done) -> None:
     _worker_init(*init)
     ready.release()
-    fn, ws = _WORKER["fn"], _WORKER["workspace"]
+    ws = _WORKER["workspace"]
     while True:
         task = tasks.get()  # a round trip, blocked in the server until a chunk comes
         if task is None:
@@ -179,15 +181,16 @@ def _serve_manager(init: tuple, ready, tasks, partials, done) -> None:
         c0 = time.process_time()
         error = None
         try:
-            partials[index] = (number, fn(ws, chunk))  # a round trip
+            partials[index] = (number, _call(ws, chunk))  # a round trip
         except BaseException as exc:  # noqa: BLE001 - it travels to the caller
             error = exc
         cpu = time.process_time() - c0
+        gil = _gil_report()  # this worker's GIL: first time, then when a chunk changed it
         try:
-            done.put((number, index, error, cpu))  # a round trip
+            done.put((number, index, error, cpu, gil))  # a round trip
         except Exception:  # noqa: BLE001 - the error did not pickle: its type and text
             done.put((number, index, RemoteChunkError(f"{type(error).__qualname__}: "
-                                                      f"{error}"), cpu))
+                                                      f"{error}"), cpu, gil))
 
 
 class ManagerSession(WorkerSession):
@@ -233,11 +236,13 @@ class ManagerSession(WorkerSession):
             cpu = 0.0
             left = len(chunks)
             while left:
-                number, index, error, chunk_cpu = self._await(get, what, deadline)
+                number, index, error, chunk_cpu, gil = self._await(get, what, deadline)
                 if number != self.maps:
                     continue  # a straggler of a map that failed
                 if error is not None:
                     raise error
+                if gil is not None:
+                    self._gil[gil["pid"]] = gil
                 cpu += chunk_cpu
                 left -= 1
             stored = self.partials[:]

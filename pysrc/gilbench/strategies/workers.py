@@ -44,6 +44,8 @@ from gilbench.strategies.processes import (
     PoolStartFailed,
     ProcessStrategy,
     SharedWorkspace,
+    _call,
+    _gil_report,
     _worker_init,
     describe_exit,
     fork_hint,
@@ -78,7 +80,7 @@ def _execute(task: bytes) -> bytes:
     c0 = time.process_time()
     waited = 0.0
     try:
-        partial = _WORKER["fn"](_WORKER["workspace"], chunk)
+        partial = _call(_WORKER["workspace"], chunk)
         absorb = _WORKER.get("absorb")
         if absorb is not None:  # shared-array: numeric partials go into a Value
             partial, waited = absorb(partial)
@@ -86,7 +88,7 @@ def _execute(task: bytes) -> bytes:
         return _failure(number, index, exc, time.process_time() - c0)
     cpu = time.process_time() - c0
     try:
-        return dumps((number, index, True, partial, cpu, waited))
+        return dumps((number, index, True, partial, cpu, waited, _gil_report()))
     except Exception as exc:  # noqa: BLE001 - any pickling failure
         return _failure(number, index, pickle.PicklingError(
             f"the partial of chunk {index} cannot be pickled: {type(exc).__name__}: {exc}"),
@@ -95,12 +97,12 @@ def _execute(task: bytes) -> bytes:
 
 def _failure(number: int, index: int, exc: BaseException, cpu: float) -> bytes:
     try:
-        message = dumps((number, index, False, exc, cpu, 0.0))
+        message = dumps((number, index, False, exc, cpu, 0.0, None))
         pickle.loads(message)  # an exception that pickles may still fail to unpickle
         return message
     except Exception:  # noqa: BLE001 - fall back to its type and text
         return dumps((number, index, False,
-                      RemoteChunkError(f"{type(exc).__qualname__}: {exc}"), cpu, 0.0))
+                      RemoteChunkError(f"{type(exc).__qualname__}: {exc}"), cpu, 0.0, None))
 
 
 def _serve_queue(init: tuple, ready, tasks, results) -> None:
@@ -200,14 +202,18 @@ class Tally:
         self.left = n
         self.cpu_s = 0.0
         self.lock_wait_s = 0.0
+        #: GIL states workers reported with their results (first result, then changes).
+        self.gil_states: list[dict[str, Any]] = []
 
     def accept(self, message: bytes) -> None:
         """Store one result message; a chunk's exception is raised here, as itself."""
-        number, index, ok, value, cpu, waited = pickle.loads(message)
+        number, index, ok, value, cpu, waited, gil = pickle.loads(message)
         if number != self.number:
             return  # a straggler of a map that failed
         if not ok:
             raise value
+        if gil is not None:
+            self.gil_states.append(gil)
         self.partials[index] = value
         self.cpu_s += cpu
         self.lock_wait_s += waited
@@ -231,6 +237,8 @@ class WorkerSession(Session):
         self.shared: Any = None
         self.maps = 0
         self._closed = False
+        #: Each worker's GIL state by pid, as its results reported it.
+        self._gil: dict[int, dict[str, Any]] = {}
         self._children_before: set[mp.process.BaseProcess] | None = None
         t0 = time.perf_counter()
         try:
@@ -332,10 +340,19 @@ class WorkerSession(Session):
         tally = Tally(self.maps, n)
         while tally.left:
             tally.accept(self._await(self._receive, what, deadline))
-        return self._result(tally)
+        return self._finish(tally)
 
     def _result(self, tally: Tally) -> MapResult:
         return MapResult(tally.partials, tally.cpu_s)
+
+    def _finish(self, tally: Tally) -> MapResult:
+        """A complete map: keep the GIL states its workers reported, then its result."""
+        for state in tally.gil_states:
+            self._gil[state["pid"]] = state
+        return self._result(tally)
+
+    def worker_gil_states(self) -> list[dict[str, Any]]:
+        return list(self._gil.values())
 
     def close(self, kill: bool = False) -> None:
         if self._closed:
@@ -509,7 +526,7 @@ class PipeSession(WorkerSession):
                     tally.accept(message)
             if sentinels.intersection(ready):
                 self.group.check(what, wait=1.0)  # a worker exited: raises
-        return MapResult(tally.partials, tally.cpu_s)
+        return self._finish(tally)
 
     def _stop(self):
         for conn in self.conns:

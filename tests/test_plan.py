@@ -125,3 +125,15 @@ def test_self_parallel_runs_come_after_every_process_run():
     plan = build_plan("quick", kernels=["mandelbrot", "primes"], workers=[2])
     drives = [get_strategy(s.strategy).drives_parallel_flavours for s in plan.specs]
     assert any(drives) and drives == sorted(drives)  # no process forked after a team
+
+
+def test_components_run_where_workers_run_side_by_side_unless_counts_are_named():
+    from gilbench.strategies import STRATEGIES
+
+    components = {s.name for s in STRATEGIES.values() if not s.core and s.default_sweep}
+    plan = build_plan("standard", kernels=["mandelbrot"])
+    counts = {s.workers for s in plan.specs if s.strategy in components}
+    core_counts = {s.workers for s in plan.specs if s.strategy == "processes"}
+    assert 1 in core_counts and 1 not in counts and counts == core_counts - {1}
+    named = build_plan("standard", kernels=["mandelbrot"], strategies=["pipe"], workers=[1, 2])
+    assert {s.workers for s in named.specs if s.strategy == "pipe"} == {1, 2}

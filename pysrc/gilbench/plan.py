@@ -196,6 +196,10 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
                     counts = [1]
                 elif strategy.drives_parallel_flavours:
                     counts = worker_counts  # its 1-thread run is its own baseline
+                elif not strategy.core and not workers:
+                    # A component's own machinery shows where workers run side by side;
+                    # one worker of it says what the core pools' 1-worker runs already say.
+                    counts = [n for n in pool_counts if n > 1] or pool_counts
                 else:
                     counts = pool_counts
                 scheds = [s for s in schedules or DEFAULT_SCHEDULES

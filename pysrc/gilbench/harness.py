@@ -425,7 +425,8 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
         tasks=tasks, input_bytes=problem.input_bytes,
-        elapsed_s=time.perf_counter() - run_start, extra={**facts, **gil_extra, **median_figures(figures)},
+        elapsed_s=time.perf_counter() - run_start,
+        extra={**facts, **gil_extra, **median_figures(figures)},
         start_method=start_method, axis=spec.axis, axis_value=spec.axis_value, **stats)
 
 

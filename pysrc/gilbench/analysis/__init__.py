@@ -7,7 +7,8 @@ declared traits of flavours and strategies; see :mod:`gilbench.analysis.engine`.
 
 # Imported for the finders they register; findings keep the registration order: the core
 # verdicts first (calls, the first import, imports them), then the modules as listed: the
-# axes' (calls, granularity, gil-fraction, payload), ecosystem, overhead, runtime (the GIL each run had), the scaling fits.
+# axes' (calls, granularity, gil-fraction, payload), ecosystem, overhead, runtime (the GIL
+# each run had), the scaling fits.
 from gilbench.analysis import calls as _calls  # noqa: F401
 from gilbench.analysis import ecosystem as _ecosystem  # noqa: F401
 from gilbench.analysis import gilfraction as _gilfraction  # noqa: F401

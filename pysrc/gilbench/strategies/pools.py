@@ -16,12 +16,10 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from multiprocessing import resource_tracker
 from typing import Any, ClassVar
 
-from gilbench.interrupts import deferred, signals_blocked
+from gilbench.interrupts import deferred
 from gilbench.kernels.base import Chunk, Implementation, Problem
-from gilbench.limits import explain_resource_error
 from gilbench.plugins import worker_imports
 from gilbench.strategies.base import (
     DEFAULT_TIMEOUT_S,
@@ -32,7 +30,6 @@ from gilbench.strategies.base import (
 )
 from gilbench.strategies.processes import (
     Launcher,
-    PoolStartFailed,
     ProcessStrategy,
     SharedWorkspace,
     _worker_init,
@@ -40,6 +37,7 @@ from gilbench.strategies.processes import (
     _worker_run,
     describe_exit,
     fork_hint,
+    starting_workers,
 )
 from gilbench.strategies.workers import POLL_S, kill_children
 
@@ -75,11 +73,7 @@ class PoolSession(Session):
         self.procs: list[mp.process.BaseProcess] = []
         self._children_before: set[mp.process.BaseProcess] | None = None
         t0 = time.perf_counter()
-        try:
-            if os.name == "posix":
-                with signals_blocked():  # see ProcessSession: before any segment exists
-                    resource_tracker.ensure_running()
-            self._children_before = set(mp.active_children())
+        with starting_workers(self, workers):
             launcher.start()
             context = launcher.context
             self.shared = SharedWorkspace(problem)
@@ -98,16 +92,6 @@ class PoolSession(Session):
             self.wait(warm.wait, warm.ready, "start the workers", time.monotonic() + timeout)
             #: Each worker's GIL state by pid: from the ready handshake, updated by chunks.
             self._gil = {state["pid"]: state for state in warm.get(0)}
-        except (RunTimeout, WorkerCrashed):
-            self.close(kill=True)
-            raise
-        except OSError as exc:
-            self.close(kill=True)
-            raise PoolStartFailed(f"could not start {workers} worker processes: "
-                                  f"{explain_resource_error(exc)}") from exc
-        except BaseException:
-            self.close(kill=True)
-            raise
         self.startup_s = time.perf_counter() - t0
 
     def check(self, what: str) -> None:

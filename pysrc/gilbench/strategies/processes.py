@@ -19,10 +19,11 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing import resource_tracker, shared_memory
 from pathlib import Path
@@ -58,6 +59,36 @@ _segments = itertools.count()
 
 class PoolStartFailed(RuntimeError):
     """The workers or their shared memory could not be started (a limit ran out)."""
+
+
+@contextmanager
+def starting_workers(session: Any, workers: int) -> Iterator[None]:
+    """The start-up of ``session``'s worker processes, whatever the strategy.
+
+    Before: the resource tracker runs (SharedMemory registers a new segment with it after
+    creating it, and does not unlink the segment if that fails), and the children alive
+    now are noted in ``session._children_before``, so that workers forked but not yet in a
+    pool's table when an interruption lands are found by ``close(kill=True)``. On any
+    failure the session is closed, its workers killed; an OSError (fork, pipes,
+    semaphores, memory or segments: a limit ran out) becomes :class:`PoolStartFailed`
+    with a one-line reason.
+    """
+    try:
+        if os.name == "posix":
+            with signals_blocked():
+                resource_tracker.ensure_running()
+        session._children_before = set(mp.active_children())
+        yield
+    except (RunTimeout, WorkerCrashed):  # a TimeoutError is an OSError: not a start limit
+        session.close(kill=True)
+        raise
+    except OSError as exc:
+        session.close(kill=True)
+        raise PoolStartFailed(f"could not start {workers} worker processes: "
+                              f"{explain_resource_error(exc)}") from exc
+    except BaseException:
+        session.close(kill=True)
+        raise
 
 
 def segment_name() -> str:
@@ -344,14 +375,7 @@ class ProcessSession(Session):
         self._gil: dict[int, dict[str, Any]] = {}
         self._children_before: set[mp.process.BaseProcess] | None = None
         t0 = time.perf_counter()
-        try:
-            if os.name == "posix":
-                # Before any segment exists: SharedMemory registers a new segment with the
-                # tracker after creating it, and does not unlink it if that fails.
-                with signals_blocked():
-                    resource_tracker.ensure_running()
-            # Workers not yet in the pool's table when an interruption lands are found here.
-            self._children_before = set(mp.active_children())
+        with starting_workers(self, workers):
             launcher.start()
             self.shared = SharedWorkspace(problem, share_inputs=payload is None)
             self.workspace = self.shared.workspace
@@ -366,15 +390,6 @@ class ProcessSession(Session):
                 warm = [self.pool.submit(_worker_ready, timeout) for _ in range(workers)]
             for state in self._wait(warm, "start the workers"):
                 self._gil[state["pid"]] = state
-        except (RunTimeout, WorkerCrashed):
-            raise  # _wait has closed the session
-        except OSError as exc:  # fork, pipes, semaphores or segments: a limit ran out
-            self.close(kill=True)
-            raise PoolStartFailed(f"could not start {workers} worker processes: "
-                                  f"{explain_resource_error(exc)}") from exc
-        except BaseException:
-            self.close(kill=True)
-            raise
         self.startup_s = time.perf_counter() - t0
 
     def _wait(self, futures: list, what: str) -> list:

@@ -22,14 +22,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from multiprocessing import resource_tracker
 from multiprocessing.connection import wait as wait_connections
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
-from gilbench.interrupts import deferred, signals_blocked
+from gilbench.interrupts import deferred
 from gilbench.kernels.base import Chunk, Implementation, Problem
-from gilbench.limits import explain_resource_error
 from gilbench.plugins import worker_imports
 from gilbench.strategies.base import (
     DEFAULT_TIMEOUT_S,
@@ -41,7 +39,6 @@ from gilbench.strategies.base import (
 from gilbench.strategies.processes import (
     _WORKER,
     Launcher,
-    PoolStartFailed,
     ProcessStrategy,
     SharedWorkspace,
     _call,
@@ -49,6 +46,7 @@ from gilbench.strategies.processes import (
     _worker_init,
     describe_exit,
     fork_hint,
+    starting_workers,
 )
 
 #: Seconds between two looks at the workers' exit codes while waiting for them.
@@ -241,11 +239,7 @@ class WorkerSession(Session):
         self._gil: dict[int, dict[str, Any]] = {}
         self._children_before: set[mp.process.BaseProcess] | None = None
         t0 = time.perf_counter()
-        try:
-            if os.name == "posix":
-                with signals_blocked():  # see ProcessSession: before any segment exists
-                    resource_tracker.ensure_running()
-            self._children_before = set(mp.active_children())
+        with starting_workers(self, workers):
             launcher.start()
             context = launcher.context
             init = self._share(problem, impl)
@@ -260,16 +254,6 @@ class WorkerSession(Session):
             for _ in range(workers):
                 self._await(lambda t: ready.acquire(timeout=t) or _empty(),
                             "start the workers", deadline)
-        except (RunTimeout, WorkerCrashed):
-            self.close(kill=True)
-            raise
-        except OSError as exc:  # fork, pipes, semaphores or memory: a limit ran out
-            self.close(kill=True)
-            raise PoolStartFailed(f"could not start {workers} worker processes: "
-                                  f"{explain_resource_error(exc)}") from exc
-        except BaseException:
-            self.close(kill=True)
-            raise
         self.startup_s = time.perf_counter() - t0
 
     # -- what subclasses change -----------------------------------------------------------

@@ -181,3 +181,24 @@ def test_axis_runs_that_start_processes_record_their_start_method():
     default = build_plan("quick", kernels=["mandelbrot"], axes=["gil-fraction"])
     assert {s.start_method for s in default.specs if s.strategy == "processes"} == \
         {default.default_start_method}
+
+
+def test_granularity_keeps_its_points_when_memory_caps_the_problem(monkeypatch):
+    # reduction's 100 ms tasks need gigabytes: with little memory the size is capped (room
+    # for AXIS_MEMORY_COPIES copies) and the grid spans the task durations that size allows.
+    from collections import namedtuple
+
+    import gilbench.limits
+    from gilbench.axes.granularity import AXIS_MEMORY_COPIES
+    from gilbench.kernels import get_kernel
+
+    memory = namedtuple("memory", "available total")(2 * 2**30, 4 * 2**30)
+    monkeypatch.setattr(gilbench.limits.psutil, "virtual_memory", lambda: memory)
+    plan = build_plan("standard", kernels=["reduction"], axes=["granularity"],
+                      flavours=["cython-nogil"])
+    specs = _axis_specs(plan, "granularity")
+    (size,) = {s.size for s in specs}
+    kernel = get_kernel("reduction")
+    kernel.check_size(size, copies=AXIS_MEMORY_COPIES)  # fits with room to spare
+    assert len({s.chunks for s in specs}) >= 8
+    assert min(s.chunks for s in specs) == 2  # the longest task: the problem in halves

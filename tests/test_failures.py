@@ -214,3 +214,24 @@ def test_a_full_dev_shm_fails_the_run_before_anything_is_written(monkeypatch):
                                        r"4\.0 KiB free \(/dev/shm is too small or full"):
         measure(RunSpec("mandelbrot", "python", "processes", 2, 64, 2), repeats=1,
                 warmup=0, warmup_s=0, probe=False, timeout=30)
+
+
+def test_a_run_refused_when_its_turn_comes_fails_alone(tmp_path, monkeypatch):
+    # The plan validated every spec; memory taken by another program during the sweep
+    # made a later run too big once (a traceback ended a 592-run sweep): now it fails alone.
+    plan = build_plan("quick", kernels=["mandelbrot"], flavours=["cython-nogil"],
+                      strategies=["serial", "threads"], workers=[2], sizes=[64])
+    original = RunSpec.validate
+
+    def validate(spec):
+        if spec.strategy == "threads":
+            raise ValueError("mandelbrot size 64 needs about 1 TiB of memory")
+        return original(spec)
+
+    monkeypatch.setattr(RunSpec, "validate", validate)
+    outcome = run_sweep(plan, tmp_path, repeats=1, warmup=0)
+    status = {r["strategy"]: (r["status"], r["error"]) for r in load_results(tmp_path)["runs"]}
+    assert status["serial"] == ("ok", None)
+    assert status["threads"][0] == "failed"
+    assert "refused when its turn came" in status["threads"][1] and "1 TiB" in status["threads"][1]
+    assert len(outcome.failures) == 1

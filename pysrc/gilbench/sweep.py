@@ -113,6 +113,12 @@ def _measure_all(store: ResultsStore, specs: list[RunSpec], finished: int, *,
         except RunError as exc:
             outcome.failures.append(exc)
             m = failed(spec, exc.reason)
+        except ValueError as exc:
+            # The plan validated every spec, but what the machine has can change during a
+            # sweep (memory held by another program): this run is refused, the rest go on.
+            error = RunError(spec, f"refused when its turn came: {exc}")
+            outcome.failures.append(error)
+            m = failed(spec, error.reason)
         store.add(m)
         outcome.measurements.append(m)
         if on_run:

@@ -39,13 +39,20 @@ DURATIONS_S = tuple(log_grid(1e-5, 1e-1, 8))
 COARSE_DURATIONS_S = tuple(log_grid(3e-5, 1e-2, 4))
 
 
+#: Copies of the problem an axis size must leave room for: a process pool holds the
+#: problem twice, and the sweep the reference result and the previous run's problem until
+#: they are collected. Sizing for exactly two copies once let a memory-bound kernel's
+#: 100 ms tasks ask for 16.7 GiB, and the next run no longer fitted.
+AXIS_MEMORY_COPIES = 4
+
+
 def fit_size(kernel: Kernel, size: int) -> int:
-    """``size`` within the kernel's limit and halved until two copies fit in memory (a
-    process pool holds the problem twice)."""
+    """``size`` within the kernel's limit and halved until :data:`AXIS_MEMORY_COPIES`
+    copies fit in memory (an axis whose longest tasks would need more runs shorter ones)."""
     size = max(1, min(size, kernel.max_size))
     while size > 1:
         try:
-            kernel.check_size(size, copies=2)
+            kernel.check_size(size, copies=AXIS_MEMORY_COPIES)
             return size
         except ValueError:
             size //= 2
@@ -99,7 +106,14 @@ class GranularityAxis(Axis):
             # Aim at the durations with the work the reference machine does at this size.
             work = [t for f in names if (t := reference_seconds(kernel.name, f, size))]
             seconds = sorted(work)[len(work) // 2] if work else total_s
-            grid = chunk_counts(kernel, size, [seconds / d for d in durations])
+            spans = durations
+            longest = seconds / max(workers)
+            if longest < max(durations) and longest > min(durations):
+                # Memory capped the problem: the grid keeps its points over the task
+                # durations this size allows (a memory-bound kernel's longest task is
+                # shorter than 100 ms), rather than losing the points it cannot reach.
+                spans = log_grid(min(durations), longest, len(durations))
+            grid = chunk_counts(kernel, size, [seconds / d for d in spans])
             grid = list(selection.chunks) or [c for c in grid if c >= max(workers)] or grid
             for flavour in flavours:
                 for strategy in [baseline(), *pools]:

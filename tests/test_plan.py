@@ -33,7 +33,8 @@ def test_quick_skips_single_worker_pools_but_keeps_openmps_own_baseline():
     if max(default_workers()) > 1:
         assert ("threads", 1) not in pools and ("processes", 1) not in pools
         assert ("openmp", 1) in pools
-    assert PROFILES["standard"].skip_single_worker_pools is False
+    assert PROFILES["standard"].skip_single_worker_pools is True
+    assert PROFILES["full"].skip_single_worker_pools is False  # full keeps the 1-worker pools
 
 
 def test_openmp_runs_one_chunk_others_share_the_chunking():
@@ -131,7 +132,7 @@ def test_components_run_where_workers_run_side_by_side_unless_counts_are_named()
     from gilbench.strategies import STRATEGIES
 
     components = {s.name for s in STRATEGIES.values() if not s.core and s.default_sweep}
-    plan = build_plan("standard", kernels=["mandelbrot"])
+    plan = build_plan("full", kernels=["mandelbrot"])  # full keeps 1-worker core pools
     counts = {s.workers for s in plan.specs if s.strategy in components}
     core_counts = {s.workers for s in plan.specs if s.strategy == "processes"}
     assert 1 in core_counts and 1 not in counts and counts == core_counts - {1}

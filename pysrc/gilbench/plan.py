@@ -37,8 +37,9 @@ PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers, core "
                               "strategies: the thesis in about a minute", 5, warmup_s=0.1,
                      skip_single_worker_pools=True),
-    "standard": Profile("standard", "medium sizes, 7 repeats, every strategy (the "
-                                    "components with one flavour per kernel)", 7,
+    "standard": Profile("standard", "medium sizes, 5 repeats, pools at 2+ workers, every "
+                                    "strategy (the components with one flavour per "
+                                    "kernel)", 5, skip_single_worker_pools=True,
                         components=True),
     "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point, every "
                             "strategy", 10, warmup_s=0.3, oversubscribe=True, components=True),

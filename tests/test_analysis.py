@@ -287,3 +287,25 @@ def test_the_report_says_no_gil_where_a_run_had_none(tmp_path):
     assert cells == {("slowpy", "one-by-one"): "no GIL", ("slowpy", "lanes"): "no GIL",
                      ("heldc", "one-by-one"): "0.02"}
     assert "free-threaded build, GIL disabled (PYTHON_GIL=0)" in report
+
+
+def test_plots_drawn_side_by_side_match_plots_drawn_one_by_one(tmp_path, monkeypatch):
+    # draw_plots forks one process per usable core where it can: the same images in the
+    # same order as drawing them here, and no plotting process outlives the report.
+    import psutil
+
+    from gilbench import report
+    from gilbench.results import load_results
+
+    analysis = analyse(load_results(REFERENCE))
+    for folder in ("forked", "here"):
+        (tmp_path / folder).mkdir()
+    monkeypatch.setattr(report, "_plot_processes", lambda jobs: 2)
+    forked = report.draw_plots(analysis, tmp_path / "forked")
+    assert not psutil.Process().children(recursive=True)
+    monkeypatch.setattr(report, "_plot_processes", lambda jobs: 1)
+    here = report.draw_plots(analysis, tmp_path / "here")
+    assert forked == here and sum(map(len, here.values())) >= 8
+    for images in forked.values():
+        for image in images:
+            assert (tmp_path / "forked" / image.file).stat().st_size > 1000

@@ -69,6 +69,10 @@ class GranularityAxis(Axis):
     finders = ("granularity-crossover",)
     plotters = ("granularity",)
     default_in = {"quick": ("mandelbrot",), "standard": ("mandelbrot",)}
+    #: A crossover rests on 8 points of 3 strategies, not on one run: 3 timed repeats a
+    #: point (their median) keep a standard run with every axis near 15 minutes, where 5
+    #: made the granularity axis alone 7.5 of them (the finest process points take seconds).
+    max_repeats = 3
 
     def unavailable_reason(self, kernel: Kernel) -> str | None:
         if not any(f.gil != "holds" for f in nogil_flavours(kernel, Selection.of())):

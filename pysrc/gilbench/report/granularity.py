@@ -22,7 +22,10 @@ def plot_granularity(view: KernelView, findings: Sequence[Finding],
     if not groups:
         return []
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(8.5, 5), constrained_layout=True)
+    # Fixed margins: constrained_layout measured every text box on every draw (a third
+    # of the figure's cost), and a report draws one of these per kernel.
+    fig, ax = plt.subplots(figsize=(8.5, 5))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11)
     flavours = list(dict.fromkeys(f for f, _, _ in groups))
     colour = {f: plt.get_cmap("tab10")(i % 10) for i, f in enumerate(flavours)}
     lo, hi = float("inf"), 0.0

@@ -20,7 +20,10 @@ def plot_payload(view: KernelView, findings: Sequence[Finding], out_dir: Path) -
     if not groups:
         return []
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(8.5, 5), constrained_layout=True)
+    # Fixed margins: constrained_layout measured every text box on every draw (a third
+    # of the figure's cost), and a report draws one of these per kernel.
+    fig, ax = plt.subplots(figsize=(8.5, 5))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11)
     for (flavour, workers, chunks), rows in groups.items():
         points = payload_points(view, rows)
         for role in ("shipping", "shared", "threads"):

@@ -10,7 +10,7 @@ from gilbench.analysis import Finding, KernelView
 from gilbench.analysis.granularity import curves, dispatch_costs, granularity_points
 from gilbench.analysis.verdicts import WORTHWHILE
 from gilbench.report.markdown import Image
-from gilbench.report.plots import pyplot, register_plotter, strategy_style
+from gilbench.report.plots import axis_figure, register_plotter, strategy_style
 
 AXIS = "granularity"
 
@@ -21,11 +21,7 @@ def plot_granularity(view: KernelView, findings: Sequence[Finding],
     groups = curves(view)
     if not groups:
         return []
-    plt = pyplot()
-    # Fixed margins: constrained_layout measured every text box on every draw (a third
-    # of the figure's cost), and a report draws one of these per kernel.
-    fig, ax = plt.subplots(figsize=(8.5, 5))
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11)
+    plt, fig, ax = axis_figure()
     flavours = list(dict.fromkeys(f for f, _, _ in groups))
     colour = {f: plt.get_cmap("tab10")(i % 10) for i, f in enumerate(flavours)}
     lo, hi = float("inf"), 0.0

@@ -9,7 +9,7 @@ from pathlib import Path
 from gilbench.analysis import Finding, KernelView
 from gilbench.analysis.payload import curves, payload_points
 from gilbench.report.markdown import Image
-from gilbench.report.plots import pyplot, register_plotter, strategy_style
+from gilbench.report.plots import axis_figure, register_plotter, strategy_style
 
 AXIS = "payload"
 
@@ -19,11 +19,7 @@ def plot_payload(view: KernelView, findings: Sequence[Finding], out_dir: Path) -
     groups = curves(view)
     if not groups:
         return []
-    plt = pyplot()
-    # Fixed margins: constrained_layout measured every text box on every draw (a third
-    # of the figure's cost), and a report draws one of these per kernel.
-    fig, ax = plt.subplots(figsize=(8.5, 5))
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11)
+    plt, fig, ax = axis_figure()
     for (flavour, workers, chunks), rows in groups.items():
         points = payload_points(view, rows)
         for role in ("shipping", "shared", "threads"):

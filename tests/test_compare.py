@@ -230,3 +230,23 @@ def test_bad_input_is_one_line_and_exit_2(four, tmp_path, case):
     assert "Traceback" not in out.stderr
     if case == "out holds a sweep":
         assert sorted(p.name for p in Path(four[2]).iterdir()) == ["results.json"]
+
+
+def test_each_axis_point_gets_a_row_that_names_it(tmp_path):
+    # The gil-fraction axis runs the same (flavour, strategy, workers, size, chunks) at every
+    # f: without the point, the table showed four identical-looking rows.
+    from gilbench.compare import build_comparison
+    from gilbench.report.compare import render_markdown
+
+    points = [dict(run("cython-mixed", "threads", 2, 0.005 * (1 + f)), axis="gil-fraction",
+                   axis_value=f) for f in (0.0, 0.5)]
+    paths = []
+    for name, version in (("a", "3.11.7"), ("b", "3.13.5")):
+        doc = sweep(machine(version), 1.0, 0.9, extra_runs=points)
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(doc))
+        paths.append(tmp_path / name)
+    comparison = build_comparison(load_inputs(paths))
+    md = render_markdown(comparison, [], {})
+    assert "| cython-mixed | threads {gil-fraction 0.0} |" in md
+    assert "| cython-mixed | threads {gil-fraction 0.5} |" in md

@@ -78,6 +78,8 @@ def _run_table(comparison: Comparison, aligned: Sequence[AlignedRun]) -> list[st
         strategy = a.field("strategy") + (f" ({a.field('schedule')})" if a.field("schedule")
                                           else "") + \
             (f" [{a.field('start_method')}]" if a.field("start_method") else "")
+        if a.field("axis") not in (None, "workers"):  # several points of one run otherwise
+            strategy += f" {{{a.field('axis')} {a.field('axis_value')}}}"
         cells = [a.field("flavour"), strategy, str(a.field("workers")), str(a.field("size")),
                  str(a.field("chunks"))]
         cells += [("~" if r is not None and r.noisy else "") + fmt_time(r.median_s)

@@ -25,7 +25,9 @@ def test_reference_calibration_is_what_the_committed_results_measured():
         doc = json.loads((REFERENCE_RESULTS / f"2cpu-epyc-{profile}" / "results.json")
                          .read_text())
         for r in doc["runs"]:
-            if r["strategy"] == "serial" and r.get("status", "ok") == "ok":
+            # The plain sweep's serial runs (an axis re-chunks or re-parametrises them).
+            if r["strategy"] == "serial" and r.get("status", "ok") == "ok" \
+                    and r.get("axis") in (None, "workers"):
                 derived.setdefault(r["kernel"], {}).setdefault(r["flavour"], {})[r["size"]] = \
                     r["median_s"]
     assert set(derived) == set(REFERENCE_SERIAL)

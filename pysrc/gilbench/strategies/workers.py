@@ -318,7 +318,12 @@ class WorkerSession(Session):
         what = f"run {len(chunks)} chunks"
         deadline = time.monotonic() + self.timeout
         self._dispatch(tasks)
+        self._dispatched(what, deadline)
         return self._collect(len(chunks), what, deadline)
+
+    def _dispatched(self, what: str, deadline: float) -> None:
+        """Called once the chunks are handed out, before their results are collected
+        (a session whose channel has a completion protocol waits on it here)."""
 
     def _collect(self, n: int, what: str, deadline: float) -> MapResult:
         tally = Tally(self.maps, n)
@@ -414,14 +419,7 @@ class JoinableQueueSession(QueueSession):
     def _open_channels(self, context, workers):
         self.tasks, self.results = context.JoinableQueue(), context.Queue()
 
-    def map(self, chunks: Sequence[Chunk]) -> MapResult:
-        if self._closed:
-            raise RuntimeError("session is closed")
-        self.maps += 1
-        tasks = [dumps((self.maps, i, chunk)) for i, chunk in enumerate(chunks)]
-        what = f"run {len(chunks)} chunks"
-        deadline = time.monotonic() + self.timeout
-        self._dispatch(tasks)
+    def _dispatched(self, what: str, deadline: float) -> None:
         joined = threading.Thread(target=self.tasks.join, name="gilbench-join", daemon=True)
         joined.start()
 
@@ -436,7 +434,6 @@ class JoinableQueueSession(QueueSession):
             self._release(joined)
             raise
         # Every chunk is done; its result may still be on its way through the pipe.
-        return self._collect(len(chunks), what, deadline)
 
     def _release(self, joined) -> None:
         """Unblock a ``join()`` that waits for chunks no worker will finish."""

@@ -7,6 +7,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from gilbench.analysis.findings import Figure
+
 
 @dataclass(frozen=True)
 class Crossing:
@@ -23,6 +25,10 @@ class Crossing:
     #: The measured x on each side of the crossing (None where there is no such side).
     below_x: float | None = None
     above_x: float | None = None
+
+    def figures(self, name: str, unit: str) -> list[Figure]:
+        """The finding's figures for this crossing: ``name`` (x) and ``name_status``."""
+        return [Figure(name, self.x, unit), Figure(f"{name}_status", self.status)]
 
 
 def crossing(points: Sequence[tuple[float, float]], threshold: float,

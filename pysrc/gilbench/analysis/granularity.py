@@ -156,7 +156,7 @@ def granularity_crossover(view: KernelView) -> Iterator[Finding]:
                         ("processes_beat_serial_from", procs_from),
                         ("processes_match_threads_above", match)):
             if c is not None:
-                figures += [Figure(name, c.x, "s"), Figure(f"{name}_status", c.status)]
+                figures += c.figures(name, "s")
         figures += [Figure(f"empty_task_{s}", costs[s], "s") for s in shown]
         runs = tuple(r.id for p in points for r in (p.serial, p.threads, p.processes) if r)
         yield Finding(view.kernel, "granularity-crossover", sentence, runs, tuple(figures),

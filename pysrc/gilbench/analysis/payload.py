@@ -126,11 +126,9 @@ def copy_crossover(view: KernelView) -> Iterator[Finding]:
                    Figure("serial_cpu_share", share),
                    Figure("shipping_strategy", ship), Figure("shared_strategy", shared),
                    Figure("lowest_ratio", lo, "B/s"), Figure("highest_ratio", hi, "B/s"),
-                   Figure("gain_erased_above", erased.x, "B/s"),
-                   Figure("gain_erased_above_status", erased.status)]
+                   *erased.figures("gain_erased_above", "B/s")]
         if costs:
-            figures += [Figure("copy_costs_5pct_above", costs.x, "B/s"),
-                        Figure("copy_costs_5pct_above_status", costs.status)]
+            figures += costs.figures("copy_costs_5pct_above", "B/s")
         runs = tuple(r.id for p in points
                      for r in (p.serial, p.shipping, p.shared, p.threads) if r)
         yield Finding(view.kernel, "copy-crossover", sentence, runs, tuple(figures),

@@ -112,7 +112,7 @@ class GranularityAxis(Axis):
             seconds = sorted(work)[len(work) // 2] if work else total_s
             spans = durations
             longest = seconds / max(workers)
-            if longest < max(durations) and longest > min(durations):
+            if min(durations) < longest < max(durations):
                 # Memory capped the problem: the grid keeps its points over the task
                 # durations this size allows (a memory-bound kernel's longest task is
                 # shorter than 100 ms), rather than losing the points it cannot reach.

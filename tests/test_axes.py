@@ -155,9 +155,9 @@ def test_register_axis_refuses_what_breaks_the_contract():
 def test_axes_run_the_core_pools_unless_strategies_are_named():
     # Components and library executors would each multiply an axis's runs: they join
     # only when named. Subinterpreters (one GIL each) are no thread pool.
-    from gilbench.axes.base import is_thread_pool
+    from gilbench.roles import THREAD_POOL
 
-    assert not is_thread_pool(get_strategy("subinterpreters"))
+    assert get_strategy("subinterpreters").role != THREAD_POOL
     plan = build_plan("standard", kernels=["mandelbrot"], axes=["granularity"])
     used = {get_strategy(s.strategy) for s in plan.specs}
     assert used and all(s.core and s.default_sweep for s in used)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gilbench import roles
 from gilbench.flavours import FLAVOURS, get_flavour
 from gilbench.harness import MAX_WARMUP, PROBE_S, RunSpec
 from gilbench.kernels import KERNELS
@@ -211,17 +212,19 @@ def reference_size_for(kernel: str, flavours: Sequence[str], seconds: float,
     return max(1, round(statistics.median(sizes))) if sizes else fallback
 
 
+#: The cost model's four kinds of strategy, by role: interpreters and library threads
+#: cost what threads do (their own costs come from TRAIT_COSTS), shipping what processes do.
+COST_KINDS = {roles.SERIAL: "serial", roles.PARALLEL_INSIDE: "openmp",
+              roles.PROCESS_POOL: "processes", roles.SHIPPING: "processes"}
+
+
 def role(spec: RunSpec) -> str | None:
-    """``serial``, ``openmp``, ``threads`` or ``processes``, from the strategy's traits
-    (None: a strategy this gilbench does not know)."""
+    """``serial``, ``openmp``, ``threads`` or ``processes``: the cost model's kind of the
+    strategy's role (None: a strategy this gilbench does not know)."""
     s = get_strategy_or_none(spec.strategy)
     if s is None:
         return None
-    if s.single_worker:
-        return "serial"
-    if s.drives_parallel_flavours:
-        return "openmp"
-    return "processes" if s.uses_processes else "threads"
+    return COST_KINDS.get(s.role, "threads")
 
 
 @dataclass

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gilbench.roles import FAMILIES, PROCESS_POOL, THREAD_POOL, role_of
+
 #: Run fields (besides kernel, flavour, strategy) that tell two runs of a sweep apart.
 IDENTITY_FIELDS = ("workers", "size", "chunks", "schedule", "start_method", "axis",
                    "axis_value")
@@ -91,24 +93,22 @@ class Traits:
         """The third-party library that schedules the chunks (None: the standard library)."""
         return self.strategies.get(strategy, {}).get("library") or None
 
+    def role(self, strategy: str) -> str:
+        """The strategy's role (:func:`gilbench.roles.role_of` of its recorded traits)."""
+        return role_of(self.strategies.get(strategy, {}))
+
     def is_thread_pool(self, strategy: str) -> bool:
         """Chunks on several threads of one interpreter: the GIL, if held, is shared."""
-        return (self._cap(strategy, "uses_threads") and not self._cap(strategy, "uses_processes")
-                and not self.own_gil(strategy) and not self.drives_parallel(strategy)
-                and not self.is_baseline(strategy))
+        return self.role(strategy) == THREAD_POOL
 
     def is_process_pool(self, strategy: str) -> bool:
         """Warm worker processes reading a shared workspace: one GIL per worker."""
-        return self._cap(strategy, "uses_processes") and not self.ships_inputs(strategy)
+        return self.role(strategy) == PROCESS_POOL
 
     def family(self, strategy: str) -> str | None:
         """``threads`` or ``processes`` for a thread or process pool (the families whose
         members are compared with each other), else None."""
-        if self.is_thread_pool(strategy):
-            return "threads"
-        if self.is_process_pool(strategy):
-            return "processes"
-        return None
+        return FAMILIES.get(self.role(strategy))
 
     def value(self, strategy: str, name: str, default: Any = None) -> Any:
         """A declared capability as recorded (e.g. ``ipc``: ``queue``, ``pipe``, ``proxy``;

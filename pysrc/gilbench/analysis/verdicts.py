@@ -15,6 +15,8 @@ from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 from gilbench.analysis.runtime import gil_off_words, why_gil_on
+from gilbench.roles import NOGIL_TRAITS
+from gilbench.roles import nogil_flavours as nogil_flavour_names
 
 #: Within this relative margin two strategies "tie".
 TIE_MARGIN = 0.05
@@ -22,8 +24,6 @@ TIE_MARGIN = 0.05
 WORTHWHILE = 1.1
 #: One core streaming more than this share of the copy baseline is memory-bound.
 MEMORY_BOUND_SHARE = 0.5
-#: GIL traits whose flavours can speak for "nogil threads", most convincing first.
-NOGIL_TRAITS = ("releases", "partial")
 
 #: How the "At a glance" table words each headline verdict.
 VERDICT_TEXT = {
@@ -74,8 +74,8 @@ def nogil_flavours(view: KernelView, rows: Sequence[Row]) -> list[str]:
     excluding those that parallelise themselves; registry order breaks ties."""
     present = {r.flavour for r in rows}
     t = view.traits
-    return [f for gil in NOGIL_TRAITS for f in t.flavour_order(present)
-            if t.gil(f) == gil and not t.parallel_inside(f)]
+    return nogil_flavour_names((f, t.gil(f)) for f in t.flavour_order(present)
+                               if not t.parallel_inside(f))
 
 
 def holding_flavours(view: KernelView, rows: Sequence[Row]) -> list[str]:

@@ -33,7 +33,8 @@ and the methods:
   each tagged ``axis=self.name`` and ``axis_value=`` the point (a JSON-friendly number or
   string). It must respect the selection (named flavours, strategies, workers and sizes)
   and pick roles from declared traits (``Flavour.gil``, ``Strategy.uses_threads``...),
-  never from names; :func:`role_strategies` and :func:`nogil_flavours` do that. Runs of a
+  never from names; :func:`role_strategies` and :func:`nogil_flavours` do that (both
+  read :mod:`gilbench.roles`). Runs of a
   ``single_worker`` strategy at the same point, size and chunking are the speedup
   baselines (analysis pairs them by axis tag and value); the plan adds any the selection
   filtered out. A point that changes a problem parameter needs the kernel to map the axis
@@ -66,20 +67,17 @@ the GIL probe.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from gilbench import roles
 from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS, Flavour
 from gilbench.harness import RunSpec
 from gilbench.kernels import Kernel
 from gilbench.limits import MAX_CHUNKS, usable_cores
 from gilbench.strategies import STRATEGIES, Strategy
-
-#: GIL traits of the flavours an axis measures as "GIL-free", most convincing first: a
-#: kernel whose flavours only release the GIL partly (stdlib hashing) still gets a curve.
-NOGIL_TRAITS = ("releases", "partial")
 
 
 @dataclass(frozen=True)
@@ -152,30 +150,15 @@ class Axis(ABC):
 
 
 # -- roles by trait ----------------------------------------------------------------------
-def is_thread_pool(s: Strategy) -> bool:
-    """Several threads of one interpreter run the chunks (the GIL, if held, is shared)."""
-    return (s.uses_threads and not s.uses_processes and not s.own_gil_per_worker
-            and not s.drives_parallel_flavours and not s.single_worker)
-
-
-def is_process_pool(s: Strategy) -> bool:
-    """Warm worker processes read a shared workspace: one GIL per worker."""
-    return s.uses_processes and not s.ships_inputs
-
-
-def ships_inputs(s: Strategy) -> bool:
-    """Worker processes that get each chunk's inputs copied with it."""
-    return s.uses_processes and s.ships_inputs
-
-
-def role_strategies(selection: Selection, *roles: Callable[[Strategy], bool]) -> list[Strategy]:
-    """Available strategies that play any of ``roles``, in registry order: the named ones,
-    else those of every profile's default sweep (``core`` and ``default_sweep``: one of
-    each kind of pool; the components and library executors run on an axis when named, as
-    each would multiply its runs). The baseline (``single_worker``) is added by the plan."""
+def role_strategies(selection: Selection, *roles: str) -> list[Strategy]:
+    """Available strategies whose role (:func:`gilbench.roles.role_of`) is one of
+    ``roles``, in registry order: the named ones, else those of every profile's default
+    sweep (``core`` and ``default_sweep``: one of each kind of pool; the components and
+    library executors run on an axis when named, as each would multiply its runs). The
+    baseline (``single_worker``) is added by the plan."""
     named = set(selection.strategies)
     return [s for s in STRATEGIES.values()
-            if any(role(s) for role in roles)
+            if s.role in roles
             and (s.name in named if named else s.core and s.default_sweep)
             and not s.unavailable_reason()]
 
@@ -199,8 +182,8 @@ def nogil_flavours(kernel: Kernel, selection: Selection, *,
     else:
         # A tunable GIL share is the gil-fraction axis's instrument: others use it if named.
         usable = [f for f in usable if not f.tunable_gil_share]
-        chosen = next(([f for f in usable if f.gil == gil] for gil in NOGIL_TRAITS
-                       if any(f.gil == gil for f in usable)), [])
+        names = roles.nogil_flavours(((f.name, f.gil) for f in usable), best_only=True)
+        chosen = [f for f in usable if f.name in names]
     return chosen[:1] if first_only else chosen
 
 
@@ -227,6 +210,5 @@ def chunk_counts(kernel: Kernel, size: int, tasks: Sequence[float]) -> list[int]
     return sorted({max(1, min(most, round(t))) for t in tasks})
 
 
-__all__ = ["NOGIL_TRAITS", "Axis", "Selection", "baseline", "chunk_counts",
-           "is_process_pool", "is_thread_pool", "log_grid", "nogil_flavours",
-           "role_strategies", "runnable", "ships_inputs"]
+__all__ = ["Axis", "Selection", "baseline", "chunk_counts", "log_grid", "nogil_flavours",
+           "role_strategies", "runnable"]

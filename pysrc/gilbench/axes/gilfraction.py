@@ -15,8 +15,6 @@ from gilbench.axes.base import (
     Axis,
     Selection,
     baseline,
-    is_process_pool,
-    is_thread_pool,
     role_strategies,
     runnable,
 )
@@ -24,6 +22,7 @@ from gilbench.flavours import FLAVOURS, Flavour
 from gilbench.harness import RunSpec
 from gilbench.kernels import Kernel
 from gilbench.kernels.gilshare import GIL_FRACTIONS
+from gilbench.roles import PROCESS_POOL, THREAD_POOL
 
 #: The coarse grid of a profile's default run: all released, a little, a quarter, all held.
 COARSE_FRACTIONS = (0.0, 0.05, 0.25, 1.0)
@@ -65,7 +64,7 @@ class GilFractionAxis(Axis):
         flavours = tunable_flavours(kernel, selection)
         workers = sorted(set(selection.workers)) or [selection.top_workers()]
         chunks = list(selection.chunks) or [kernel.chunks_per_worker * max(workers)]
-        pools = role_strategies(selection, is_thread_pool, is_process_pool)
+        pools = role_strategies(selection, THREAD_POOL, PROCESS_POOL)
         specs = []
         for flavour in flavours:
             sizes = list(selection.sizes) or [kernel.size_for(selection.profile, flavour.name)]

@@ -21,8 +21,6 @@ from gilbench.axes.base import (
     Selection,
     baseline,
     chunk_counts,
-    is_process_pool,
-    is_thread_pool,
     log_grid,
     nogil_flavours,
     role_strategies,
@@ -30,6 +28,7 @@ from gilbench.axes.base import (
 )
 from gilbench.harness import RunSpec
 from gilbench.kernels import Kernel
+from gilbench.roles import PROCESS_POOL, THREAD_POOL
 from gilbench.strategies import get_strategy
 
 #: Work per task the grid aims at: 10 us to 100 ms, 8 points 0.57 decades apart (the
@@ -104,7 +103,7 @@ class GranularityAxis(Axis):
         fallback = kernel.size_for(selection.profile, names[0])
         sizes = list(selection.sizes) or [fit_size(kernel, reference_size_for(
             kernel.name, names, total_s, fallback))]
-        pools = role_strategies(selection, is_thread_pool, is_process_pool)
+        pools = role_strategies(selection, THREAD_POOL, PROCESS_POOL)
         specs = []
         for size in sizes:
             # Aim at the durations with the work the reference machine does at this size.

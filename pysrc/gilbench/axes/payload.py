@@ -19,15 +19,13 @@ from gilbench.axes.base import (
     Axis,
     Selection,
     baseline,
-    is_process_pool,
-    is_thread_pool,
     nogil_flavours,
     role_strategies,
     runnable,
-    ships_inputs,
 )
 from gilbench.harness import RunSpec
 from gilbench.kernels import Kernel
+from gilbench.roles import PROCESS_POOL, SHIPPING, THREAD_POOL
 
 #: Passes over each chunk: one streaming pass to 1024 over a cached slice (6 points).
 PASSES = (1, 4, 16, 64, 256, 1024)
@@ -63,7 +61,7 @@ class PayloadAxis(Axis):
             return []
         workers = sorted(set(selection.workers)) or [selection.top_workers()]
         chunks = list(selection.chunks) or [kernel.chunks_per_worker * max(workers)]
-        pools = role_strategies(selection, is_thread_pool, is_process_pool, ships_inputs)
+        pools = role_strategies(selection, THREAD_POOL, PROCESS_POOL, SHIPPING)
         from gilbench.axes.granularity import fit_size
         from gilbench.estimate import reference_size_for
 

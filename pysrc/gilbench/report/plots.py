@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from gilbench import roles
 from gilbench.analysis import Analysis, Finding, KernelView, Traits
 from gilbench.registry import add
 from gilbench.report.markdown import Image
@@ -66,13 +67,14 @@ def strategy_style(traits: Traits, strategy: str) -> tuple[str, str]:
     triangles over pipes, diamonds where partials go into shared memory, plus signs through
     proxies), self-parallel dotted, input-shipping dash-dot; anything else dash-dot with
     diamonds."""
-    if traits.drives_parallel(strategy):
+    role = traits.role(strategy)
+    if role == roles.PARALLEL_INSIDE:
         return ":", "^"
-    if traits.ships_inputs(strategy):
+    if role == roles.SHIPPING:
         return "-.", "x"
-    if traits.is_thread_pool(strategy):
+    if role == roles.THREAD_POOL:
         return "-", "o"
-    if traits.is_process_pool(strategy):
+    if role == roles.PROCESS_POOL:
         marker = (RETURNS_MARKERS.get(traits.value(strategy, "returns"))
                   or IPC_MARKERS.get(traits.value(strategy, "ipc")) or "s")
         return "--", marker

@@ -180,6 +180,13 @@ class Strategy(ABC):
         """``{attribute: value}`` for every name in :attr:`CAPABILITIES`."""
         return {name: getattr(self, name) for name in self.CAPABILITIES}
 
+    @property
+    def role(self) -> str:
+        """What this strategy is for the comparisons (:func:`gilbench.roles.role_of`)."""
+        from gilbench.roles import role_of
+
+        return role_of(self.capabilities())
+
     def configured(self, *, start_method: str | None = None) -> Strategy:
         """A copy of this strategy with other settings; ValueError for a setting that does
         not apply (a start method for a strategy that starts no processes) or is unknown.

@@ -9,7 +9,7 @@ import pytest
 from gilbench.axes import AXES, Axis, Selection, get_axis, register_axis
 from gilbench.axes.granularity import COARSE_DURATIONS_S, DURATIONS_S
 from gilbench.axes.payload import PASSES
-from gilbench.estimate import reference_seconds
+from gilbench.calibration import reference_seconds
 from gilbench.flavours import get_flavour
 from gilbench.harness import RunSpec
 from gilbench.limits import usable_cores

@@ -9,8 +9,9 @@ import pytest
 
 from gilbench.analysis import load_findings
 from gilbench.analysis.rows import run_id
+from gilbench.calibration import REFERENCE_SERIAL, power_law, reference_seconds
 from gilbench.cli import main
-from gilbench.estimate import REFERENCE_SERIAL, CostModel, power_law, reference_seconds
+from gilbench.estimate import CostModel
 from gilbench.harness import RunSpec
 from gilbench.plan import build_plan
 from gilbench.results import load_results

@@ -9,7 +9,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from gilbench.estimate import REFERENCE_MACHINE, CostModel, Estimate
+from gilbench.calibration import REFERENCE_MACHINE
+from gilbench.estimate import CostModel, Estimate
 from gilbench.harness import RunSpec
 
 

@@ -97,7 +97,7 @@ class GranularityAxis(Axis):
         durations = self.durations(selection)
         workers = sorted(set(selection.workers)) or [selection.top_workers()]
         total_s = max(durations) * max(workers)
-        from gilbench.estimate import reference_seconds, reference_size_for
+        from gilbench.calibration import reference_seconds, reference_size_for
 
         names = [f.name for f in flavours]
         fallback = kernel.size_for(selection.profile, names[0])

@@ -63,7 +63,7 @@ class PayloadAxis(Axis):
         chunks = list(selection.chunks) or [kernel.chunks_per_worker * max(workers)]
         pools = role_strategies(selection, THREAD_POOL, PROCESS_POOL, SHIPPING)
         from gilbench.axes.granularity import fit_size
-        from gilbench.estimate import reference_size_for
+        from gilbench.calibration import reference_size_for
 
         base_size = kernel.size_for(selection.profile, flavours[0].name)
         target = SERIAL_S.get(selection.profile, SERIAL_S["standard"])

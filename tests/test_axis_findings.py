@@ -8,8 +8,8 @@ import pytest
 from gilbench.analysis import analyse, load_findings
 from gilbench.analysis.calls import ColdCost, breakeven
 from gilbench.analysis.crossings import at_least, below, crossing, fmt_bytes, fmt_duration
-from gilbench.analysis.rows import run_id
 from gilbench.report import render_report
+from gilbench.results import run_id
 
 WORKERS = 2
 #: Synthetic per-task overheads: a task of d seconds on 2 workers takes 2 / (1 + o / d)

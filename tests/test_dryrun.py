@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from gilbench.analysis import load_findings
-from gilbench.analysis.rows import run_id
 from gilbench.calibration import REFERENCE_SERIAL, power_law, reference_seconds
 from gilbench.cli import main
 from gilbench.estimate import CostModel
 from gilbench.harness import RunSpec
 from gilbench.plan import build_plan
-from gilbench.results import load_results
+from gilbench.results import load_results, run_id
 
 REFERENCE_RESULTS = Path(__file__).parent.parent / "docs" / "results"
 

@@ -180,7 +180,7 @@ class CostModel:
         ``hooks`` are ``work_factor`` and ``run_settings``."""
         if not doc:
             return cls(**hooks)
-        from gilbench.analysis.rows import run_id
+        from gilbench.results import run_id
 
         runs = [r for r in doc.get("runs", []) if r.get("status", "ok") == "ok"]
         previous = {run_id(r): r["elapsed_s"] for r in runs if r.get("elapsed_s")}

@@ -87,7 +87,7 @@ class RunSpec:
     @property
     def label(self) -> str:
         """The run's id, as :func:`gilbench.analysis.run_id` derives it from results.json."""
-        from gilbench.analysis.rows import run_id
+        from gilbench.results import run_id
 
         return run_id(asdict(self))
 

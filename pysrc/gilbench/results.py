@@ -12,16 +12,37 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-from gilbench.harness import Measurement
+from typing import Any, Protocol
 
 SCHEMA = 1
 RESULTS_NAME = "results.json"
 REQUIRED_RUN_FIELDS = ("kernel", "flavour", "strategy", "workers", "size", "chunks", "wall_s",
                        "median_s", "cpu_s", "startup_s", "gil_availability", "verified")
+
+
+#: Run fields (besides kernel, flavour, strategy) that tell two runs of a sweep apart.
+IDENTITY_FIELDS = ("workers", "size", "chunks", "schedule", "start_method", "axis",
+                   "axis_value")
+
+
+def run_id(run: Mapping[str, Any]) -> str:
+    """A run's stable id: ``kernel/flavour/strategy workers=2 size=256 chunks=4 ...``.
+
+    Fields that are unset (None) are left out, so ids stay short for the plain sweep.
+    """
+    head = f"{run['kernel']}/{run['flavour']}/{run['strategy']}"
+    tail = " ".join(f"{name}={run[name]}" for name in IDENTITY_FIELDS
+                    if run.get(name) is not None)
+    return f"{head} {tail}"
+
+
+class RunRecord(Protocol):
+    """What the store records: a run that gives its results.json entry (a Measurement)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 def _jsonable(value: Any) -> Any:
@@ -73,9 +94,9 @@ class ResultsStore:
         store.flush()
         return store
 
-    def add(self, measurement: Measurement) -> None:
+    def add(self, run: RunRecord) -> None:
         """Record one run (ok or failed) and rewrite the file."""
-        self.document["runs"].append(measurement.to_dict())
+        self.document["runs"].append(run.to_dict())
         self.flush()
 
     def flush(self) -> None:

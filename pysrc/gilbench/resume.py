@@ -14,10 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from gilbench.analysis.rows import run_id
 from gilbench.harness import RunSpec
 from gilbench.plan import PROFILES, Plan
-from gilbench.results import RESULTS_NAME, load_results
+from gilbench.results import RESULTS_NAME, load_results, run_id
 
 #: Machine metadata that must be the same for runs to belong to one sweep. Measured
 #: figures (the copy bandwidth) vary from one reading to the next and are left out.

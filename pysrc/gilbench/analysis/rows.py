@@ -7,22 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gilbench.results import run_id
 from gilbench.roles import FAMILIES, PROCESS_POOL, THREAD_POOL, role_of
-
-#: Run fields (besides kernel, flavour, strategy) that tell two runs of a sweep apart.
-IDENTITY_FIELDS = ("workers", "size", "chunks", "schedule", "start_method", "axis",
-                   "axis_value")
-
-
-def run_id(run: Mapping[str, Any]) -> str:
-    """A run's stable id: ``kernel/flavour/strategy workers=2 size=256 chunks=4 ...``.
-
-    Fields that are unset (None) are left out, so ids stay short for the plain sweep.
-    """
-    head = f"{run['kernel']}/{run['flavour']}/{run['strategy']}"
-    tail = " ".join(f"{name}={run[name]}" for name in IDENTITY_FIELDS
-                    if run.get(name) is not None)
-    return f"{head} {tail}"
 
 
 @dataclass(frozen=True)

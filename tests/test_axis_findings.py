@@ -10,6 +10,7 @@ from gilbench.analysis.calls import ColdCost, breakeven
 from gilbench.analysis.crossings import at_least, below, crossing, fmt_bytes, fmt_duration
 from gilbench.report import render_report
 from gilbench.results import run_id
+from gilbench.strategies import recorded_traits
 
 WORKERS = 2
 #: Synthetic per-task overheads: a task of d seconds on 2 workers takes 2 / (1 + o / d)
@@ -30,7 +31,7 @@ def run(kernel, flavour, strategy, workers, chunks, median, *, axis=None, value=
 
 def doc(runs, machine=None):
     return {"schema": 1, "created": "2026-01-01T00:00:00+00:00",
-            "settings": {"profile": "quick"}, "machine": machine or {}, "runs": runs}
+            "settings": {"profile": "quick", **recorded_traits()}, "machine": machine or {}, "runs": runs}
 
 
 def granularity_runs(kernel="mandelbrot"):

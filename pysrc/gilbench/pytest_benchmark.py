@@ -39,14 +39,12 @@ def is_pytest_benchmark(doc: Any) -> bool:
 def suite_settings(profile: str, rounds: int) -> dict[str, Any]:
     """What the benchmark suites record for analysis: the profile, the declared traits of
     every flavour and strategy (roles are chosen from these), and the kernel summaries."""
-    from gilbench.flavours import FLAVOURS
     from gilbench.kernels import KERNELS
-    from gilbench.strategies import STRATEGIES
+    from gilbench.strategies import recorded_traits
 
     return {"profile": profile, "repeats": rounds, "source": "pytest-benchmark",
             "kernel_summaries": {name: k.summary for name, k in KERNELS.items()},
-            "flavours": {name: f.traits() for name, f in FLAVOURS.items()},
-            "strategies": {name: s.capabilities() for name, s in STRATEGIES.items()}}
+            **recorded_traits()}
 
 
 # -- reading ----------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gilbench import allocator
-from gilbench.flavours import FLAVOURS
 from gilbench.harness import Measurement, ReferenceCache, RunError, RunSpec, failed, measure
 from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import KERNELS
@@ -18,7 +17,7 @@ from gilbench.machine import collect_machine_metadata
 from gilbench.plan import Plan
 from gilbench.results import RESULTS_NAME, ResultsStore
 from gilbench.resume import Resumption, mark_resumed, plan_record
-from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
+from gilbench.strategies import DEFAULT_TIMEOUT_S, recorded_traits
 
 
 @dataclass
@@ -59,8 +58,7 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
         "timeout_s": timeout, "argv": sys.argv[1:],
         "kernel_summaries": {k: KERNELS[k].summary for k in kernels},
         # Every declared trait: analysis chooses roles from these, never from names.
-        "flavours": {name: f.traits() for name, f in FLAVOURS.items()},
-        "strategies": {name: s.capabilities() for name, s in STRATEGIES.items()},
+        **recorded_traits(),
         # What process runs use unless --start-method named one (each run records its own).
         "default_start_method": plan.default_start_method,
         "skipped": [f"{what}: {why}" for what, why in plan.skipped],

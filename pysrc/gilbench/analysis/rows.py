@@ -15,8 +15,9 @@ from gilbench.roles import FAMILIES, PROCESS_POOL, THREAD_POOL, role_of
 class Traits:
     """Declared traits of flavours and strategies, as recorded in ``settings``.
 
-    Where a results file predates a trait, the live registry fills it in (by name), so old
-    files still analyse; a name unknown to both gets neutral defaults.
+    Only the results document is read (a report renders on a machine without the live
+    registries, or with other ones): a trait or a name a file did not record gets
+    neutral defaults (no GIL trait, no capability), never what this gilbench declares.
     """
 
     flavours: Mapping[str, Mapping[str, Any]]
@@ -24,19 +25,10 @@ class Traits:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Traits:
-        from gilbench.flavours import FLAVOURS
-        from gilbench.strategies import STRATEGIES
-
-        flavours = {name: f.traits() for name, f in FLAVOURS.items()}
-        for name, recorded in settings.get("flavours", {}).items():
-            flavours[name] = {**flavours.get(name, {}), **recorded}
-        strategies = {name: s.capabilities() for name, s in STRATEGIES.items()}
-        for name, recorded in settings.get("strategies", {}).items():
-            strategies[name] = {**strategies.get(name, {}), **recorded}
-        # Recorded order first: it is the registry order of the sweep that wrote them.
-        order = list(settings.get("flavours", {})) + [f for f in flavours
-                                                      if f not in settings.get("flavours", {})]
-        return cls({name: flavours[name] for name in order}, strategies)
+        """The traits a sweep recorded (``settings["flavours"]``, ``["strategies"]``), in
+        the registry order of the sweep that wrote them."""
+        return cls({name: dict(t) for name, t in settings.get("flavours", {}).items()},
+                   {name: dict(t) for name, t in settings.get("strategies", {}).items()})
 
     # -- flavours -------------------------------------------------------------------------
     def gil(self, flavour: str) -> str | None:
@@ -54,8 +46,11 @@ class Traits:
         return bool(self.flavours.get(flavour, {}).get("tunable_gil_share"))
 
     def flavour_order(self, names: set[str] | None = None) -> list[str]:
-        """Flavour names in registry order (those in ``names`` only, when given)."""
-        return [f for f in self.flavours if names is None or f in names]
+        """Flavour names in registry order (those in ``names`` only, when given); names
+        the file did not record follow, sorted."""
+        if names is None:
+            return list(self.flavours)
+        return [f for f in self.flavours if f in names] + sorted(set(names) - set(self.flavours))
 
     # -- strategies (roles) ---------------------------------------------------------------
     def _cap(self, strategy: str, name: str) -> bool:

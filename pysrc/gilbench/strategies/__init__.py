@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from gilbench.flavours import FLAVOURS
 from gilbench.registry import add, lookup
 from gilbench.strategies.base import (
     DEFAULT_TIMEOUT_S,
@@ -50,6 +53,13 @@ def register_strategy(strategy: Strategy, *, replace: bool = False) -> Strategy:
 def get_strategy(name: str) -> Strategy:
     """The registered strategy ``name``; ValueError lists the valid names."""
     return lookup(STRATEGIES, "strategy", name)
+
+
+def recorded_traits() -> dict[str, dict[str, dict[str, Any]]]:
+    """Every registered flavour's traits and strategy's capabilities, as a results file's
+    ``settings`` records them (analysis chooses roles from these, never from names)."""
+    return {"flavours": {name: f.traits() for name, f in FLAVOURS.items()},
+            "strategies": {name: s.capabilities() for name, s in STRATEGIES.items()}}
 
 
 for _s in (SerialStrategy(), ThreadsStrategy(), ProcessesStrategy(), PickledInputsStrategy(),

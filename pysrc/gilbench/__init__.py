@@ -5,7 +5,7 @@ functions, :func:`measure` for one run, :func:`build_plan` for a sweep, and the 
 and report helpers. See README.md.
 """
 
-__version__ = "0.1.0"
+from gilbench.version import __version__
 
 # On a free-threaded CPython: the rest of gilbench loads as bytecode, so that threads do
 # not contend on the constants of its pure-Python flavours (see gilbench.bytecode); and

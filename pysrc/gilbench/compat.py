@@ -7,9 +7,12 @@ benchmark suites all ask this module).
 
 from __future__ import annotations
 
-from gilbench.flavours import Flavour
-from gilbench.kernels.base import Kernel
-from gilbench.strategies.base import Strategy
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the rules read declared attributes only: no layer above is imported
+    from gilbench.flavours import Flavour
+    from gilbench.kernels.base import Kernel
+    from gilbench.strategies.base import Strategy
 
 
 def incompatible_reason(kernel: Kernel, flavour: Flavour, strategy: Strategy) -> str | None:

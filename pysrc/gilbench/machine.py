@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from gilbench import __version__, allocator, gilwatch, native
+from gilbench import allocator, gilwatch, native
+from gilbench.version import __version__
 
 
 def cpu_model() -> str:

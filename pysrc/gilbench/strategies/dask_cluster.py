@@ -68,7 +68,7 @@ def _run_local(token: int, chunk: Chunk) -> Any:
 def _prepare(prepare) -> str:
     """On every worker before timing: the flavour's preparation, and gilbench's version
     (a remote worker with another gilbench would run other code)."""
-    from gilbench import __version__
+    from gilbench.version import __version__
 
     if prepare is not None:
         prepare()
@@ -173,7 +173,7 @@ class DaskSession(Session):
         self.targets, self.threads = chosen, threads
 
     def _check_versions(self, versions: dict[str, str]) -> None:
-        from gilbench import __version__
+        from gilbench.version import __version__
 
         other = {addr: v for addr, v in versions.items() if v != __version__}
         if other:

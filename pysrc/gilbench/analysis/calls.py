@@ -140,8 +140,8 @@ def breakeven_calls(view: KernelView) -> Iterator[Finding]:
         context = (("size", serial_row.size), ("chunks", serial_row.chunks))
         if serial_row.axis is not None:
             context += (("axis", serial_row.axis), ("axis_value", serial_row.axis_value))
-        yield Finding(view.kernel, "breakeven-calls", words + "." + busy, tuple(runs),
-                      tuple(figures), None, context)
+        yield Finding(kernel=view.kernel, kind="breakeven-calls", sentence=words + "." + busy,
+                      runs=tuple(runs), figures=tuple(figures), context=context)
 
 
 __all__ = ["ColdCost", "breakeven", "breakeven_calls"]

@@ -81,8 +81,8 @@ def _subinterpreter_finding(view: KernelView, rows: Sequence[Row], sub: Row) -> 
                Figure("startup", sub.startup_s, "s"),
                Figure("processes_startup", proc.startup_s if proc else None, "s"))
     runs = tuple(r.id for r in (sub, thr, proc) if r)
-    return Finding(view.kernel, "subinterpreters", sentence, runs, figures, verdict,
-                   _context(rows))
+    return Finding(kernel=view.kernel, kind="subinterpreters", sentence=sentence, runs=runs,
+                   figures=figures, verdict=verdict, context=_context(rows))
 
 
 # -- library executors ---------------------------------------------------------------------
@@ -127,8 +127,9 @@ def _overhead_finding(view: KernelView, rows: Sequence[Row], lib: Row, ref: Row)
                Figure("startup", lib.startup_s, "s"),
                Figure("reference_startup", ref.startup_s, "s"))
     verdict = "costlier" if extra > 0 else "cheaper"
-    return Finding(view.kernel, "distributed-overhead", sentence, (lib.id, ref.id), figures,
-                   verdict, _context(rows))
+    return Finding(kernel=view.kernel, kind="distributed-overhead", sentence=sentence,
+                   runs=(lib.id, ref.id), figures=figures, verdict=verdict,
+                   context=_context(rows))
 
 
 def fmt_us(seconds: float) -> str:

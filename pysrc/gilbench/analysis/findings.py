@@ -29,7 +29,7 @@ class Figure:
     unit: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     """One computed statement about a kernel.
 

@@ -348,10 +348,10 @@ def gil_fraction_threshold(view: KernelView) -> Iterator[Finding]:
                    Figure("interpolated_f", crossing),
                    Figure("first_below_f", None if first_out is None else first_out.f),
                    Figure("rival_share", RIVAL_SHARE), *why_figures]
-        yield Finding(view.kernel, "gil-fraction-threshold", sentence + why, curve.runs(),
-                      tuple(figures), verdict,
-                      (("size", curve.size), ("chunks", curve.chunks),
-                       ("axis", GIL_AXIS)))
+        yield Finding(kernel=view.kernel, kind="gil-fraction-threshold", sentence=sentence + why,
+                      runs=curve.runs(), figures=tuple(figures), verdict=verdict,
+                      context=(("size", curve.size), ("chunks", curve.chunks),
+                               ("axis", GIL_AXIS)))
 
 
 def slowest_reacquire(curve: FractionCurve) -> FractionPoint | None:

@@ -159,5 +159,6 @@ def granularity_crossover(view: KernelView) -> Iterator[Finding]:
                 figures += c.figures(name, "s")
         figures += [Figure(f"empty_task_{s}", costs[s], "s") for s in shown]
         runs = tuple(r.id for p in points for r in (p.serial, p.threads, p.processes) if r)
-        yield Finding(view.kernel, "granularity-crossover", sentence, runs, tuple(figures),
-                      None, (("size", size), ("workers", workers), ("flavour", flavour)))
+        yield Finding(kernel=view.kernel, kind="granularity-crossover", sentence=sentence,
+                      runs=runs, figures=tuple(figures),
+                      context=(("size", size), ("workers", workers), ("flavour", flavour)))

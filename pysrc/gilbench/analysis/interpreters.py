@@ -114,9 +114,9 @@ def interpreter_findings(comparison: Comparison) -> list[Finding]:
         if scale_words:
             top = max(t.workers for t in threads if t is not None)
             sentence += f"; on {top} threads it scales " + _and(scale_words)
-        out.append(Finding(kernel, KIND, sentence + ".", tuple(dict.fromkeys(runs)),
-                           tuple(figures), None, (("size", size), ("chunks", chunks)),
-                           headline=False))
+        out.append(Finding(kernel=kernel, kind=KIND, sentence=sentence + ".",
+                           runs=tuple(dict.fromkeys(runs)), figures=tuple(figures),
+                           context=(("size", size), ("chunks", chunks))))
     return out
 
 

@@ -94,8 +94,9 @@ def _overhead_finding(view: KernelView, rows: Sequence[Row], words: str, flavour
                Figure("fastest", fast.strategy), Figure("slowest", slow.strategy),
                Figure("spread", spread, "x")]
     figures += [Figure(f"median_{r.strategy}", r.median_s, "s") for r in ranked]
-    return Finding(view.kernel, "strategy-overhead", sentence, tuple(r.id for r in ranked),
-                   tuple(figures), verdict, _context(rows))
+    return Finding(kernel=view.kernel, kind="strategy-overhead", sentence=sentence,
+                   runs=tuple(r.id for r in ranked), figures=tuple(figures), verdict=verdict,
+                   context=_context(rows))
 
 
 def _peer(view: KernelView, row: Row, rows: Sequence[Row], unlike: str, kind: str) -> Row | None:
@@ -126,15 +127,17 @@ def proxy_cost(view: KernelView) -> Iterator[Finding]:
                 tail = (f"yet it ran no slower than {base.strategy} ({fmt_ms(row.median_s)} "
                         f"against {fmt_ms(base.median_s)}): the work hides them")
             yield Finding(
-                view.kernel, "proxy-cost",
-                f"{row.strategy} ({row.flavour}, {row.workers} workers): {trips:.0f} proxy "
-                f"round trips per execution (each access to a Manager's object is a message "
-                f"to its server process and back; every chunk takes a get, a store and a "
-                f"completion) {tail}.", (row.id, base.id),
-                (Figure("round_trips", trips), Figure("extra", extra, "s"),
-                 Figure("per_round_trip", extra / trips if extra > 0 else None, "s"),
-                 Figure("baseline", base.strategy)),
-                "costly" if extra / base.median_s > TIE_MARGIN else "hidden", _context(rows))
+                kernel=view.kernel, kind="proxy-cost",
+                sentence=(f"{row.strategy} ({row.flavour}, {row.workers} workers): {trips:.0f} "
+                          f"proxy round trips per execution (each access to a Manager's object "
+                          f"is a message to its server process and back; every chunk takes a "
+                          f"get, a store and a completion) {tail}."),
+                runs=(row.id, base.id),
+                figures=(Figure("round_trips", trips), Figure("extra", extra, "s"),
+                         Figure("per_round_trip", extra / trips if extra > 0 else None, "s"),
+                         Figure("baseline", base.strategy)),
+                verdict="costly" if extra / base.median_s > TIE_MARGIN else "hidden",
+                context=_context(rows))
 
 
 @register_finder("shared-lock", "how long workers waited for the lock of a shared Value")
@@ -151,13 +154,15 @@ def shared_lock(view: KernelView) -> Iterator[Finding]:
                     "at this chunking the lock is no bottleneck; finer chunks would meet it "
                     "more often")
             yield Finding(
-                view.kernel, "shared-lock",
-                f"{row.strategy} ({row.flavour}, {row.workers} workers): {updates:.0f} "
-                f"partials per execution were added into a shared Value under its lock; the "
-                f"workers waited {fmt_short(waited)} in all for it ({share:.1%} of the "
-                f"execution): {what}.", (row.id,),
-                (Figure("updates", updates), Figure("lock_wait", waited, "s"),
-                 Figure("share", share)), verdict, _context(rows))
+                kernel=view.kernel, kind="shared-lock",
+                sentence=(f"{row.strategy} ({row.flavour}, {row.workers} workers): "
+                          f"{updates:.0f} partials per execution were added into a shared Value "
+                          f"under its lock; the workers waited {fmt_short(waited)} in all for it "
+                          f"({share:.1%} of the execution): {what}."),
+                runs=(row.id,),
+                figures=(Figure("updates", updates), Figure("lock_wait", waited, "s"),
+                         Figure("share", share)),
+                verdict=verdict, context=_context(rows))
 
 
 @register_finder("start-method", "start-up and warm speed per multiprocessing start method")
@@ -192,10 +197,11 @@ def start_method(view: KernelView) -> Iterator[Finding]:
     n = len(groups)
     runs = tuple(r.id for g in groups.values() for r in g.values())
     yield Finding(
-        view.kernel, "start-method",
-        f"Start-up by start method (the median over {n} process "
-        f"configuration{'s' if n > 1 else ''} each run with several): {', '.join(parts)}; "
-        f"{tail}.", runs,
-        tuple([Figure(f"startup_{m}", startup[m], "s") for m in methods]
-              + [Figure(f"warm_{m}", warm[m], "x") for m in methods]),
-        order[0], ())
+        kernel=view.kernel, kind="start-method",
+        sentence=(f"Start-up by start method (the median over {n} process "
+                  f"configuration{'s' if n > 1 else ''} each run with several): "
+                  f"{', '.join(parts)}; {tail}."),
+        runs=runs,
+        figures=tuple([Figure(f"startup_{m}", startup[m], "s") for m in methods]
+                      + [Figure(f"warm_{m}", warm[m], "x") for m in methods]),
+        verdict=order[0])

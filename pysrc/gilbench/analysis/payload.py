@@ -131,5 +131,6 @@ def copy_crossover(view: KernelView) -> Iterator[Finding]:
             figures += costs.figures("copy_costs_5pct_above", "B/s")
         runs = tuple(r.id for p in points
                      for r in (p.serial, p.shipping, p.shared, p.threads) if r)
-        yield Finding(view.kernel, "copy-crossover", sentence, runs, tuple(figures),
-                      None, (("workers", workers), ("chunks", chunks), ("flavour", flavour)))
+        yield Finding(kernel=view.kernel, kind="copy-crossover", sentence=sentence,
+                      runs=runs, figures=tuple(figures),
+                      context=(("workers", workers), ("chunks", chunks), ("flavour", flavour)))

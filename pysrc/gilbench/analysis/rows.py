@@ -97,7 +97,7 @@ class Traits:
         return self.strategies.get(strategy, {}).get(name, default)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Row:
     """One successful run with its derived figures (speedup, efficiency, GB/s)."""
 
@@ -174,12 +174,17 @@ def derive_rows(runs: list[Mapping[str, Any]], traits: Traits,
         if utilisation is None and r.get("cpu_s") is not None:
             utilisation = r["cpu_s"] / r["median_s"]
         rows.append(Row(
-            run_id(r), r["kernel"], r["flavour"], r["strategy"], r["workers"], r["size"],
-            r["chunks"], r.get("schedule"), r["median_s"], r.get("min_s") or min(r["wall_s"]),
-            r.get("iqr_s") or 0.0, r.get("cv") or 0.0, bool(r.get("noisy")), r.get("cpu_s"),
-            utilisation, r.get("gil_availability"), r.get("startup_s"),
-            r.get("first_s"), speedup, speedup / r["workers"] if speedup else None,
-            work / r["median_s"] / 1e9 if work else None, r.get("work_units"),
-            r.get("start_method"), r.get("axis"), r.get("axis_value"),
-            None if gil_enabled is None else bool(gil_enabled), r))
+            id=run_id(r), kernel=r["kernel"], flavour=r["flavour"], strategy=r["strategy"],
+            workers=r["workers"], size=r["size"], chunks=r["chunks"],
+            schedule=r.get("schedule"),
+            median_s=r["median_s"], min_s=r.get("min_s") or min(r["wall_s"]),
+            iqr_s=r.get("iqr_s") or 0.0, cv=r.get("cv") or 0.0, noisy=bool(r.get("noisy")),
+            cpu_s=r.get("cpu_s"), utilisation=utilisation,
+            gil_availability=r.get("gil_availability"), startup_s=r.get("startup_s"),
+            first_s=r.get("first_s"), speedup=speedup,
+            efficiency=speedup / r["workers"] if speedup else None,
+            gbs=work / r["median_s"] / 1e9 if work else None, work_units=r.get("work_units"),
+            start_method=r.get("start_method"), axis=r.get("axis"),
+            axis_value=r.get("axis_value"),
+            gil_enabled=None if gil_enabled is None else bool(gil_enabled), raw=r))
     return rows

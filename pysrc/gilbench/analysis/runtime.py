@@ -85,10 +85,11 @@ def gil_runtime(view: KernelView) -> Iterator[Finding]:
             "something turned it on that no warning named (an import before gilbench "
             "watched, or a silenced RuntimeWarning)")
     yield Finding(
-        view.kernel, "gil-runtime",
-        f"{len(on)} of {len(view.rows)} runs ran with the GIL although this free-threaded "
-        f"interpreter started without it{where}: {what}; those runs measured a GIL.",
-        tuple(r.id for r in on),
-        (Figure("runs_with_gil", len(on)), Figure("runs", len(view.rows)),
-         Figure("enabled_by", ", ".join(names) or None)),
-        "gil-reenabled")
+        kernel=view.kernel, kind="gil-runtime",
+        sentence=(f"{len(on)} of {len(view.rows)} runs ran with the GIL although this "
+                  f"free-threaded interpreter started without it{where}: {what}; those runs "
+                  f"measured a GIL."),
+        runs=tuple(r.id for r in on),
+        figures=(Figure("runs_with_gil", len(on)), Figure("runs", len(view.rows)),
+                 Figure("enabled_by", ", ".join(names) or None)),
+        verdict="gil-reenabled")

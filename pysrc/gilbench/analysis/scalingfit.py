@@ -192,14 +192,15 @@ def scaling_fit(view: KernelView) -> Iterator[Finding]:
     if curves and not fitted:
         counts = sorted({w for c in curves for w, _ in c.points})
         yield Finding(
-            view.kernel, "scaling-fit",
-            f"No scaling fit: within the {cores or '?'} usable cores the curves have only "
-            f"{len(counts)} worker count(s) ({', '.join(map(str, counts))}), and Amdahl or "
-            f"USL needs at least {MIN_WORKER_COUNTS} to be constrained (through 2 points "
-            f"any serial fraction fits); nothing is projected.",
-            tuple(r for c in curves for r in c.runs),
-            (Figure("usable_cores", cores), Figure("worker_counts", len(counts)),
-             Figure("needed", MIN_WORKER_COUNTS)), "unconstrained")
+            kernel=view.kernel, kind="scaling-fit",
+            sentence=(f"No scaling fit: within the {cores or '?'} usable cores the curves have "
+                      f"only {len(counts)} worker count(s) ({', '.join(map(str, counts))}), and "
+                      f"Amdahl or USL needs at least {MIN_WORKER_COUNTS} to be constrained "
+                      f"(through 2 points any serial fraction fits); nothing is projected."),
+            runs=tuple(r for c in curves for r in c.runs),
+            figures=(Figure("usable_cores", cores), Figure("worker_counts", len(counts)),
+                     Figure("needed", MIN_WORKER_COUNTS)),
+            verdict="unconstrained")
         return
     for curve in fitted:
         workers = [w for w, _ in curve.points]
@@ -235,8 +236,9 @@ def scaling_fit(view: KernelView) -> Iterator[Finding]:
                     f"{usl.param('kappa'):.4f} (rms {usl.rms:.2f}x){exact}{peak}. "
                     f"Projected, not measured: {'; '.join(projections)}, from "
                     f"{_fmt_points(curve.points)}.")
-        yield Finding(view.kernel, "scaling-fit", sentence, curve.runs, tuple(figures),
-                      "fitted", (("size", curve.size), ("chunks", curve.chunks)))
+        yield Finding(kernel=view.kernel, kind="scaling-fit", sentence=sentence, runs=curve.runs,
+                      figures=tuple(figures), verdict="fitted",
+                      context=(("size", curve.size), ("chunks", curve.chunks)))
 
 
 __all__ = ["MIN_WORKER_COUNTS", "PROJECT_TO", "Fit", "ScalingCurve", "amdahl_speedup",

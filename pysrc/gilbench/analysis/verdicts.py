@@ -186,8 +186,9 @@ def _threads_vs_processes(view: KernelView, rows: Sequence[Row], flavour: str, t
         sentence = (f"{flavour} + {thr.strategy} reached {thr.speedup:.2f}x on {thr.workers} "
                     f"workers ({thr.efficiency:.0%} of ideal){runtime}, {rel} warm "
                     f"{proc.strategy} ({proc.speedup:.2f}x); {startup}.")
-    return Finding(view.kernel, "threads-vs-processes", sentence, tuple(runs), tuple(figures),
-                   verdict, _context(rows), headline=headline)
+    return Finding(kernel=view.kernel, kind="threads-vs-processes", sentence=sentence,
+                   runs=tuple(runs), figures=tuple(figures), verdict=verdict,
+                   context=_context(rows), headline=headline)
 
 
 # -- the GIL ------------------------------------------------------------------------------
@@ -244,8 +245,8 @@ def _gil_finding(view: KernelView, rows: Sequence[Row], thr: Row) -> Finding:
     figures = (Figure("workers", thr.workers), Figure("speedup", thr.speedup, "x"),
                Figure("cpu_per_wall", util), Figure("gil_free", thr.gil_availability),
                Figure("gil_enabled", thr.gil_enabled))
-    return Finding(view.kernel, "gil-serialises", sentence, (thr.id,), figures, verdict,
-                   _context(rows))
+    return Finding(kernel=view.kernel, kind="gil-serialises", sentence=sentence, runs=(thr.id,),
+                   figures=figures, verdict=verdict, context=_context(rows))
 
 
 @register_finder("one-gil-per-process",
@@ -268,12 +269,14 @@ def one_gil_per_process(view: KernelView) -> Iterator[Finding]:
             headline = not has_nogil_threads and not headline_given
             headline_given |= headline
             yield Finding(
-                view.kernel, "one-gil-per-process",
-                f"{flavour} + {proc.strategy}: {proc.speedup:.2f}x on {proc.workers} workers: "
-                f"one interpreter (and GIL) per worker.", (proc.id,),
-                (Figure("workers", proc.workers), Figure("speedup", proc.speedup, "x"),
-                 Figure("startup", proc.startup_s, "s")),
-                "processes only" if headline else "scales", _context(rows), headline)
+                kernel=view.kernel, kind="one-gil-per-process",
+                sentence=(f"{flavour} + {proc.strategy}: {proc.speedup:.2f}x on {proc.workers} "
+                          f"workers: one interpreter (and GIL) per worker."),
+                runs=(proc.id,),
+                figures=(Figure("workers", proc.workers), Figure("speedup", proc.speedup, "x"),
+                         Figure("startup", proc.startup_s, "s")),
+                verdict="processes only" if headline else "scales", context=_context(rows),
+                headline=headline)
 
 
 # -- flavours that parallelise themselves --------------------------------------------------
@@ -290,12 +293,14 @@ def self_parallel(view: KernelView) -> Iterator[Finding]:
         best = fastest(_at_most_workers(_parallel(rows)))
         if best:
             yield Finding(
-                view.kernel, "self-parallel",
-                f"{flavour} ({best.strategy}, {best.schedule or 'default'} schedule) reached "
-                f"{best.speedup:.2f}x on {best.workers} threads ({best.efficiency:.0%} of "
-                f"ideal).", (best.id,),
-                (Figure("workers", best.workers), Figure("speedup", best.speedup, "x"),
-                 Figure("schedule", best.schedule)), None, _context(rows, ("size",)))
+                kernel=view.kernel, kind="self-parallel",
+                sentence=(f"{flavour} ({best.strategy}, {best.schedule or 'default'} schedule) "
+                          f"reached {best.speedup:.2f}x on {best.workers} threads "
+                          f"({best.efficiency:.0%} of ideal)."),
+                runs=(best.id,),
+                figures=(Figure("workers", best.workers), Figure("speedup", best.speedup, "x"),
+                         Figure("schedule", best.schedule)),
+                context=_context(rows, ("size",)))
 
 
 @register_finder("schedule", "which loop schedule suits the kernel's load balance")
@@ -316,13 +321,14 @@ def schedule(view: KernelView) -> Iterator[Finding]:
         others = ", ".join(s for s in by_schedule if s not in (fast.schedule, slow.schedule))
         rest = f"; {others} in between" if others else ""
         yield Finding(
-            view.kernel, "schedule",
-            f"{flavour}: {fast.schedule.capitalize()} scheduling ran {gain:.2f}x the speed of "
-            f"{slow.schedule} on {fast.workers} threads ({fmt_ms(fast.median_s)} against "
-            f"{fmt_ms(slow.median_s)}{rest}).", tuple(r.id for r in by_schedule.values()),
-            (Figure("fastest", fast.schedule), Figure("slowest", slow.schedule),
-             Figure("gain", gain, "x"), Figure("workers", fast.workers)),
-            compare_word(gain), _context(rows, ("size",)))
+            kernel=view.kernel, kind="schedule",
+            sentence=(f"{flavour}: {fast.schedule.capitalize()} scheduling ran {gain:.2f}x the "
+                      f"speed of {slow.schedule} on {fast.workers} threads "
+                      f"({fmt_ms(fast.median_s)} against {fmt_ms(slow.median_s)}{rest})."),
+            runs=tuple(r.id for r in by_schedule.values()),
+            figures=(Figure("fastest", fast.schedule), Figure("slowest", slow.schedule),
+                     Figure("gain", gain, "x"), Figure("workers", fast.workers)),
+            verdict=compare_word(gain), context=_context(rows, ("size",)))
 
 
 # -- compiled against interpreted ---------------------------------------------------------
@@ -348,9 +354,10 @@ def compiled_vs_python(view: KernelView) -> Iterator[Finding]:
                         f"ran size {interp.size}, {compiled.flavour} size {compiled.size}).")
         else:
             continue
-        yield Finding(view.kernel, "compiled-vs-python", sentence, (interp.id, compiled.id),
-                      (Figure("ratio", ratio, "x"), Figure("compiled", compiled.flavour)),
-                      None, (("size", interp.size),))
+        yield Finding(kernel=view.kernel, kind="compiled-vs-python", sentence=sentence,
+                      runs=(interp.id, compiled.id),
+                      figures=(Figure("ratio", ratio, "x"), Figure("compiled", compiled.flavour)),
+                      context=(("size", interp.size),))
 
 
 # -- memory ------------------------------------------------------------------------------
@@ -365,16 +372,18 @@ def memory_bound(view: KernelView) -> Iterator[Finding]:
     where = f"{best.flavour} + {best.strategy}, {best.workers} workers"
     if copy_gbs and best.gbs > 0.25 * copy_gbs:
         yield Finding(
-            view.kernel, "memory-bound",
-            f"Best effective bandwidth {best.gbs:.1f} GB/s ({where}): "
-            f"{best.gbs / copy_gbs:.0%} of this machine's copy baseline ({copy_gbs:.1f} GB/s; "
-            f"a copy reads and writes, so a pure read may exceed it): memory bandwidth, not "
-            f"cores, sets the limit.", (best.id,), figures, "memory-bound",
-            (("size", best.size),))
+            kernel=view.kernel, kind="memory-bound",
+            sentence=(f"Best effective bandwidth {best.gbs:.1f} GB/s ({where}): "
+                      f"{best.gbs / copy_gbs:.0%} of this machine's copy baseline "
+                      f"({copy_gbs:.1f} GB/s; a copy reads and writes, so a pure read may "
+                      f"exceed it): memory bandwidth, not cores, sets the limit."),
+            runs=(best.id,), figures=figures, verdict="memory-bound",
+            context=(("size", best.size),))
     else:
-        yield Finding(view.kernel, "memory-bound",
-                      f"Best throughput {best.gbs:.2f} GB/s ({where}).", (best.id,), figures,
-                      "compute-bound", (("size", best.size),))
+        yield Finding(kernel=view.kernel, kind="memory-bound",
+                      sentence=f"Best throughput {best.gbs:.2f} GB/s ({where}).",
+                      runs=(best.id,), figures=figures, verdict="compute-bound",
+                      context=(("size", best.size),))
 
 
 @register_finder("copy-cost", "what shipping each chunk's inputs costs against sharing them")
@@ -393,14 +402,15 @@ def copy_cost(view: KernelView) -> Iterator[Finding]:
         ratio = ship.median_s / shared.median_s
         rate = f" ({ship.gbs:.2f} GB/s)" if ship.gbs else ""
         yield Finding(
-            view.kernel, "copy-cost",
-            f"Shipping each chunk's inputs to {ship.workers} worker "
-            f"process{'es' if ship.workers > 1 else ''} ({ship.strategy}) took "
-            f"{fmt_ms(ship.median_s)}{rate}, {ratio:.1f}x the {fmt_ms(shared.median_s)} of "
-            f"reading them from shared memory ({shared.strategy}, {ship.flavour}).",
-            (ship.id, shared.id), (Figure("ratio", ratio, "x"),
-                                   Figure("workers", ship.workers)),
-            compare_word(1 / ratio), _context([ship]))
+            kernel=view.kernel, kind="copy-cost",
+            sentence=(f"Shipping each chunk's inputs to {ship.workers} worker "
+                      f"process{'es' if ship.workers > 1 else ''} ({ship.strategy}) took "
+                      f"{fmt_ms(ship.median_s)}{rate}, {ratio:.1f}x the "
+                      f"{fmt_ms(shared.median_s)} of reading them from shared memory "
+                      f"({shared.strategy}, {ship.flavour})."),
+            runs=(ship.id, shared.id),
+            figures=(Figure("ratio", ratio, "x"), Figure("workers", ship.workers)),
+            verdict=compare_word(1 / ratio), context=_context([ship]))
 
 
 # -- measurement quality ------------------------------------------------------------------
@@ -408,7 +418,8 @@ def copy_cost(view: KernelView) -> Iterator[Finding]:
 def noisy(view: KernelView) -> Iterator[Finding]:
     rows = [r for r in view.rows if r.noisy]
     if rows:
-        yield Finding(view.kernel, "noisy",
-                      f"{len(rows)} run(s) varied by more than 10% between repeats (marked ~); "
-                      f"read their figures with care.", tuple(r.id for r in rows),
-                      (Figure("count", len(rows)),), "noisy")
+        yield Finding(kernel=view.kernel, kind="noisy",
+                      sentence=(f"{len(rows)} run(s) varied by more than 10% between repeats "
+                                f"(marked ~); read their figures with care."),
+                      runs=tuple(r.id for r in rows), figures=(Figure("count", len(rows)),),
+                      verdict="noisy")

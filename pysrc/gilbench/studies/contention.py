@@ -206,12 +206,13 @@ class ContentionStudy(Study):
         speedup = cpu[SERIAL] / cpu[THREADS]
         verdict = "parallel" if ran_in_parallel(used) else "serialised"
         out.append(Finding(
-            "contention", "cpu-threads-vs-serial",
-            f"CPU-bound pure Python: {d['threads']} threads took {fmt_duration(cpu[THREADS])} "
-            f"against {fmt_duration(cpu[SERIAL])} serially ({speedup:.2f}x the speed), "
-            f"using {used:.2f} CPU seconds per second: "
-            + ("they ran in parallel." if verdict == "parallel" else
-               "one ran at a time (the GIL serialises them)."),
+            kernel="contention", kind="cpu-threads-vs-serial",
+            sentence=(f"CPU-bound pure Python: {d['threads']} threads took "
+                      f"{fmt_duration(cpu[THREADS])} against {fmt_duration(cpu[SERIAL])} "
+                      f"serially ({speedup:.2f}x the speed), "
+                      f"using {used:.2f} CPU seconds per second: "
+                      + ("they ran in parallel." if verdict == "parallel" else
+                         "one ran at a time (the GIL serialises them).")),
             runs=(f"{CPU}/{SERIAL}", f"{CPU}/{THREADS}"), verdict=verdict, headline=True,
             figures=(Figure("serial_s", cpu[SERIAL], "s"),
                      Figure("threads_s", cpu[THREADS], "s"),
@@ -221,28 +222,30 @@ class ContentionStudy(Study):
             verdict = ("pinning helps" if gain > 1 + SAME else
                        "pinning hurts" if gain < 1 - SAME else "pinning makes no difference")
             out.append(Finding(
-                "contention", "pinning",
-                f"Pinned to one core, the same threads took {fmt_duration(cpu[PINNED])}, "
-                f"{gain:.2f}x the speed of the unpinned ones: {verdict}"
-                + (" (one usable core: nothing to pin away from)"
-                   if d["usable_cores"] < 2 else "") + ".",
+                kernel="contention", kind="pinning",
+                sentence=(f"Pinned to one core, the same threads took "
+                          f"{fmt_duration(cpu[PINNED])}, "
+                          f"{gain:.2f}x the speed of the unpinned ones: {verdict}"
+                          + (" (one usable core: nothing to pin away from)"
+                             if d["usable_cores"] < 2 else "") + "."),
                 runs=(f"{CPU}/{THREADS}", f"{CPU}/{PINNED}"), verdict=verdict, headline=True,
                 figures=(Figure("pinned_s", cpu[PINNED], "s"), Figure("gain", gain, "x"))))
         elif d["pinning_unavailable"]:
-            out.append(Finding("contention", "not-measured",
-                               f"Pinning was not measured: {d['pinning_unavailable']}.",
+            out.append(Finding(kernel="contention", kind="not-measured",
+                               sentence=f"Pinning was not measured: {d['pinning_unavailable']}.",
                                verdict="unavailable"))
         for name in (SLEEP, SOCKET):
             io = {k: v["median_s"] for k, v in w[name].items()}
             others = [v for v in io if v != SERIAL]
             best = min(others, key=io.get)
             out.append(Finding(
-                "contention", "io-overlap",
-                f"{name}, {d['io_tasks']} waits of {fmt_duration(d['io_wait_s'])}: serially "
-                f"{fmt_duration(io[SERIAL])}; "
-                + ", ".join(f"{v} {fmt_duration(io[v])} ({ratio_text(io[SERIAL] / io[v])} "
-                            "faster)" for v in others)
-                + f": waiting overlaps, {best} fastest.",
+                kernel="contention", kind="io-overlap",
+                sentence=(f"{name}, {d['io_tasks']} waits of {fmt_duration(d['io_wait_s'])}: "
+                          f"serially {fmt_duration(io[SERIAL])}; "
+                          + ", ".join(f"{v} {fmt_duration(io[v])} "
+                                      f"({ratio_text(io[SERIAL] / io[v])} faster)"
+                                      for v in others)
+                          + f": waiting overlaps, {best} fastest."),
                 runs=tuple(f"{name}/{v}" for v in io), context=(("workload", name),),
                 verdict=f"{best} fastest", headline=True,
                 figures=tuple(Figure(f"{v}_s", t, "s") for v, t in io.items())))

@@ -449,7 +449,7 @@ def _compare(thread_value: float, process_value: float, *,
 def _finding(kind: str, sentence: str, winner: str, by: float | None, threads_text: str,
              processes_text: str, figures: list[Figure], runs: tuple[str, ...]) -> Finding:
     return Finding(
-        "costs", kind, sentence, runs=runs, verdict=winner, headline=True,
+        kernel="costs", kind=kind, sentence=sentence, runs=runs, verdict=winner, headline=True,
         figures=(*figures, Figure("winner", winner),
                  Figure("by", by, "x"), Figure("by_text", ratio_text(by) if by else "-"),
                  Figure("threads_text", threads_text),

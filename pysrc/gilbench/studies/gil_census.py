@@ -259,10 +259,11 @@ class GilCensusStudy(Study):
         measured = {k: v for k, v in rows.items() if "unavailable" not in v}
         if result.data.get("gil_enabled") is False:
             return [Finding(
-                "gil-census", "gil-census",
-                f"The GIL was off in this interpreter (a free-threaded build), so none of the "
-                f"{len(measured)} operations had a GIL to hold or release: every thread runs "
-                "in parallel. Run the census with PYTHON_GIL=1 to see what each does with it.",
+                kernel="gil-census", kind="gil-census",
+                sentence=(f"The GIL was off in this interpreter (a free-threaded build), so none "
+                          f"of the {len(measured)} operations had a GIL to hold or release: every "
+                          "thread runs in parallel. Run the census with PYTHON_GIL=1 to see what "
+                          "each does with it."),
                 runs=tuple(measured), verdict="no GIL", headline=True,
                 figures=(Figure("gil_enabled", False),))]
         by_verdict: dict[str, list[str]] = {}
@@ -270,10 +271,10 @@ class GilCensusStudy(Study):
             by_verdict.setdefault(verdict(row["gil_free"]), []).append(name)
         counts = ", ".join(f"{len(v)} {k}" for k, v in by_verdict.items())
         out = [Finding(
-            "gil-census", "gil-census",
-            f"Of {len(measured)} operations, "
-            + "; ".join(f"{len(names)} {_VERDICT_WORDS[v]}: {', '.join(names)}"
-                        for v, names in by_verdict.items()) + ".",
+            kernel="gil-census", kind="gil-census",
+            sentence=(f"Of {len(measured)} operations, "
+                      + "; ".join(f"{len(names)} {_VERDICT_WORDS[v]}: {', '.join(names)}"
+                                  for v, names in by_verdict.items()) + "."),
             runs=tuple(measured), verdict=counts, headline=True,
             figures=tuple(Figure(f"{v}_count", len(n)) for v, n in by_verdict.items()))]
         families: dict[str, list[str]] = {}
@@ -285,15 +286,15 @@ class GilCensusStudy(Study):
                 parts = [f"{n} {_VERDICT_WORDS[verdict(measured[n]['gil_free'])]} (GIL free "
                          f"{measured[n]['gil_free']:.2f})" for n in names]
                 out.append(Finding(
-                    "gil-census", "gil-depends-on-input", "; ".join(parts)
-                    + f": whether {family} releases the GIL depends on its input.",
+                    kernel="gil-census", kind="gil-depends-on-input", sentence=("; ".join(parts)
+                              + f": whether {family} releases the GIL depends on its input."),
                     runs=tuple(names), verdict="depends", context=(("family", family),),
                     figures=tuple(Figure(f"{n}_gil_free", measured[n]["gil_free"])
                                   for n in names)))
         for name, row in rows.items():
             if "unavailable" in row:
-                out.append(Finding("gil-census", "not-measured",
-                                   f"{name} was not measured: {row['unavailable']}.",
+                out.append(Finding(kernel="gil-census", kind="not-measured",
+                                   sentence=f"{name} was not measured: {row['unavailable']}.",
                                    runs=(name,), verdict="unavailable"))
         return out
 

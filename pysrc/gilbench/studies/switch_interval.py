@@ -270,18 +270,21 @@ class SwitchIntervalStudy(Study):
                   f"{fmt_duration(default)})")
             n = d["latency_threads"]
             out.append(Finding(
-                "switch-interval", "convoy-effect",
-                f"{at}, the responsive thread answered in "
-                f"{fmt_duration(gil['latency']['median_s'])} (p99 "
-                f"{fmt_duration(gil['latency']['p99_s'])}) beside {_threads(n, GIL_HOLDING)}, "
-                f"and in {fmt_duration(free['latency']['median_s'])} (p99 "
-                f"{fmt_duration(free['latency']['p99_s'])}) beside {_threads(n, NOGIL)} doing "
-                f"the same work ({fmt_duration(d['no_load']['median_s'])} with no load): "
-                + (f"the GIL was off in this interpreter (a free-threaded build), so the "
-                   f"pure-Python threads held none; the median was {ratio_text(r50)} and p99 "
-                   f"{ratio_text(ratio)} the nogil load's." if no_gil else
-                   f"holding the GIL multiplied the median by {ratio_text(r50)} and p99 by "
-                   f"{ratio_text(ratio)}."),
+                kernel="switch-interval", kind="convoy-effect",
+                sentence=(f"{at}, the responsive thread answered in "
+                          f"{fmt_duration(gil['latency']['median_s'])} (p99 "
+                          f"{fmt_duration(gil['latency']['p99_s'])}) beside "
+                          f"{_threads(n, GIL_HOLDING)}, "
+                          f"and in {fmt_duration(free['latency']['median_s'])} (p99 "
+                          f"{fmt_duration(free['latency']['p99_s'])}) beside "
+                          f"{_threads(n, NOGIL)} doing "
+                          f"the same work ({fmt_duration(d['no_load']['median_s'])} with no load): "
+                          + (f"the GIL was off in this interpreter (a free-threaded build), so "
+                             f"the pure-Python threads held none; the median was "
+                             f"{ratio_text(r50)} and p99 "
+                             f"{ratio_text(ratio)} the nogil load's." if no_gil else
+                             f"holding the GIL multiplied the median by {ratio_text(r50)} and "
+                             f"p99 by {ratio_text(ratio)}.")),
                 runs=(f"{GIL_HOLDING}@{gil['interval_s']}", f"{NOGIL}@{free['interval_s']}",
                       "no-load"),
                 figures=(Figure("interval_s", gil["interval_s"], "s"),
@@ -299,13 +302,13 @@ class SwitchIntervalStudy(Study):
                 word = ("grew in proportion to" if slope > 0.7 else
                         "grew with" if slope > 0.3 else "did not follow")
                 out.append(Finding(
-                    "switch-interval", "latency-vs-interval",
-                    f"Beside {_threads(d['latency_threads'], load)} the median latency {word} "
-                    "the switch interval "
-                    f"(log-log slope {slope:.2f}): {fmt_duration(first['latency']['median_s'])} "
-                    f"at {fmt_duration(first['interval_s'])}, "
-                    f"{fmt_duration(last['latency']['median_s'])} at "
-                    f"{fmt_duration(last['interval_s'])}.",
+                    kernel="switch-interval", kind="latency-vs-interval",
+                    sentence=(f"Beside {_threads(d['latency_threads'], load)} the median latency "
+                              f"{word} the switch interval (log-log slope {slope:.2f}): "
+                              f"{fmt_duration(first['latency']['median_s'])} "
+                              f"at {fmt_duration(first['interval_s'])}, "
+                              f"{fmt_duration(last['latency']['median_s'])} at "
+                              f"{fmt_duration(last['interval_s'])}."),
                     runs=tuple(f"{load}@{p['interval_s']}" for p in points),
                     context=(("load", load),), verdict=word,
                     figures=(Figure("slope", slope),)))
@@ -314,12 +317,12 @@ class SwitchIntervalStudy(Study):
             lo = min(points, key=lambda p: p["work_per_cpu_vs_one_thread"])
             parallel = ran_in_parallel(statistics.median(cpu))
             out.append(Finding(
-                "switch-interval", "switch-throughput",
-                f"{_threads(d['throughput_threads'], load)} did "
-                f"{min(per_cpu):.2f}-{max(per_cpu):.2f}x the work per CPU second of one "
-                f"thread alone (least at {fmt_duration(lo['interval_s'])}), using "
-                f"{min(cpu):.2f}-{max(cpu):.2f} CPU seconds per second: "
-                + ("they ran in parallel." if parallel else "they took turns."),
+                kernel="switch-interval", kind="switch-throughput",
+                sentence=(f"{_threads(d['throughput_threads'], load)} did "
+                          f"{min(per_cpu):.2f}-{max(per_cpu):.2f}x the work per CPU second of one "
+                          f"thread alone (least at {fmt_duration(lo['interval_s'])}), using "
+                          f"{min(cpu):.2f}-{max(cpu):.2f} CPU seconds per second: "
+                          + ("they ran in parallel." if parallel else "they took turns.")),
                 runs=tuple(f"{load}@{p['interval_s']}" for p in points),
                 context=(("load", load),),
                 verdict="parallel" if parallel else "serialised",
@@ -328,8 +331,8 @@ class SwitchIntervalStudy(Study):
                          Figure("min_cpu_per_wall", min(cpu)),
                          Figure("max_cpu_per_wall", max(cpu)))))
         for load, reason in d["unavailable"].items():
-            out.append(Finding("switch-interval", "not-measured",
-                               f"The {load} load was not measured: {reason}.",
+            out.append(Finding(kernel="switch-interval", kind="not-measured",
+                               sentence=f"The {load} load was not measured: {reason}.",
                                context=(("load", load),), verdict="unavailable"))
         return out
 

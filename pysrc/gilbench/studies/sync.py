@@ -250,13 +250,14 @@ class SyncStudy(Study):
             parties = ("by one party" if mode == "uncontended" else
                        "between two threads / two processes")
             out.append(Finding(
-                "sync", f"sync-{mode}",
-                f"{mode.capitalize()} ({parties}), a threading round trip cost "
-                f"{fmt_duration(t[cheapest_t])} ({cheapest_t}) to {fmt_duration(t[dearest_t])} "
-                f"({dearest_t}); a multiprocessing one {fmt_duration(m[cheapest_m])} "
-                f"({cheapest_m}) to {fmt_duration(m[dearest_m])} ({dearest_m}); the "
-                f"multiprocessing version cost {ratio_text(ratios[lo])} ({lo}) to "
-                f"{ratio_text(ratios[hi])} ({hi}) the threading one.",
+                kernel="sync", kind=f"sync-{mode}",
+                sentence=(f"{mode.capitalize()} ({parties}), a threading round trip cost "
+                          f"{fmt_duration(t[cheapest_t])} ({cheapest_t}) to "
+                          f"{fmt_duration(t[dearest_t])} "
+                          f"({dearest_t}); a multiprocessing one {fmt_duration(m[cheapest_m])} "
+                          f"({cheapest_m}) to {fmt_duration(m[dearest_m])} ({dearest_m}); the "
+                          f"multiprocessing version cost {ratio_text(ratios[lo])} ({lo}) to "
+                          f"{ratio_text(ratios[hi])} ({hi}) the threading one."),
                 runs=tuple(f"{f}.{n}/{mode}" for n in rows for f in (THREADING,
                                                                      MULTIPROCESSING)),
                 context=(("mode", mode),), headline=True,

@@ -31,7 +31,8 @@ def run(kernel, flavour, strategy, workers, chunks, median, *, axis=None, value=
 
 def doc(runs, machine=None):
     return {"schema": 1, "created": "2026-01-01T00:00:00+00:00",
-            "settings": {"profile": "quick", **recorded_traits()}, "machine": machine or {}, "runs": runs}
+            "settings": {"profile": "quick", **recorded_traits()}, "machine": machine or {},
+            "runs": runs}
 
 
 def granularity_runs(kernel="mandelbrot"):

@@ -5,13 +5,12 @@ functions, :func:`measure` for one run, :func:`build_plan` for a sweep, and the 
 and report helpers. See README.md.
 """
 
-from gilbench.version import __version__
-
 # On a free-threaded CPython: the rest of gilbench loads as bytecode, so that threads do
 # not contend on the constants of its pure-Python flavours (see gilbench.bytecode); and
 # an import of an extension that does not declare itself free-threading compatible turns
 # the GIL back on: record which (every run reports it).
 from gilbench import bytecode, gilwatch  # noqa: E402
+from gilbench.version import __version__
 
 bytecode.install()
 gilwatch.install()

@@ -6,9 +6,17 @@ from typing import ClassVar
 
 import pytest
 
-from gilbench.axes import AXES, Axis, Selection, get_axis, register_axis
-from gilbench.axes.granularity import COARSE_DURATIONS_S, DURATIONS_S
-from gilbench.axes.payload import PASSES
+from gilbench.axes import AxisInfo
+from gilbench.axes.granularity.plan import COARSE_DURATIONS_S, DURATIONS_S
+from gilbench.axes.payload.plan import PASSES
+from gilbench.axes.registry import (
+    AXES,
+    Axis,
+    Selection,
+    get_axis,
+    register_axis,
+    unregister_axis,
+)
 from gilbench.calibration import reference_seconds
 from gilbench.flavours import get_flavour
 from gilbench.harness import RunSpec
@@ -119,10 +127,8 @@ def test_profile_default_axes_join_an_unfiltered_run_only():
 class _Dummy(Axis):
     """A third-party axis: one point per worker count, on the default profile run."""
 
-    name = "dummy"
-    description = "a test axis"
-    condition = "nothing"
-    finders = ("noisy",)
+    info = AxisInfo(name="dummy", description="a test axis", condition="nothing",
+                    finders=("noisy",))
     default_in: ClassVar = {"quick": ("primes",)}
 
     def plan(self, kernel, selection: Selection) -> list[RunSpec]:
@@ -142,7 +148,7 @@ def test_a_registered_axis_plugs_into_plans_and_the_cli(capsys):
         assert main(["run", "--axis", "dummy", "--kernel", "primes", "--dry-run"]) == 0
         assert "dummy" in capsys.readouterr().out
     finally:
-        del AXES["dummy"]
+        unregister_axis("dummy")
 
 
 def test_register_axis_refuses_what_breaks_the_contract():
@@ -189,7 +195,7 @@ def test_granularity_keeps_its_points_when_memory_caps_the_problem(monkeypatch):
     from collections import namedtuple
 
     import gilbench.limits
-    from gilbench.axes.granularity import AXIS_MEMORY_COPIES
+    from gilbench.axes.granularity.plan import AXIS_MEMORY_COPIES
     from gilbench.kernels import get_kernel
 
     memory = namedtuple("memory", "available total")(2 * 2**30, 4 * 2**30)

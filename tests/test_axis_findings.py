@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from gilbench.analysis import analyse, load_findings
-from gilbench.analysis.calls import ColdCost, breakeven
 from gilbench.analysis.crossings import at_least, below, crossing, fmt_bytes, fmt_duration
+from gilbench.axes.calls.findings import ColdCost, breakeven
+from gilbench.axes.registry import axis_reasons
+from gilbench.kernels import KERNELS
 from gilbench.report import render_report
 from gilbench.results import run_id
 from gilbench.strategies import recorded_traits
@@ -31,8 +33,9 @@ def run(kernel, flavour, strategy, workers, chunks, median, *, axis=None, value=
 
 def doc(runs, machine=None):
     return {"schema": 1, "created": "2026-01-01T00:00:00+00:00",
-            "settings": {"profile": "quick", **recorded_traits()}, "machine": machine or {},
-            "runs": runs}
+            "settings": {"profile": "quick", **recorded_traits(),
+                         "axis_reasons": axis_reasons(list(KERNELS.values()))},
+            "machine": machine or {}, "runs": runs}
 
 
 def granularity_runs(kernel="mandelbrot"):
@@ -165,6 +168,16 @@ def test_breakeven_calls_in_a_sweep_of_axes_only():
     findings = [f for f in analyse(doc(granularity_runs())).findings
                 if f.kind == "breakeven-calls"]
     assert len(findings) == 1 and dict(findings[0].context)["axis"] == "granularity"
+
+
+def test_a_file_without_recorded_axis_reasons_gets_no_hints(tmp_path):
+    # Whether an axis could map a kernel is what the sweep recorded; a report reads
+    # nothing else (no live kernel registry), so an older file shows no "not measured"
+    # rows, only the measured ones.
+    document = doc(plain_runs("mandelbrot") + granularity_runs())
+    del document["settings"]["axis_reasons"]
+    when = render_report(document, tmp_path, plots=False).read_text()
+    assert "| task duration |" in when and "not measured: `gilbench run --axis" not in when
 
 
 def test_report_opens_with_the_when_section(tmp_path):

@@ -37,7 +37,7 @@ def test_list_json_explains_what_is_not_applicable():
     mandel = data["kernels"]["mandelbrot"]["flavours"]
     assert mandel["cython-nogil"] == "available"
     assert mandel["stdlib"] != "available" and len(mandel["stdlib"]) > 10
-    from gilbench.axes import AXES
+    from gilbench.axes.registry import AXES
 
     assert set(data["axes"]) == set(AXES)
     assert data["axes"]["granularity"]["kernels"]["mandelbrot"] == "applies"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from gilbench.analysis import analyse, run_id
-from gilbench.analysis.gilfraction import amdahl, fraction_curves
+from gilbench.axes.gilfraction.findings import amdahl, fraction_curves
+from gilbench.axes.gilfraction.plot import gil_fraction_section
 from gilbench.kernels.gilshare import GIL_FRACTIONS
 from gilbench.report import render_report
-from gilbench.report.gilfraction import gil_fraction_section
 from gilbench.report.markdown import ReportContext
 
 GRID = GIL_FRACTIONS

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from gilbench.axes import AXES, Selection, get_axis
-from gilbench.axes.gilfraction import COARSE_FRACTIONS
+from gilbench.axes.gilfraction.plan import COARSE_FRACTIONS
+from gilbench.axes.registry import AXES, Selection, get_axis
 from gilbench.flavours import get_flavour
 from gilbench.kernels import get_kernel
 from gilbench.kernels.gilshare import GIL_FRACTIONS

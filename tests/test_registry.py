@@ -15,6 +15,7 @@ from gilbench import (
     register_kernel,
 )
 from gilbench.harness import RunSpec, measure
+from gilbench.strategies import recorded_traits
 from tests.userkernel import SumOfCubes
 
 
@@ -100,6 +101,7 @@ def test_python_runs_a_smaller_montecarlo_and_is_compared_per_sample():
              "startup_s": None, "gil_availability": None, "verified": True,
              "work_units": float(n)}
             for f, n, t in [("python", 1000, 1e-3), ("cython-nogil", 100_000, 1e-4)]]
-    (finding,) = analyse({"machine": {}, "runs": runs}, kinds=["compiled-vs-python"]).findings
+    doc = {"machine": {}, "settings": recorded_traits(), "runs": runs}
+    (finding,) = analyse(doc, kinds=["compiled-vs-python"]).findings
     assert "1000x faster than python (interpreted) per unit of work" in finding.sentence
     assert finding.figure("ratio") == pytest.approx(1000)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from gilbench.analysis import analyse
-from gilbench.analysis.scalingfit import (
+from gilbench.axes.workers.findings import (
     MIN_WORKER_COUNTS,
     amdahl_speedup,
     fit_amdahl,
     fit_usl,
     usl_speedup,
 )
+from gilbench.axes.workers.plot import scaling_fit_section
 from gilbench.report.markdown import ReportContext
-from gilbench.report.scalingfit import scaling_fit_section
 
 WORKERS = [1, 2, 4, 8, 16]
 

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from gilbench import __version__, interrupts, outdir, plugins
 from gilbench.analysis import FINDINGS_NAME, run_id
-from gilbench.axes import AXES
+from gilbench.axes.registry import AXES
 from gilbench.flavours import FLAVOURS, SCHEDULES
 from gilbench.harness import Measurement
 from gilbench.kernels import KERNELS

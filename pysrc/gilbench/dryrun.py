@@ -66,7 +66,7 @@ def fmt_duration(seconds: float) -> str:
 def cost_model(out_dir: str | Path | None = None) -> CostModel:
     """The cost model of a sweep into ``out_dir``: earlier results there (if any), the
     reference calibration, and the axes' work factors and repeats."""
-    from gilbench import axes
+    from gilbench.axes import registry as axes
 
     hooks = {"work_factor": axes.cost_factor, "run_settings": axes.measure_settings}
     return CostModel.for_folder(out_dir, **hooks) if out_dir else CostModel(**hooks)

@@ -161,7 +161,7 @@ class CostModel:
 
     ``work_factor(spec)`` scales a run's work at its axis point and ``run_settings`` gives
     the repeats and GIL probe each run gets; the dry run passes the axes' own
-    (:func:`gilbench.axes.cost_factor`, :func:`gilbench.axes.measure_settings`), which
+    (:func:`gilbench.axes.registry.cost_factor` and ``measure_settings``), which
     this module, below the axes, does not import.
     """
 

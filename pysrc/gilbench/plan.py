@@ -155,7 +155,7 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
         if sched not in SCHEDULES:
             raise ValueError(f"unknown schedule {sched!r}; valid choices: "
                              f"{', '.join(sorted(SCHEDULES))}")
-    from gilbench.axes import axes_to_plan, plan_axes
+    from gilbench.axes.registry import axes_to_plan, plan_axes
 
     chosen, plain, tag, oversubscribe = axes_to_plan(axes)
     worker_counts = sorted(set(workers)) or default_workers(

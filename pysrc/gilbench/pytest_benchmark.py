@@ -39,12 +39,13 @@ def is_pytest_benchmark(doc: Any) -> bool:
 def suite_settings(profile: str, rounds: int) -> dict[str, Any]:
     """What the benchmark suites record for analysis: the profile, the declared traits of
     every flavour and strategy (roles are chosen from these), and the kernel summaries."""
+    from gilbench.axes.registry import axis_reasons
     from gilbench.kernels import KERNELS
     from gilbench.strategies import recorded_traits
 
     return {"profile": profile, "repeats": rounds, "source": "pytest-benchmark",
             "kernel_summaries": {name: k.summary for name, k in KERNELS.items()},
-            **recorded_traits()}
+            **recorded_traits(), "axis_reasons": axis_reasons(list(KERNELS.values()))}
 
 
 # -- reading ----------------------------------------------------------------------------

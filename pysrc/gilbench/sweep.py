@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gilbench import allocator
+from gilbench.axes.registry import axis_reasons
 from gilbench.harness import Measurement, ReferenceCache, RunError, RunSpec, failed, measure
 from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import KERNELS
@@ -59,6 +60,8 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
         "kernel_summaries": {k: KERNELS[k].summary for k in kernels},
         # Every declared trait: analysis chooses roles from these, never from names.
         **recorded_traits(),
+        # Which axes could map each kernel: the report's "When" section reads it.
+        "axis_reasons": axis_reasons([KERNELS[k] for k in kernels]),
         # What process runs use unless --start-method named one (each run records its own).
         "default_start_method": plan.default_start_method,
         "skipped": [f"{what}: {why}" for what, why in plan.skipped],
@@ -96,7 +99,7 @@ def _measure_all(store: ResultsStore, specs: list[RunSpec], finished: int, *,
                  repeats: int, explicit: bool, warmup: int, warmup_s: float, probe: bool,
                  seed: int, timeout: float,
                  on_run: Callable[[int, int, Measurement], None] | None) -> SweepOutcome:
-    from gilbench.axes import measure_settings
+    from gilbench.axes.registry import measure_settings
 
     outcome = SweepOutcome(store.path)
     references = ReferenceCache()
@@ -128,7 +131,7 @@ def _measure_all(store: ResultsStore, specs: list[RunSpec], finished: int, *,
 def axis_machine_facts(plan: Plan, timeout: float) -> dict[str, dict]:
     """What each axis of the plan measures about the machine before the runs (granularity:
     the per-task cost of its strategies), keyed by axis name for results.json's machine."""
-    from gilbench.axes import AXES
+    from gilbench.axes.registry import AXES
 
     facts = {}
     for name in dict.fromkeys(s.axis for s in plan.specs if s.axis in AXES):

@@ -5,20 +5,17 @@ machine. Every verdict is a :class:`Finding` computed by a registered finder fro
 declared traits of flavours and strategies; see :mod:`gilbench.analysis.engine`.
 """
 
-# Imported for the finders they register; findings keep the registration order: the core
-# verdicts first (calls, the first import, imports them), then the modules as listed: the
-# axes' (calls, granularity, gil-fraction, payload), ecosystem, overhead, runtime (the GIL
-# each run had), the scaling fits.
-from gilbench.analysis import calls as _calls  # noqa: F401
-from gilbench.analysis import ecosystem as _ecosystem  # noqa: F401
-from gilbench.analysis import gilfraction as _gilfraction  # noqa: F401
-from gilbench.analysis import granularity as _granularity  # noqa: F401
-from gilbench.analysis import overhead as _overhead  # noqa: F401
-from gilbench.analysis import payload as _payload  # noqa: F401
-from gilbench.analysis import runtime as _runtime  # noqa: F401
-from gilbench.analysis import scalingfit as _scalingfit  # noqa: F401
-from gilbench.analysis import verdicts as _verdicts  # noqa: F401
-from gilbench.analysis.engine import FINDERS, Analysis, Finder, KernelView, analyse, register_finder
+from gilbench import axes
+from gilbench.analysis import ecosystem, overhead, runtime, verdicts
+from gilbench.analysis.engine import (
+    FINDERS,
+    Analysis,
+    Finder,
+    KernelView,
+    analyse,
+    register_finder,
+    set_order,
+)
 from gilbench.analysis.findings import (
     FINDINGS_NAME,
     Figure,
@@ -29,9 +26,43 @@ from gilbench.analysis.findings import (
 )
 from gilbench.analysis.rows import Row, Traits, derive_rows, run_id
 from gilbench.analysis.verdicts import VERDICT_TEXT
+from gilbench.axes import calls, gilfraction, granularity, payload, workers
+
+# Each axis's findings live in its package (gilbench.axes.<name>.findings); importing
+# them registers their finders.
+axes.load("findings")
+
+#: The order of the findings in findings.json, the terminal and the report: the GIL each
+#: run had, the verdicts of the plain sweep, the axes' crossovers among the costs they
+#: explain, the scaling fits last. Kinds registered later (plugins) follow, in
+#: registration order.
+ORDER = (
+    runtime.GIL_RUNTIME,
+    workers.THREADS_VS_PROCESSES,
+    verdicts.GIL_SERIALISES,
+    verdicts.ONE_GIL_PER_PROCESS,
+    verdicts.SELF_PARALLEL,
+    verdicts.SCHEDULE,
+    verdicts.COMPILED_VS_PYTHON,
+    verdicts.MEMORY_BOUND,
+    verdicts.COPY_COST,
+    verdicts.NOISY,
+    calls.BREAKEVEN,
+    ecosystem.SUBINTERPRETERS,
+    ecosystem.DISTRIBUTED_OVERHEAD,
+    gilfraction.THRESHOLD,
+    granularity.CROSSOVER,
+    overhead.STRATEGY_OVERHEAD,
+    overhead.PROXY_COST,
+    overhead.SHARED_LOCK,
+    overhead.START_METHOD,
+    payload.CROSSOVER,
+    workers.SCALING_FIT,
+)
+set_order(ORDER)
 
 __all__ = [
-    "FINDERS", "FINDINGS_NAME", "VERDICT_TEXT", "Analysis", "Figure", "Finder", "Finding",
+    "FINDERS", "FINDINGS_NAME", "ORDER", "VERDICT_TEXT", "Analysis", "Figure", "Finder", "Finding",
     "KernelView", "Row", "Traits", "analyse", "derive_rows", "findings_document",
     "load_findings", "register_finder", "run_id", "write_findings",
 ]

@@ -23,13 +23,17 @@ from gilbench.analysis.verdicts import (
     fmt_ms,
 )
 
+#: The kinds of finding this module makes.
+SUBINTERPRETERS = "subinterpreters"
+DISTRIBUTED_OVERHEAD = "distributed-overhead"
+
 
 def _speedup(row: Row | None) -> str:
     return f"{row.speedup:.2f}x" if row and row.speedup else "n/a"
 
 
 # -- subinterpreters ----------------------------------------------------------------------
-@register_finder("subinterpreters",
+@register_finder(SUBINTERPRETERS,
                  "one GIL per interpreter inside one process, set against threads and "
                  "processes")
 def subinterpreters(view: KernelView) -> Iterator[Finding]:
@@ -81,7 +85,7 @@ def _subinterpreter_finding(view: KernelView, rows: Sequence[Row], sub: Row) -> 
                Figure("startup", sub.startup_s, "s"),
                Figure("processes_startup", proc.startup_s if proc else None, "s"))
     runs = tuple(r.id for r in (sub, thr, proc) if r)
-    return Finding(kernel=view.kernel, kind="subinterpreters", sentence=sentence, runs=runs,
+    return Finding(kernel=view.kernel, kind=SUBINTERPRETERS, sentence=sentence, runs=runs,
                    figures=figures, verdict=verdict, context=_context(rows))
 
 
@@ -91,7 +95,7 @@ def _tasks(row: Row) -> int:
     return int(row.get("tasks") or row.chunks)
 
 
-@register_finder("distributed-overhead",
+@register_finder(DISTRIBUTED_OVERHEAD,
                  "what a library's scheduler (dask, joblib) costs per task against the "
                  "standard pool of the same kind")
 def distributed_overhead(view: KernelView) -> Iterator[Finding]:
@@ -127,7 +131,7 @@ def _overhead_finding(view: KernelView, rows: Sequence[Row], lib: Row, ref: Row)
                Figure("startup", lib.startup_s, "s"),
                Figure("reference_startup", ref.startup_s, "s"))
     verdict = "costlier" if extra > 0 else "cheaper"
-    return Finding(kernel=view.kernel, kind="distributed-overhead", sentence=sentence,
+    return Finding(kernel=view.kernel, kind=DISTRIBUTED_OVERHEAD, sentence=sentence,
                    runs=(lib.id, ref.id), figures=figures, verdict=verdict,
                    context=_context(rows))
 

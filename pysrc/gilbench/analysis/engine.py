@@ -3,8 +3,10 @@
 A **finder** is a function ``(KernelView) -> iterable of Finding``, registered under the
 kind of finding it makes. It chooses the runs it compares from the declared traits in the
 view (``view.traits``), never from flavour or strategy names, so whatever is registered
-next takes part in every finding. The engine runs every finder on every kernel, in
-registration order, and the report, the terminal and findings.json all show the result.
+next takes part in every finding. The engine runs every finder on every kernel, in the
+order :func:`set_order` gives (:data:`gilbench.analysis.ORDER`; kinds it does not list
+follow in registration order), and the report, the terminal and findings.json all show
+the result in that order.
 """
 
 from __future__ import annotations
@@ -59,6 +61,19 @@ class Finder:
 
 
 FINDERS: dict[str, Finder] = {}
+_ORDER: list[str] = []
+
+
+def set_order(kinds: Sequence[str]) -> None:
+    """The order in which the finders run, and so in which their findings are listed."""
+    _ORDER[:] = kinds
+
+
+def ordered_finders() -> list[Finder]:
+    """Every registered finder: those :func:`set_order` names in its order, then the rest
+    in registration order."""
+    rank = {kind: i for i, kind in enumerate(_ORDER)}
+    return sorted(FINDERS.values(), key=lambda f: rank.get(f.kind, len(rank)))
 
 
 def register_finder(kind: str, description: str, *, replace: bool = False):
@@ -110,7 +125,7 @@ def analyse(doc: Mapping[str, Any], kinds: Sequence[str] | None = None) -> Analy
         views[row.kernel].rows.append(row)
     analysis = Analysis(machine, settings, list(views.values()), failures=failures,
                         max_workers=max((r.workers for r in rows), default=1))
-    finders = [FINDERS[k] for k in kinds] if kinds is not None else list(FINDERS.values())
+    finders = [FINDERS[k] for k in kinds] if kinds is not None else ordered_finders()
     for view in analysis.kernels:
         view.rows.sort(key=lambda r: (r.flavour, r.strategy, r.workers, r.size, r.chunks,
                                       r.schedule or "", r.start_method or "", r.axis or "",

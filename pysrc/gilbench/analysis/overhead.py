@@ -16,6 +16,12 @@ from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 from gilbench.analysis.verdicts import NOGIL_TRAITS, TIE_MARGIN, _context, fastest, fmt_ms
 
+#: The kinds of finding this module makes.
+STRATEGY_OVERHEAD = "strategy-overhead"
+PROXY_COST = "proxy-cost"
+SHARED_LOCK = "shared-lock"
+START_METHOD = "start-method"
+
 FAMILY_WORDS = {"threads": "Thread strategies", "processes": "Process strategies"}
 #: Workers waiting for a lock longer than this share of the execution: it is contended.
 CONTENDED_SHARE = 0.01
@@ -64,7 +70,7 @@ def family_group(view: KernelView, rows: Sequence[Row], family: str
     return best[1] if best else None
 
 
-@register_finder("strategy-overhead",
+@register_finder(STRATEGY_OVERHEAD,
                  "each thread or process strategy against the fastest of its family")
 def strategy_overhead(view: KernelView) -> Iterator[Finding]:
     for rows in view.contexts().values():
@@ -94,7 +100,7 @@ def _overhead_finding(view: KernelView, rows: Sequence[Row], words: str, flavour
                Figure("fastest", fast.strategy), Figure("slowest", slow.strategy),
                Figure("spread", spread, "x")]
     figures += [Figure(f"median_{r.strategy}", r.median_s, "s") for r in ranked]
-    return Finding(kernel=view.kernel, kind="strategy-overhead", sentence=sentence,
+    return Finding(kernel=view.kernel, kind=STRATEGY_OVERHEAD, sentence=sentence,
                    runs=tuple(r.id for r in ranked), figures=tuple(figures), verdict=verdict,
                    context=_context(rows))
 
@@ -108,7 +114,7 @@ def _peer(view: KernelView, row: Row, rows: Sequence[Row], unlike: str, kind: st
                    and t.value(r.strategy, kind) != unlike)
 
 
-@register_finder("proxy-cost", "what the round trips of Manager proxies cost per execution")
+@register_finder(PROXY_COST, "what the round trips of Manager proxies cost per execution")
 def proxy_cost(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     for rows in view.contexts().values():
@@ -127,7 +133,7 @@ def proxy_cost(view: KernelView) -> Iterator[Finding]:
                 tail = (f"yet it ran no slower than {base.strategy} ({fmt_ms(row.median_s)} "
                         f"against {fmt_ms(base.median_s)}): the work hides them")
             yield Finding(
-                kernel=view.kernel, kind="proxy-cost",
+                kernel=view.kernel, kind=PROXY_COST,
                 sentence=(f"{row.strategy} ({row.flavour}, {row.workers} workers): {trips:.0f} "
                           f"proxy round trips per execution (each access to a Manager's object "
                           f"is a message to its server process and back; every chunk takes a "
@@ -140,7 +146,7 @@ def proxy_cost(view: KernelView) -> Iterator[Finding]:
                 context=_context(rows))
 
 
-@register_finder("shared-lock", "how long workers waited for the lock of a shared Value")
+@register_finder(SHARED_LOCK, "how long workers waited for the lock of a shared Value")
 def shared_lock(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     for rows in view.contexts().values():
@@ -154,7 +160,7 @@ def shared_lock(view: KernelView) -> Iterator[Finding]:
                     "at this chunking the lock is no bottleneck; finer chunks would meet it "
                     "more often")
             yield Finding(
-                kernel=view.kernel, kind="shared-lock",
+                kernel=view.kernel, kind=SHARED_LOCK,
                 sentence=(f"{row.strategy} ({row.flavour}, {row.workers} workers): "
                           f"{updates:.0f} partials per execution were added into a shared Value "
                           f"under its lock; the workers waited {fmt_short(waited)} in all for it "
@@ -165,7 +171,7 @@ def shared_lock(view: KernelView) -> Iterator[Finding]:
                 verdict=verdict, context=_context(rows))
 
 
-@register_finder("start-method", "start-up and warm speed per multiprocessing start method")
+@register_finder(START_METHOD, "start-up and warm speed per multiprocessing start method")
 def start_method(view: KernelView) -> Iterator[Finding]:
     groups: dict[tuple, dict[str, Row]] = {}
     for r in view.main_rows():
@@ -197,7 +203,7 @@ def start_method(view: KernelView) -> Iterator[Finding]:
     n = len(groups)
     runs = tuple(r.id for g in groups.values() for r in g.values())
     yield Finding(
-        kernel=view.kernel, kind="start-method",
+        kernel=view.kernel, kind=START_METHOD,
         sentence=(f"Start-up by start method (the median over {n} process "
                   f"configuration{'s' if n > 1 else ''} each run with several): "
                   f"{', '.join(parts)}; {tail}."),

@@ -17,6 +17,9 @@ from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 
+#: The kinds of finding this module makes.
+GIL_RUNTIME = "gil-runtime"
+
 
 def free_threaded(machine: Mapping[str, Any]) -> bool:
     """Whether the results come from a free-threaded build (its GIL can be off)."""
@@ -64,7 +67,7 @@ def gil_off_words(flavour_gil: str | None) -> str:
     return "the GIL is off in this interpreter (a free-threaded build)"
 
 
-@register_finder("gil-runtime",
+@register_finder(GIL_RUNTIME,
                  "runs whose GIL was not the one the interpreter started with, and why")
 def gil_runtime(view: KernelView) -> Iterator[Finding]:
     """On a free-threaded build: the runs that ran with a GIL although the interpreter
@@ -85,7 +88,7 @@ def gil_runtime(view: KernelView) -> Iterator[Finding]:
             "something turned it on that no warning named (an import before gilbench "
             "watched, or a silenced RuntimeWarning)")
     yield Finding(
-        kernel=view.kernel, kind="gil-runtime",
+        kernel=view.kernel, kind=GIL_RUNTIME,
         sentence=(f"{len(on)} of {len(view.rows)} runs ran with the GIL although this "
                   f"free-threaded interpreter started without it{where}: {what}; those runs "
                   f"measured a GIL."),

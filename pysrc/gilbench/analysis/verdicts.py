@@ -15,8 +15,19 @@ from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 from gilbench.analysis.runtime import gil_off_words, why_gil_on
+from gilbench.axes.workers import THREADS_VS_PROCESSES
 from gilbench.roles import NOGIL_TRAITS
 from gilbench.roles import nogil_flavours as nogil_flavour_names
+
+#: The kinds of finding this module makes.
+GIL_SERIALISES = "gil-serialises"
+ONE_GIL_PER_PROCESS = "one-gil-per-process"
+SELF_PARALLEL = "self-parallel"
+SCHEDULE = "schedule"
+COMPILED_VS_PYTHON = "compiled-vs-python"
+MEMORY_BOUND = "memory-bound"
+COPY_COST = "copy-cost"
+NOISY = "noisy"
 
 #: Within this relative margin two strategies "tie".
 TIE_MARGIN = 0.05
@@ -117,7 +128,7 @@ def _startup_words(proc: Row) -> str:
     return words
 
 
-@register_finder("threads-vs-processes",
+@register_finder(THREADS_VS_PROCESSES,
                  "whether GIL-free threads rival warm processes, and why not when they don't")
 def threads_vs_processes(view: KernelView) -> Iterator[Finding]:
     """Per size and chunking: the first flavour whose code drops the GIL (the headline);
@@ -186,13 +197,13 @@ def _threads_vs_processes(view: KernelView, rows: Sequence[Row], flavour: str, t
         sentence = (f"{flavour} + {thr.strategy} reached {thr.speedup:.2f}x on {thr.workers} "
                     f"workers ({thr.efficiency:.0%} of ideal){runtime}, {rel} warm "
                     f"{proc.strategy} ({proc.speedup:.2f}x); {startup}.")
-    return Finding(kernel=view.kernel, kind="threads-vs-processes", sentence=sentence,
+    return Finding(kernel=view.kernel, kind=THREADS_VS_PROCESSES, sentence=sentence,
                    runs=tuple(runs), figures=tuple(figures), verdict=verdict,
                    context=_context(rows), headline=headline)
 
 
 # -- the GIL ------------------------------------------------------------------------------
-@register_finder("gil-serialises",
+@register_finder(GIL_SERIALISES,
                  "what threads do for code that holds the GIL (or for any code, GIL off)")
 def gil_serialises(view: KernelView) -> Iterator[Finding]:
     t = view.traits
@@ -245,11 +256,11 @@ def _gil_finding(view: KernelView, rows: Sequence[Row], thr: Row) -> Finding:
     figures = (Figure("workers", thr.workers), Figure("speedup", thr.speedup, "x"),
                Figure("cpu_per_wall", util), Figure("gil_free", thr.gil_availability),
                Figure("gil_enabled", thr.gil_enabled))
-    return Finding(kernel=view.kernel, kind="gil-serialises", sentence=sentence, runs=(thr.id,),
+    return Finding(kernel=view.kernel, kind=GIL_SERIALISES, sentence=sentence, runs=(thr.id,),
                    figures=figures, verdict=verdict, context=_context(rows))
 
 
-@register_finder("one-gil-per-process",
+@register_finder(ONE_GIL_PER_PROCESS,
                  "what processes do for code that holds the GIL: one interpreter each")
 def one_gil_per_process(view: KernelView) -> Iterator[Finding]:
     t = view.traits
@@ -269,7 +280,7 @@ def one_gil_per_process(view: KernelView) -> Iterator[Finding]:
             headline = not has_nogil_threads and not headline_given
             headline_given |= headline
             yield Finding(
-                kernel=view.kernel, kind="one-gil-per-process",
+                kernel=view.kernel, kind=ONE_GIL_PER_PROCESS,
                 sentence=(f"{flavour} + {proc.strategy}: {proc.speedup:.2f}x on {proc.workers} "
                           f"workers: one interpreter (and GIL) per worker."),
                 runs=(proc.id,),
@@ -286,14 +297,14 @@ def _self_parallel_rows(view: KernelView) -> list[Row]:
             if t.parallel_inside(r.flavour) and t.drives_parallel(r.strategy)]
 
 
-@register_finder("self-parallel", "how far a flavour that parallelises itself (OpenMP) scales")
+@register_finder(SELF_PARALLEL, "how far a flavour that parallelises itself (OpenMP) scales")
 def self_parallel(view: KernelView) -> Iterator[Finding]:
     groups = view.contexts(_self_parallel_rows(view), ("flavour", "size"))
     for (flavour, _size), rows in groups.items():
         best = fastest(_at_most_workers(_parallel(rows)))
         if best:
             yield Finding(
-                kernel=view.kernel, kind="self-parallel",
+                kernel=view.kernel, kind=SELF_PARALLEL,
                 sentence=(f"{flavour} ({best.strategy}, {best.schedule or 'default'} schedule) "
                           f"reached {best.speedup:.2f}x on {best.workers} threads "
                           f"({best.efficiency:.0%} of ideal)."),
@@ -303,7 +314,7 @@ def self_parallel(view: KernelView) -> Iterator[Finding]:
                 context=_context(rows, ("size",)))
 
 
-@register_finder("schedule", "which loop schedule suits the kernel's load balance")
+@register_finder(SCHEDULE, "which loop schedule suits the kernel's load balance")
 def schedule(view: KernelView) -> Iterator[Finding]:
     groups = view.contexts(_self_parallel_rows(view), ("flavour", "size"))
     for (flavour, _size), rows in groups.items():
@@ -321,7 +332,7 @@ def schedule(view: KernelView) -> Iterator[Finding]:
         others = ", ".join(s for s in by_schedule if s not in (fast.schedule, slow.schedule))
         rest = f"; {others} in between" if others else ""
         yield Finding(
-            kernel=view.kernel, kind="schedule",
+            kernel=view.kernel, kind=SCHEDULE,
             sentence=(f"{flavour}: {fast.schedule.capitalize()} scheduling ran {gain:.2f}x the "
                       f"speed of {slow.schedule} on {fast.workers} threads "
                       f"({fmt_ms(fast.median_s)} against {fmt_ms(slow.median_s)}{rest})."),
@@ -332,7 +343,7 @@ def schedule(view: KernelView) -> Iterator[Finding]:
 
 
 # -- compiled against interpreted ---------------------------------------------------------
-@register_finder("compiled-vs-python", "how much faster compiled flavours run one core")
+@register_finder(COMPILED_VS_PYTHON, "how much faster compiled flavours run one core")
 def compiled_vs_python(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     serial = [r for r in view.main_rows() if t.is_baseline(r.strategy)]
@@ -354,14 +365,14 @@ def compiled_vs_python(view: KernelView) -> Iterator[Finding]:
                         f"ran size {interp.size}, {compiled.flavour} size {compiled.size}).")
         else:
             continue
-        yield Finding(kernel=view.kernel, kind="compiled-vs-python", sentence=sentence,
+        yield Finding(kernel=view.kernel, kind=COMPILED_VS_PYTHON, sentence=sentence,
                       runs=(interp.id, compiled.id),
                       figures=(Figure("ratio", ratio, "x"), Figure("compiled", compiled.flavour)),
                       context=(("size", interp.size),))
 
 
 # -- memory ------------------------------------------------------------------------------
-@register_finder("memory-bound", "the best effective bandwidth against the copy baseline")
+@register_finder(MEMORY_BOUND, "the best effective bandwidth against the copy baseline")
 def memory_bound(view: KernelView) -> Iterator[Finding]:
     copy_gbs = view.machine.get("copy_bandwidth_gbs")
     best = max((r for r in view.main_rows() if r.gbs), key=lambda r: r.gbs, default=None)
@@ -372,7 +383,7 @@ def memory_bound(view: KernelView) -> Iterator[Finding]:
     where = f"{best.flavour} + {best.strategy}, {best.workers} workers"
     if copy_gbs and best.gbs > 0.25 * copy_gbs:
         yield Finding(
-            kernel=view.kernel, kind="memory-bound",
+            kernel=view.kernel, kind=MEMORY_BOUND,
             sentence=(f"Best effective bandwidth {best.gbs:.1f} GB/s ({where}): "
                       f"{best.gbs / copy_gbs:.0%} of this machine's copy baseline "
                       f"({copy_gbs:.1f} GB/s; a copy reads and writes, so a pure read may "
@@ -380,13 +391,13 @@ def memory_bound(view: KernelView) -> Iterator[Finding]:
             runs=(best.id,), figures=figures, verdict="memory-bound",
             context=(("size", best.size),))
     else:
-        yield Finding(kernel=view.kernel, kind="memory-bound",
+        yield Finding(kernel=view.kernel, kind=MEMORY_BOUND,
                       sentence=f"Best throughput {best.gbs:.2f} GB/s ({where}).",
                       runs=(best.id,), figures=figures, verdict="compute-bound",
                       context=(("size", best.size),))
 
 
-@register_finder("copy-cost", "what shipping each chunk's inputs costs against sharing them")
+@register_finder(COPY_COST, "what shipping each chunk's inputs costs against sharing them")
 def copy_cost(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     main = view.main_rows()
@@ -402,7 +413,7 @@ def copy_cost(view: KernelView) -> Iterator[Finding]:
         ratio = ship.median_s / shared.median_s
         rate = f" ({ship.gbs:.2f} GB/s)" if ship.gbs else ""
         yield Finding(
-            kernel=view.kernel, kind="copy-cost",
+            kernel=view.kernel, kind=COPY_COST,
             sentence=(f"Shipping each chunk's inputs to {ship.workers} worker "
                       f"process{'es' if ship.workers > 1 else ''} ({ship.strategy}) took "
                       f"{fmt_ms(ship.median_s)}{rate}, {ratio:.1f}x the "
@@ -414,11 +425,11 @@ def copy_cost(view: KernelView) -> Iterator[Finding]:
 
 
 # -- measurement quality ------------------------------------------------------------------
-@register_finder("noisy", "runs whose repeats varied by more than 10%")
+@register_finder(NOISY, "runs whose repeats varied by more than 10%")
 def noisy(view: KernelView) -> Iterator[Finding]:
     rows = [r for r in view.rows if r.noisy]
     if rows:
-        yield Finding(kernel=view.kernel, kind="noisy",
+        yield Finding(kernel=view.kernel, kind=NOISY,
                       sentence=(f"{len(rows)} run(s) varied by more than 10% between repeats "
                                 f"(marked ~); read their figures with care."),
                       runs=tuple(r.id for r in rows), figures=(Figure("count", len(rows)),),

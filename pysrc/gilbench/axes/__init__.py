@@ -1,124 +1,111 @@
-"""Axis registry: ``AXES`` maps a name to an :class:`Axis` (the contract is in
-:mod:`gilbench.axes.base`).
+"""Axes: each one quantity a sweep varies, each a feature in one package.
 
-``gilbench run --axis NAME`` plans the named axes' runs through :func:`plan_axes` (called
-by :func:`gilbench.plan.build_plan`); a profile's default axes (``Axis.default_in``) join a
-plain ``gilbench run``. Register your own with :func:`register_axis`.
+An axis lives in one package, ``gilbench/axes/<name>/``, one module per layer:
+
+- ``__init__.py``: its identity, imported by every layer: the :class:`AxisInfo` (name,
+  the condition the report's "When" section names, the finding kinds that read its runs)
+  and the constants of its finding kinds; nothing else is imported there;
+- ``plan.py``: the :class:`~gilbench.axes.base.Axis` that plans its runs (the running
+  layer: kernels, strategies, run specs);
+- ``findings.py``: its finders (the analysis layer: the results document alone);
+- ``plot.py``: its plots and report sections (the report layer).
+
+:data:`BUILTIN` lists the built-in axes in the order of the "When" rows; each layer loads
+its own part of every one with :func:`load` (``gilbench.axes.registry`` the plans,
+``gilbench.analysis`` the findings, ``gilbench.report`` the plots), so a reader never
+imports a plan. Adding an axis is one package and one line in :data:`BUILTIN`; an axis
+from elsewhere (a plugin, a test) registers its parts itself (see CONTRIBUTING.md).
+
+This module imports nothing from gilbench: readers and runners both use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from types import ModuleType
 
-from gilbench.axes.base import Axis, Selection
-from gilbench.kernels import Kernel
-from gilbench.registry import add, lookup
+__all__ = ["BUILTIN", "AxisInfo", "condition_infos", "infos", "load", "register_info",
+           "unregister_info"]
 
-__all__ = ["AXES", "Axis", "Selection", "axes_to_plan", "cost_factor", "get_axis",
-           "measure_settings",
-           "plan_axes", "register_axis"]
-
-AXES: dict[str, Axis] = {}
-
-
-def register_axis(axis: Axis, *, replace: bool = False) -> Axis:
-    """Add an axis instance to the registry."""
-    if not isinstance(axis, Axis):
-        raise TypeError(f"register_axis expects an Axis instance. "
-                        f"Got {type(axis).__name__} instead.")
-    if axis.plain_sweep not in (None, "tag", "read"):
-        raise ValueError(f"axis {axis.name!r}: plain_sweep must be None, 'tag' or 'read'. "
-                         f"Got {axis.plain_sweep!r} instead.")
-    return add(AXES, "axis", axis.name, axis, replace=replace)
+#: The built-in axes (name: package under gilbench.axes), in the order of the report's
+#: "When" rows: task duration, GIL-held fraction, bytes per task, calls (workers, the
+#: plain sweep itself, has no row).
+BUILTIN: dict[str, str] = {
+    "workers": "workers",
+    "granularity": "granularity",
+    "gil-fraction": "gilfraction",
+    "payload": "payload",
+    "calls": "calls",
+}
 
 
-def get_axis(name: str) -> Axis:
-    """The registered axis ``name``; ValueError lists the valid names."""
-    return lookup(AXES, "axis", name)
+@dataclass(frozen=True, kw_only=True)
+class AxisInfo:
+    """What every layer knows of an axis without its plan.
 
-
-def axes_to_plan(names: Sequence[str] | None) -> tuple[list[Axis], bool, str | None, bool]:
-    """What ``--axis names`` asks of the plain sweep: ``(axes, plan the plain sweep,
-    the tag its runs carry, extend its worker counts to 2x the cores)``.
-
-    ``None`` (no ``--axis``) is the plain sweep, untagged. Unknown names raise ValueError
-    listing the valid ones.
+    ``condition`` is what the "When" section calls the condition it maps ("task
+    duration"); ``finders`` are the finding kinds that read its runs, the first stating
+    the condition; ``plain_sweep`` is None for an axis that plans runs of its own,
+    ``"tag"`` for the one whose runs are the plain sweep (``workers``) and ``"read"`` for
+    one that reads the plain sweep (``calls``).
     """
-    if names is None:
-        return [], True, None, False
-    axes = list(dict.fromkeys(get_axis(n) for n in names))
-    plain = any(a.plain_sweep for a in axes)
-    tag = next((a.name for a in axes if a.plain_sweep == "tag"), None)
-    return axes, plain, tag, any(a.oversubscribe for a in axes)
+
+    name: str
+    description: str
+    condition: str
+    finders: tuple[str, ...] = ()
+    plain_sweep: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.plain_sweep not in (None, "tag", "read"):
+            raise ValueError(f"axis {self.name!r}: plain_sweep must be None, 'tag' or "
+                             f"'read'. Got {self.plain_sweep!r} instead.")
 
 
-def plan_axes(plan, axes: Sequence[Axis] | None, kernels: Sequence[Kernel], *,
-              narrowed: bool, **filters: Sequence) -> None:
-    """Append the runs of ``axes`` for every kernel to ``plan`` (in place).
-
-    ``axes`` None means the profile's default axes, which join only a sweep that no filter
-    but the kernels narrowed (a narrowed run measures just what it names) and only on the
-    kernels each axis names for the profile. Kernels an axis cannot map go to
-    ``plan.not_applicable`` with the reason.
-    """
-    profile = plan.profile
-    if axes is None:
-        if narrowed:
-            return
-        work = [(a, a.default_in[profile.name]) for a in AXES.values()
-                if profile.name in a.default_in and not a.plain_sweep]
-        selection = Selection.of(profile.name, **filters, as_default=True)
-    else:
-        work = [(a, None) for a in axes if not a.plain_sweep]
-        selection = Selection.of(profile.name, **filters)
-    present = set(plan.specs)
-    for axis, only in work:
-        for kernel in kernels:
-            if only is not None and kernel.name not in only:
-                continue
-            reason = axis.unavailable_reason(kernel)
-            if reason:
-                if axes is not None:
-                    plan.not_applicable.append((f"{kernel.name} x axis {axis.name}", reason))
-                continue
-            for spec in axis.plan(kernel, selection):
-                if spec not in present:
-                    present.add(spec)
-                    plan.specs.append(spec)
+_INFOS: dict[str, AxisInfo] = {}
 
 
-def cost_factor(spec) -> float:
-    """Work of one execution at ``spec``'s axis point relative to the plain problem (the
-    cost model's hook, see ``Axis.cost_factor``)."""
-    axis = AXES.get(spec.axis) if spec.axis is not None else None
-    if axis is None:
-        return 1.0
-    from gilbench.kernels import get_kernel
-
-    return axis.cost_factor(get_kernel(spec.kernel), spec)
+def register_info(info: AxisInfo) -> AxisInfo:
+    """Record what the layers know of an axis (its plan registers it too); the same
+    info again is a no-op, another under the same name replaces it."""
+    _INFOS[info.name] = info
+    return info
 
 
-def measure_settings(spec, repeats: int, *, explicit: bool, probe: bool) -> tuple[int, bool]:
-    """``(repeats, probe)`` for one run: an axis's runs take at most its ``max_repeats``
-    (unless the repeats were ``explicit``ly asked for) and probe only if it wants to."""
-    axis = AXES.get(spec.axis) if spec.axis is not None else None
-    if axis is None or axis.plain_sweep:
-        return repeats, probe
-    if axis.max_repeats is not None and not explicit:
-        repeats = min(repeats, axis.max_repeats)
-    return repeats, probe and axis.probe
+def unregister_info(name: str) -> None:
+    """Forget what the layers know of axis ``name`` (a plugin's or a test's)."""
+    _INFOS.pop(name, None)
 
 
-def _register_builtins() -> None:
-    from gilbench.axes.calls import CallsAxis
-    from gilbench.axes.gilfraction import GilFractionAxis
-    from gilbench.axes.granularity import GranularityAxis
-    from gilbench.axes.payload import PayloadAxis
-    from gilbench.axes.workers import WorkersAxis
-
-    for axis in (WorkersAxis(), GranularityAxis(), GilFractionAxis(), PayloadAxis(),
-                 CallsAxis()):
-        register_axis(axis)
+def _package(name: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{BUILTIN[name]}")
 
 
-_register_builtins()
+def infos() -> list[AxisInfo]:
+    """Every axis known to this process: the built-in ones in :data:`BUILTIN`'s order,
+    then those registered by plugins or tests, in registration order."""
+    for name in BUILTIN:
+        if name not in _INFOS:
+            register_info(_package(name).INFO)
+    order = list(BUILTIN)
+    return sorted(_INFOS.values(),
+                  key=lambda i: order.index(i.name) if i.name in order else len(order))
+
+
+def condition_infos() -> list[AxisInfo]:
+    """The axes the report's "When" section has a row for, in order: those that map a
+    condition with findings of their own (all but ``workers``, the plain sweep itself)."""
+    return [i for i in infos() if i.plain_sweep != "tag" and i.finders]
+
+
+def load(part: str) -> list[ModuleType]:
+    """Import the ``part`` module (``plan``, ``findings`` or ``plot``) of every built-in
+    axis that has one, in :data:`BUILTIN`'s order (importing registers what it defines)."""
+    modules = []
+    for package in BUILTIN.values():
+        name = f"{__name__}.{package}.{part}"
+        if importlib.util.find_spec(name) is not None:
+            modules.append(importlib.import_module(name))
+    return modules

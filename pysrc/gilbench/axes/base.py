@@ -5,23 +5,23 @@ runs that map one condition under which GIL-free threads rival warm processes: w
 task (``granularity``), the share of a chunk that holds the GIL (``gil-fraction``), bytes
 shipped per task (``payload``), calls (``calls``) and worker counts (``workers``).
 
-A subclass of :class:`Axis` provides, as class attributes:
+An axis is a package (see :mod:`gilbench.axes`); its ``plan.py`` holds the subclass of
+:class:`Axis`, which provides, as class attributes:
 
-- ``name``: the ``--axis`` value and the ``axis`` tag of the runs it plans;
-- ``description``: one line for ``--help``, ``--dry-run`` and the README;
-- ``condition``: what the report's "When" section calls the condition it maps
-  ("task duration", "GIL-held fraction", "bytes per task", "calls");
-- ``finders``: the finding kinds that read its runs; the first one states the condition
-  in the "When" section (one finding per kernel and context);
-- ``plotters``: the names of its plotters in :mod:`gilbench.report.plots` (each plotter
-  returns its :class:`~gilbench.report.markdown.Image` with ``axis`` set to this name);
+- ``info``: its :class:`~gilbench.axes.AxisInfo`, defined in the package's
+  ``__init__.py`` so that every layer reads it: ``name`` (the ``--axis`` value and the
+  ``axis`` tag of the runs it plans), ``description`` (one line for ``--help``,
+  ``--dry-run`` and ``gilbench list``), ``condition`` (what the "When" section calls the
+  condition it maps), ``finders`` (the finding kinds that read its runs, the first
+  stating the condition) and ``plain_sweep`` (below); the axis exposes each as an
+  attribute of its own (``axis.name``...);
 - ``default_in``: ``{profile name: kernel names}``, the profiles whose plain
   ``gilbench run`` includes the axis, on those kernels (planned with
   ``selection.as_default`` set: the axis may plan a cheaper, coarser version);
-- ``plain_sweep`` (None, ``"tag"`` or ``"read"``) and ``oversubscribe``: for the axes that
-  are (``workers``: its runs are the plain sweep, tagged) or read (``calls``: the plain
-  sweep, untagged, which its finder reads) the plain sweep instead of planning runs of
-  their own; ``oversubscribe`` extends the default worker counts to 2x the usable cores;
+- ``info.plain_sweep`` (None, ``"tag"`` or ``"read"``) and ``oversubscribe``: for the axes
+  that are (``workers``: its runs are the plain sweep, tagged) or read (``calls``: the
+  plain sweep, untagged, which its finder reads) the plain sweep instead of planning runs
+  of their own; ``oversubscribe`` extends the default worker counts to 2x the usable cores;
 - ``max_repeats`` and ``probe``: an axis's runs take at most ``max_repeats`` timed repeats
   unless ``--repeat`` says otherwise (default 5, DESIGN.md's minimum: an axis multiplies
   the runs) and the harness's GIL-probe executions only with ``probe`` (default False: set
@@ -49,14 +49,14 @@ and the methods:
   of the plain problem of that size one execution at this point does (the ``--dry-run``
   estimate multiplies by it; payload's passes, say).
 
-Register an instance with :func:`gilbench.axes.register_axis` (built-in axes go in
-``gilbench.axes._register_builtins``, whose order is the order of the "When" section's
-rows: task duration, GIL-held fraction, bytes per task, calls); ``--axis``, the plan,
-``--dry-run``, ``gilbench list`` and the "When" section then know it. A finder reads an
-axis's runs with ``KernelView.axis_rows(name)``; ``main_rows()`` never includes them.
+Register an instance with :func:`gilbench.axes.registry.register_axis` (a built-in
+axis is listed in :data:`gilbench.axes.BUILTIN`, whose order is the order of the "When"
+section's rows); ``--axis``, the plan, ``--dry-run``, ``gilbench list`` and the "When"
+section then know it. A finder reads an axis's runs with ``KernelView.axis_rows(name)``;
+``main_rows()`` never includes them.
 
-For example, the ``gil-fraction`` axis: ``default_in = {"quick": ("mandelbrot",)}``,
-``condition = "GIL-held fraction"``, ``finders = ("gil-fraction-threshold",)``; its
+For example, the ``gil-fraction`` axis: ``default_in = {"quick": ("mandelbrot",)}``, its
+info's ``condition = "GIL-held fraction"`` and ``finders = ("gil-fraction-threshold",)``; its
 ``plan`` returns, for each f, the flavour whose GIL share is tunable (by trait) serially,
 on thread pools and on process pools at ``selection.top_workers()``, tagged
 ``axis="gil-fraction", axis_value=f``, and the kernel maps ``"gil-fraction"`` in
@@ -72,6 +72,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gilbench import roles
+from gilbench.axes import AxisInfo
 from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS, Flavour
 from gilbench.harness import RunSpec
@@ -115,16 +116,31 @@ class Selection:
 class Axis(ABC):
     """One quantity a sweep varies; see the module docstring for the contract."""
 
-    name: ClassVar[str]
-    description: ClassVar[str]
-    condition: ClassVar[str]
-    finders: ClassVar[tuple[str, ...]] = ()
-    plotters: ClassVar[tuple[str, ...]] = ()
+    info: ClassVar[AxisInfo]
     default_in: ClassVar[Mapping[str, tuple[str, ...]]] = {}
-    plain_sweep: ClassVar[str | None] = None
     oversubscribe: ClassVar[bool] = False
     max_repeats: ClassVar[int | None] = 5
     probe: ClassVar[bool] = False
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def description(self) -> str:
+        return self.info.description
+
+    @property
+    def condition(self) -> str:
+        return self.info.condition
+
+    @property
+    def finders(self) -> tuple[str, ...]:
+        return self.info.finders
+
+    @property
+    def plain_sweep(self) -> str | None:
+        return self.info.plain_sweep
 
     def unavailable_reason(self, kernel: Kernel) -> str | None:
         """None when this axis can map ``kernel``, else a one-line reason."""

@@ -9,20 +9,35 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gilbench import axes
 from gilbench.analysis import FINDINGS_NAME, Analysis, analyse, write_findings
-
-# Imported for what they register: the "When" section, the axes' plotters and sections,
-# and the scaling fits.
-from gilbench.report import calls as _calls  # noqa: F401, I001
-from gilbench.report import gilfraction as _gilfraction  # noqa: F401
-from gilbench.report import granularity as _granularity  # noqa: F401
-from gilbench.report import payload as _payload  # noqa: F401
-from gilbench.report import scalingfit as _scalingfit  # noqa: F401
-from gilbench.report import when as _when  # noqa: F401
+from gilbench.axes import gilfraction, workers
+from gilbench.report import when
 from gilbench.report.html import render_html
-from gilbench.report.markdown import Image, ReportContext, render_markdown
+from gilbench.report.markdown import (
+    CLOSING,
+    GLANCE,
+    HEADER,
+    KERNELS,
+    Image,
+    ReportContext,
+    render_markdown,
+    set_section_order,
+)
 
-__all__ = ["render_report"]
+# Each axis's plots and sections live in its package (gilbench.axes.<name>.plot);
+# importing them registers their plotters and sections.
+axes.load("plot")
+
+#: The report's sections, in order: what this machine is, when GIL-free threads rival
+#: processes, the headline verdicts, each kernel's table, the axes' own sections, then
+#: what was not measured or failed and how to read it all. A section registered by a
+#: plugin and not listed goes just before the closing ones.
+SECTION_ORDER = (HEADER, when.SECTION, GLANCE, KERNELS, gilfraction.NAME, workers.SCALING_FIT,
+                 *CLOSING)
+set_section_order(SECTION_ORDER)
+
+__all__ = ["SECTION_ORDER", "render_report"]
 
 
 def render_report(doc: Mapping[str, Any], out_dir: str | Path, *, plots: bool = True,

@@ -2,16 +2,19 @@
 
 The report is a list of registered **sections**, each a function of the
 :class:`ReportContext` returning Markdown lines; other modules add theirs with
-:func:`register_section` (the "When" map goes before "At a glance", say).
+:func:`register_section`, and :data:`gilbench.report.SECTION_ORDER` says in which order
+they come (:func:`set_section_order`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gilbench.analysis import VERDICT_TEXT, Analysis, Finding, KernelView, Row
+from gilbench.axes import condition_infos
+from gilbench.registry import add
 
 
 @dataclass(frozen=True)
@@ -39,15 +42,33 @@ class ReportContext:
 Section = Callable[[ReportContext], list[str]]
 SECTIONS: dict[str, Section] = {}
 
+#: Names of this module's own sections.
+HEADER, GLANCE, KERNELS = "header", "at-a-glance", "kernels"
+NOT_MEASURED, FAILED, HOW_TO_READ = "not-measured", "failed", "how-to-read"
+#: Sections that close the report: one no order lists goes just before them.
+CLOSING = (NOT_MEASURED, FAILED, HOW_TO_READ)
 
-def register_section(name: str, fn: Section, *, before: str | None = None) -> Section:
-    """Add a report section; it goes last, or just before the section ``before``."""
-    items = [(k, v) for k, v in SECTIONS.items() if k != name]
-    at = next((i for i, (k, _) in enumerate(items) if k == before), len(items))
-    items.insert(at, (name, fn))
-    SECTIONS.clear()
-    SECTIONS.update(items)
+_ORDER: list[str] = []
+
+
+def register_section(name: str, fn: Section, *, replace: bool = False) -> Section:
+    """Add a report section under ``name`` (its place: :func:`set_section_order`)."""
+    add(SECTIONS, "report section", name, fn, replace=replace)
     return fn
+
+
+def set_section_order(names: Sequence[str]) -> None:
+    """The order of the report's sections, by name."""
+    _ORDER[:] = names
+
+
+def ordered_sections() -> list[Section]:
+    """The registered sections in the order :func:`set_section_order` gave; those it does
+    not name (a plugin's) go just before the closing ones, in registration order."""
+    listed = [n for n in _ORDER if n in SECTIONS]
+    extra = [n for n in SECTIONS if n not in _ORDER]
+    at = next((i for i, n in enumerate(listed) if n in CLOSING), len(listed))
+    return [SECTIONS[n] for n in listed[:at] + extra + listed[at:]]
 
 
 def fmt_time(seconds: float | None) -> str:
@@ -178,7 +199,7 @@ def glance_rows(analysis: Analysis) -> list[tuple[str, str, str]]:
              VERDICT_TEXT.get(f.verdict, f.verdict or ""), f.sentence) for f in heads]
 
 
-HOW_TO_READ = """\
+HOW_TO_READ_TEXT = """\
 ## How to read this report
 - **speedup**: median time of the same flavour run serially (for flavours that parallelise
   themselves: their own 1-thread run) divided by this run's median. **efficiency** =
@@ -222,16 +243,14 @@ def _glance(ctx: ReportContext) -> list[str]:
     return out + [""]
 
 
-#: Finding kinds another section shows in full (the "When" map registers its axes' kinds),
-#: left out of the kernel sections' bullet lists so that no sentence is printed twice.
-SHOWN_ELSEWHERE: set[str] = set()
-
-
 def _kernels(ctx: ReportContext) -> list[str]:
+    # The "When" section shows its axes' findings in full: left out of the kernel
+    # sections' bullet lists, so that no sentence is printed twice.
+    shown_elsewhere = {kind for info in condition_infos() for kind in info.finders}
     out = []
     for view in ctx.analysis.kernels:
         mine = [f for f in ctx.analysis.for_kernel(view.kernel)
-                if f.kind not in SHOWN_ELSEWHERE]
+                if f.kind not in shown_elsewhere]
         images = [i for i in ctx.images.get(view.kernel, []) if i.axis is None]
         out += kernel_section(view, finding_lines(mine), images)
     return out
@@ -254,15 +273,15 @@ def _failed(ctx: ReportContext) -> list[str]:
     return out + [""]
 
 
-for _name, _fn in (("header", _header), ("at-a-glance", _glance), ("kernels", _kernels),
-                   ("not-measured", _not_measured), ("failed", _failed),
-                   ("how-to-read", lambda ctx: [HOW_TO_READ])):
+for _name, _fn in ((HEADER, _header), (GLANCE, _glance), (KERNELS, _kernels),
+                   (NOT_MEASURED, _not_measured), (FAILED, _failed),
+                   (HOW_TO_READ, lambda ctx: [HOW_TO_READ_TEXT])):
     register_section(_name, _fn)
 
 
 def render_markdown(ctx: ReportContext) -> str:
     """The whole report as Markdown: every registered section, in order."""
     out: list[str] = []
-    for section in SECTIONS.values():
+    for section in ordered_sections():
         out += section(ctx)
     return "\n".join(out)

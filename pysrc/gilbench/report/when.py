@@ -2,29 +2,32 @@
 rival warm processes on this machine, one row per axis, each with its finding, the runs it
 rests on and its plot.
 
-The rows come from the axis registry (:data:`gilbench.axes.AXES`): an axis's first finder
-kind states its condition; an axis that could map the kernel but did not run says how to
-run it. Registered before "at-a-glance", so it opens the report.
+The rows come from the axes' identities (:func:`gilbench.axes.condition_infos`, in
+:data:`gilbench.axes.BUILTIN`'s order): an axis's first finder kind states its condition.
+An axis that could map the kernel but did not run says how to run it; whether it could
+is what the sweep recorded (``settings["axis_reasons"]``), so the section needs nothing
+but the results document.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from gilbench.analysis import Finding, KernelView
-from gilbench.axes import AXES, Axis
-from gilbench.kernels import KERNELS
-from gilbench.report.markdown import SHOWN_ELSEWHERE, Image, ReportContext, register_section
+from gilbench.axes import AxisInfo, condition_infos
+from gilbench.report.markdown import Image, ReportContext, register_section
+
+#: This section's name (its place: gilbench.report.SECTION_ORDER).
+SECTION = "when"
 
 INTRO = ("Each row is a condition this machine was measured under; the sentence is a finding "
          "computed from the runs (`findings.json` lists the runs of each by id), the plot "
          "below the table draws it.")
 
 
-def when_axes() -> list[Axis]:
-    """The axes that map a condition in this section: all but the plain sweep itself."""
-    return [a for a in AXES.values() if a.plain_sweep != "tag" and a.finders]
-
-
-def _rows(axis: Axis, view: KernelView, findings: list[Finding]) -> tuple[list[str], bool]:
+def _rows(axis: AxisInfo, view: KernelView, findings: list[Finding],
+          reasons: Mapping[str, Any]) -> tuple[list[str], bool]:
     """The table rows of one axis for one kernel, and whether they hold findings."""
     mine = [f for f in findings if f.kind in axis.finders]
     if mine:
@@ -35,8 +38,10 @@ def _rows(axis: Axis, view: KernelView, findings: list[Finding]) -> tuple[list[s
             out.append(f"| {condition} | {f.sentence}{label} | {len(f.runs)} runs "
                        f"(`{f.kind}`) |")
         return out, True
-    kernel = KERNELS.get(view.kernel)
-    if kernel is None or axis.unavailable_reason(kernel):
+    # A kernel the sweep recorded no reasons for (an older file): no hint, as none can be
+    # told from the file; an axis that cannot map the kernel: none either.
+    mine_reasons = reasons.get(view.kernel)
+    if mine_reasons is None or axis.name not in mine_reasons or mine_reasons[axis.name]:
         return [], False
     how = ("measured by every sweep with a plain part (`gilbench run`)" if axis.plain_sweep
            else f"not measured: `gilbench run --axis {axis.name} --kernel {view.kernel}`")
@@ -49,8 +54,9 @@ def when_section(ctx: ReportContext) -> list[str]:
     A plot listed under several kernels (one figure for the sweep) is shown once, before
     the kernels; the others below their kernel's table.
     """
-    axes = when_axes()
+    axes = condition_infos()
     order = [a.name for a in axes]
+    reasons = ctx.doc.get("settings", {}).get("axis_reasons", {})
     owners: dict[str, set[str]] = {}
     for kernel, images in ctx.images.items():
         for image in images:
@@ -60,7 +66,7 @@ def when_section(ctx: ReportContext) -> list[str]:
     body: list[str] = []
     for view in ctx.analysis.kernels:
         findings = ctx.analysis.for_kernel(view.kernel)
-        parts = [_rows(axis, view, findings) for axis in axes]
+        parts = [_rows(axis, view, findings, reasons) for axis in axes]
         if not any(measured for _, measured in parts):
             continue  # nothing measured for this kernel: the hints alone are noise
         rows = [line for lines, _ in parts for line in lines]
@@ -77,6 +83,4 @@ def when_section(ctx: ReportContext) -> list[str]:
             *body]
 
 
-for _axis in when_axes():
-    SHOWN_ELSEWHERE.update(_axis.finders)
-register_section("when", when_section, before="at-a-glance")
+register_section(SECTION, when_section)

@@ -1,15 +1,4 @@
-"""The ``granularity`` axis: the same total work cut into ever smaller tasks.
-
-The problem stays the same (one size per kernel, chosen so that one serial execution
-takes about ``workers x`` the largest task duration); only the chunk count changes, so
-the work per task (serial time / tasks) runs from about 100 ms down to 10 us on a log grid
-of 8 points.
-Every GIL-free flavour (by trait) runs serially with the same chunking (the baseline), on
-the thread pools and on the process pools (by trait). Before the runs, every strategy's
-per-task cost is timed with empty tasks (:mod:`gilbench.dispatch`) and kept in
-results.json under ``machine["granularity"]["dispatch"]``: it explains where the curves
-bend. The ``granularity-crossover`` finding reads the runs.
-"""
+"""The granularity axis's plan: the runs that map it (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -26,6 +15,7 @@ from gilbench.axes.base import (
     role_strategies,
     runnable,
 )
+from gilbench.axes.granularity import INFO
 from gilbench.harness import RunSpec
 from gilbench.kernels import Kernel
 from gilbench.roles import PROCESS_POOL, THREAD_POOL
@@ -61,12 +51,7 @@ def fit_size(kernel: Kernel, size: int) -> int:
 class GranularityAxis(Axis):
     """Work per task, from 10 us to 100 ms, at fixed total work."""
 
-    name = "granularity"
-    description = ("work per task from ~10 us to ~100 ms at fixed total work (the chunk "
-                   "count varies): where threads, then processes, start to pay")
-    condition = "task duration"
-    finders = ("granularity-crossover",)
-    plotters = ("granularity",)
+    info = INFO
     default_in = {"quick": ("mandelbrot",), "standard": ("mandelbrot",)}
     #: A crossover rests on 8 points of 3 strategies, not on one run: 3 timed repeats a
     #: point (their median) keep a standard run with every axis near 15 minutes, where 5
@@ -139,3 +124,7 @@ class GranularityAxis(Axis):
             cost = measure_dispatch(get_strategy(strategy), workers, timeout=timeout)
             dispatch.setdefault(strategy, {})[str(cost.workers)] = cost.to_dict()
         return {"dispatch": dispatch}
+
+
+#: The instance gilbench.axes.registry registers.
+AXIS = GranularityAxis()

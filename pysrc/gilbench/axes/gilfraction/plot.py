@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gilbench.analysis import Finding, KernelView
-from gilbench.analysis.gilfraction import (
-    GIL_AXIS,
+from gilbench.axes.gilfraction import NAME
+from gilbench.axes.gilfraction.findings import (
     PUBLISHED_CUT,
     PUBLISHED_REACQUIRE,
     RIVAL_SHARE,
@@ -165,9 +165,9 @@ def plot_gil_fraction(view: KernelView, findings: Sequence[Finding],
         fig.savefig(out_dir / name, dpi=110)
         plt.close(fig)
         images.append(Image(name, f"{view.kernel}: speedup against the GIL-held share f",
-                            GIL_AXIS))
+                            NAME))
     return images
 
 
-register_section("gil-fraction", gil_fraction_section, before="not-measured")
-register_plotter(GIL_AXIS, plot_gil_fraction)
+register_section(NAME, gil_fraction_section)
+register_plotter(NAME, plot_gil_fraction)

@@ -26,8 +26,8 @@ from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 from gilbench.analysis.verdicts import WORTHWHILE
+from gilbench.axes.granularity import CROSSOVER, NAME
 
-AXIS = "granularity"
 #: Processes "match" threads when they take at most this much longer.
 MATCH_MARGIN = 0.05
 
@@ -71,7 +71,7 @@ def granularity_points(view: KernelView, rows: Sequence[Row]) -> list[Granularit
 
 def curves(view: KernelView) -> dict[tuple, list[Row]]:
     """The granularity runs grouped by (flavour, size, pool workers), in flavour order."""
-    rows = view.axis_rows(AXIS)
+    rows = view.axis_rows(NAME)
     pool_workers = sorted({r.workers for r in rows if not view.traits.is_baseline(r.strategy)})
     groups: dict[tuple, list[Row]] = {}
     for flavour in view.traits.flavour_order({r.flavour for r in rows}):
@@ -87,7 +87,7 @@ def curves(view: KernelView) -> dict[tuple, list[Row]]:
 def dispatch_costs(machine: Mapping[str, Any], workers: int) -> dict[str, float]:
     """Per-task seconds of each strategy measured with empty tasks (at ``workers``)."""
     out = {}
-    for strategy, by_workers in machine.get(AXIS, {}).get("dispatch", {}).items():
+    for strategy, by_workers in machine.get(NAME, {}).get("dispatch", {}).items():
         cost = by_workers.get(str(workers)) or next(iter(by_workers.values()), None)
         if cost and cost.get("per_task_s") is not None:
             out[strategy] = cost["per_task_s"]
@@ -102,7 +102,7 @@ def _where(c, what: str, lo: float, hi: float) -> str:
     return f"{what} at no measured duration, up to {fmt_duration(hi)}"
 
 
-@register_finder("granularity-crossover",
+@register_finder(CROSSOVER,
                  "the work per task from which threads, then processes, beat serial, and "
                  "above which processes come within 5% of threads")
 def granularity_crossover(view: KernelView) -> Iterator[Finding]:
@@ -159,6 +159,6 @@ def granularity_crossover(view: KernelView) -> Iterator[Finding]:
                 figures += c.figures(name, "s")
         figures += [Figure(f"empty_task_{s}", costs[s], "s") for s in shown]
         runs = tuple(r.id for p in points for r in (p.serial, p.threads, p.processes) if r)
-        yield Finding(kernel=view.kernel, kind="granularity-crossover", sentence=sentence,
+        yield Finding(kernel=view.kernel, kind=CROSSOVER, sentence=sentence,
                       runs=runs, figures=tuple(figures),
                       context=(("size", size), ("workers", workers), ("flavour", flavour)))

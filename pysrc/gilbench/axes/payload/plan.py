@@ -1,17 +1,4 @@
-"""The ``payload`` axis: bytes shipped per task against the compute they feed.
-
-A process pool that copies each task's inputs to its worker (a strategy that
-``ships_inputs``, such as ``processes-pickle``) pays for every byte; one over shared
-memory and a thread pool read them in place. What decides whether the copying erases the
-processes' gain is the ratio of bytes shipped to the compute they feed. The axis needs a
-kernel whose compute per byte is tunable: one that ships per-chunk inputs
-(``Kernel.payload``) and maps ``"payload"`` in ``Kernel.axis_params`` to a parameter
-counting passes over each chunk (``reduction``: ``passes``, see
-:class:`gilbench.kernels.RepeatedChunk`). Each point is a pass count; its problem size
-keeps one serial execution near a fixed time, so the slice per task shrinks as the passes
-grow, and the ratio spans from one streaming pass (gigabytes per second of compute) to
-thousands of passes over a cached slice. The ``copy-crossover`` finding reads the runs.
-"""
+"""The payload axis's plan: the runs that map it (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -23,6 +10,7 @@ from gilbench.axes.base import (
     role_strategies,
     runnable,
 )
+from gilbench.axes.payload import INFO
 from gilbench.harness import RunSpec
 from gilbench.kernels import Kernel
 from gilbench.roles import PROCESS_POOL, SHIPPING, THREAD_POOL
@@ -36,12 +24,7 @@ SERIAL_S = {"quick": 0.03, "standard": 0.1, "full": 0.3}
 class PayloadAxis(Axis):
     """Bytes shipped per task per second of compute, copied against shared."""
 
-    name = "payload"
-    description = ("bytes shipped per task per second of compute, from one pass over each "
-                   "input to 1024: pickled inputs against shared memory against threads")
-    condition = "bytes per task"
-    finders = ("copy-crossover",)
-    plotters = ("payload",)
+    info = INFO
     default_in = {"standard": ("reduction",)}
 
     def unavailable_reason(self, kernel: Kernel) -> str | None:
@@ -62,7 +45,7 @@ class PayloadAxis(Axis):
         workers = sorted(set(selection.workers)) or [selection.top_workers()]
         chunks = list(selection.chunks) or [kernel.chunks_per_worker * max(workers)]
         pools = role_strategies(selection, THREAD_POOL, PROCESS_POOL, SHIPPING)
-        from gilbench.axes.granularity import fit_size
+        from gilbench.axes.granularity.plan import fit_size
         from gilbench.calibration import reference_size_for
 
         base_size = kernel.size_for(selection.profile, flavours[0].name)
@@ -82,3 +65,7 @@ class PayloadAxis(Axis):
                                                      n, size, min(c, kernel.max_chunks(size)),
                                                      axis=self.name, axis_value=passes))
         return specs
+
+
+#: The instance gilbench.axes.registry registers.
+AXIS = PayloadAxis()

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gilbench.analysis import Finding, KernelView
-from gilbench.analysis.granularity import curves, dispatch_costs, granularity_points
 from gilbench.analysis.verdicts import WORTHWHILE
+from gilbench.axes.granularity import CROSSOVER, NAME
+from gilbench.axes.granularity.findings import curves, dispatch_costs, granularity_points
 from gilbench.report.markdown import Image
 from gilbench.report.plots import axis_figure, register_plotter, strategy_style
-
-AXIS = "granularity"
 
 
 def plot_granularity(view: KernelView, findings: Sequence[Finding],
@@ -51,7 +50,7 @@ def plot_granularity(view: KernelView, findings: Sequence[Finding],
             ax.annotate(f" empty task, {strategy}", (cost, ax.get_ylim()[1]), rotation=90,
                         va="top", fontsize=7, color="0.35")
     for f in findings:
-        if f.kind != "granularity-crossover":
+        if f.kind != CROSSOVER:
             continue
         for name, marker, y, words in (
                 ("threads_beat_serial_from", "o", WORTHWHILE, "threads pay"),
@@ -71,7 +70,7 @@ def plot_granularity(view: KernelView, findings: Sequence[Finding],
     name = f"{view.kernel}-granularity.png"
     fig.savefig(out_dir / name, dpi=110)
     plt.close(fig)
-    return [Image(name, f"{view.kernel}: speedup against work per task", AXIS)]
+    return [Image(name, f"{view.kernel}: speedup against work per task", NAME)]
 
 
-register_plotter(AXIS, plot_granularity)
+register_plotter(NAME, plot_granularity)

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gilbench.analysis import Finding, KernelView
-from gilbench.analysis.payload import curves, payload_points
+from gilbench.axes.payload import CROSSOVER, NAME
+from gilbench.axes.payload.findings import curves, payload_points
 from gilbench.report.markdown import Image
 from gilbench.report.plots import axis_figure, register_plotter, strategy_style
-
-AXIS = "payload"
 
 
 def plot_payload(view: KernelView, findings: Sequence[Finding], out_dir: Path) -> list[Image]:
@@ -37,7 +36,7 @@ def plot_payload(view: KernelView, findings: Sequence[Finding], out_dir: Path) -
                                 textcoords="offset points", xytext=(3, -9), color="0.4")
     ax.axhline(1.0, color="0.6", lw=1)
     for f in findings:
-        if f.kind == "copy-crossover" and f.figure("gain_erased_above_status") == "inside":
+        if f.kind == CROSSOVER and f.figure("gain_erased_above_status") == "inside":
             ax.axvline(f.figure("gain_erased_above"), color="tab:red", lw=1, ls="--")
             ax.annotate(" copying erases the gain", (f.figure("gain_erased_above"),
                                                       ax.get_ylim()[1]),
@@ -54,7 +53,7 @@ def plot_payload(view: KernelView, findings: Sequence[Finding], out_dir: Path) -
     fig.savefig(out_dir / name, dpi=110)
     plt.close(fig)
     return [Image(name, f"{view.kernel}: speedup against bytes shipped per second of "
-                        "compute", AXIS)]
+                        "compute", NAME)]
 
 
-register_plotter(AXIS, plot_payload)
+register_plotter(NAME, plot_payload)

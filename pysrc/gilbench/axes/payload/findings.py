@@ -18,8 +18,7 @@ from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 from gilbench.analysis.verdicts import TIE_MARGIN
-
-AXIS = "payload"
+from gilbench.axes.payload import CROSSOVER, NAME
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def payload_points(view: KernelView, rows: Sequence[Row]) -> list[PayloadPoint]:
 
 def curves(view: KernelView) -> dict[tuple, list[Row]]:
     """The payload runs grouped by (flavour, pool workers, chunks)."""
-    rows = view.axis_rows(AXIS)
+    rows = view.axis_rows(NAME)
     t = view.traits
     groups: dict[tuple, list[Row]] = {}
     for flavour in t.flavour_order({r.flavour for r in rows}):
@@ -76,7 +75,7 @@ def curves(view: KernelView) -> dict[tuple, list[Row]]:
     return groups
 
 
-@register_finder("copy-crossover",
+@register_finder(CROSSOVER,
                  "the bytes shipped per second of compute above which copying inputs erases "
                  "the processes' gain")
 def copy_crossover(view: KernelView) -> Iterator[Finding]:
@@ -131,6 +130,6 @@ def copy_crossover(view: KernelView) -> Iterator[Finding]:
             figures += costs.figures("copy_costs_5pct_above", "B/s")
         runs = tuple(r.id for p in points
                      for r in (p.serial, p.shipping, p.shared, p.threads) if r)
-        yield Finding(kernel=view.kernel, kind="copy-crossover", sentence=sentence,
+        yield Finding(kernel=view.kernel, kind=CROSSOVER, sentence=sentence,
                       runs=runs, figures=tuple(figures),
                       context=(("workers", workers), ("chunks", chunks), ("flavour", flavour)))

@@ -1,13 +1,4 @@
-"""The ``gil-fraction`` axis: the share f of each chunk's work that holds the GIL.
-
-Flavours that declare a tunable GIL share (``Flavour.tunable_gil_share``: ``cython-mixed``
-on mandelbrot) hold the GIL for a share f of every chunk's work, interleaved with
-released stretches; the kernel maps the axis to the problem parameter their chunks read
-(``Kernel.axis_params["gil-fraction"]``). Each point runs serially (the baseline), on the
-thread pools and on the process pools (by trait), with the same size and chunks, at the
-usable cores (or the largest named worker count). The ``gil-fraction-threshold`` finding
-reads the runs; the chunks' own timings (in each run's ``extra``) explain the curve.
-"""
+"""The gilfraction axis's plan: the runs that map it (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -18,6 +9,7 @@ from gilbench.axes.base import (
     role_strategies,
     runnable,
 )
+from gilbench.axes.gilfraction import INFO
 from gilbench.flavours import FLAVOURS, Flavour
 from gilbench.harness import RunSpec
 from gilbench.kernels import Kernel
@@ -40,12 +32,7 @@ def tunable_flavours(kernel: Kernel, selection: Selection) -> list[Flavour]:
 class GilFractionAxis(Axis):
     """The GIL-held share of each chunk, from 0 to 1."""
 
-    name = "gil-fraction"
-    description = ("share f of each chunk's work that holds the GIL, 0 to 1 (interleaved "
-                   "with released stretches): up to which f threads rival processes")
-    condition = "GIL-held fraction"
-    finders = ("gil-fraction-threshold",)
-    plotters = ("gil-fraction",)
+    info = INFO
     default_in = {"quick": ("mandelbrot",), "standard": ("mandelbrot",)}
 
     def unavailable_reason(self, kernel: Kernel) -> str | None:
@@ -83,3 +70,7 @@ class GilFractionAxis(Axis):
 
 
 __all__ = ["COARSE_FRACTIONS", "GilFractionAxis", "tunable_flavours"]
+
+
+#: The instance gilbench.axes.registry registers.
+AXIS = GilFractionAxis()

@@ -27,6 +27,7 @@ import numpy as np
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
+from gilbench.axes.workers import SCALING_FIT
 
 #: Worker counts (the 1-worker baseline included) a curve needs before a fit means
 #: anything: with 1 and 2 only, any serial fraction passes through both points.
@@ -183,7 +184,7 @@ def _fmt_points(points: Sequence[tuple[int, float]]) -> str:
     return ", ".join(f"{w}: {s:.2f}x" for w, s in points)
 
 
-@register_finder("scaling-fit",
+@register_finder(SCALING_FIT,
                  "Amdahl and USL fitted to each speedup curve, projected to more cores")
 def scaling_fit(view: KernelView) -> Iterator[Finding]:
     curves = scaling_curves(view)
@@ -192,7 +193,7 @@ def scaling_fit(view: KernelView) -> Iterator[Finding]:
     if curves and not fitted:
         counts = sorted({w for c in curves for w, _ in c.points})
         yield Finding(
-            kernel=view.kernel, kind="scaling-fit",
+            kernel=view.kernel, kind=SCALING_FIT,
             sentence=(f"No scaling fit: within the {cores or '?'} usable cores the curves have "
                       f"only {len(counts)} worker count(s) ({', '.join(map(str, counts))}), and "
                       f"Amdahl or USL needs at least {MIN_WORKER_COUNTS} to be constrained "
@@ -236,7 +237,7 @@ def scaling_fit(view: KernelView) -> Iterator[Finding]:
                     f"{usl.param('kappa'):.4f} (rms {usl.rms:.2f}x){exact}{peak}. "
                     f"Projected, not measured: {'; '.join(projections)}, from "
                     f"{_fmt_points(curve.points)}.")
-        yield Finding(kernel=view.kernel, kind="scaling-fit", sentence=sentence, runs=curve.runs,
+        yield Finding(kernel=view.kernel, kind=SCALING_FIT, sentence=sentence, runs=curve.runs,
                       figures=tuple(figures), verdict="fitted",
                       context=(("size", curve.size), ("chunks", curve.chunks)))
 

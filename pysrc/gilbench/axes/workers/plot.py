@@ -4,7 +4,8 @@ read from the ``scaling-fit`` findings."""
 from __future__ import annotations
 
 from gilbench.analysis import Finding
-from gilbench.analysis.scalingfit import PROJECT_TO
+from gilbench.axes.workers import SCALING_FIT
+from gilbench.axes.workers.findings import PROJECT_TO
 from gilbench.report.markdown import ReportContext, register_section
 
 ABOUT = """\
@@ -35,7 +36,7 @@ def fit_row(f: Finding) -> list[str]:
 
 def scaling_fit_section(ctx: ReportContext) -> list[str]:
     """Every kernel's fits, or why there are none."""
-    findings = [f for f in ctx.analysis.findings if f.kind == "scaling-fit"]
+    findings = [f for f in ctx.analysis.findings if f.kind == SCALING_FIT]
     if not findings:
         return []
     out = ["## Scaling fits (projections, not measurements)", ""]
@@ -57,4 +58,4 @@ def scaling_fit_section(ctx: ReportContext) -> list[str]:
     return out + [""]
 
 
-register_section("scaling-fits", scaling_fit_section, before="not-measured")
+register_section(SCALING_FIT, scaling_fit_section)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
+from gilbench.axes.gilfraction import NAME, THRESHOLD
 
 #: The axis whose runs this module reads.
-GIL_AXIS = "gil-fraction"
 #: Threads "rival" processes while they reach this share of the processes' speedup.
 RIVAL_SHARE = 0.95
 #: A run whose chunks spent more than this share off a CPU (not on the GIL) was slowed by
@@ -231,7 +231,7 @@ def fraction_curves(view: KernelView) -> list[FractionCurve]:
     """The kernel's gil-fraction curves: one per tunable flavour, size and chunking, at
     the largest worker count where both a thread pool and a process pool ran."""
     t = view.traits
-    rows = [r for r in view.axis_rows(GIL_AXIS)
+    rows = [r for r in view.axis_rows(NAME)
             if t.tunable_gil_share(r.flavour) and _f(r) is not None]
     curves = []
     for (flavour, size, chunks), group in view.contexts(
@@ -303,7 +303,7 @@ def _explanation(curve: FractionCurve, switch_s: float | None) -> tuple[str, lis
     return words + ".", figures
 
 
-@register_finder("gil-fraction-threshold",
+@register_finder(THRESHOLD,
                  "the largest GIL-held share at which threads still rival warm processes")
 def gil_fraction_threshold(view: KernelView) -> Iterator[Finding]:
     switch_s = view.machine.get("gil", {}).get("switch_interval_s")
@@ -348,10 +348,10 @@ def gil_fraction_threshold(view: KernelView) -> Iterator[Finding]:
                    Figure("interpolated_f", crossing),
                    Figure("first_below_f", None if first_out is None else first_out.f),
                    Figure("rival_share", RIVAL_SHARE), *why_figures]
-        yield Finding(kernel=view.kernel, kind="gil-fraction-threshold", sentence=sentence + why,
+        yield Finding(kernel=view.kernel, kind=THRESHOLD, sentence=sentence + why,
                       runs=curve.runs(), figures=tuple(figures), verdict=verdict,
                       context=(("size", curve.size), ("chunks", curve.chunks),
-                               ("axis", GIL_AXIS)))
+                               ("axis", NAME)))
 
 
 def slowest_reacquire(curve: FractionCurve) -> FractionPoint | None:
@@ -371,6 +371,6 @@ def published_cut(curve: FractionCurve) -> dict[str, float] | None:
             - 1, "amdahl_gain": b.amdahl / a.amdahl - 1}
 
 
-__all__ = ["BUSY_SHARE", "GIL_AXIS", "PUBLISHED_CUT", "PUBLISHED_REACQUIRE", "RIVAL_SHARE",
+__all__ = ["BUSY_SHARE", "PUBLISHED_CUT", "PUBLISHED_REACQUIRE", "RIVAL_SHARE",
            "FractionCurve", "FractionPoint", "amdahl", "fraction_curves", "gil_fraction_threshold",
            "off_cpu_share", "published_cut", "slowest_reacquire"]

@@ -20,6 +20,7 @@ from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 from gilbench.analysis.verdicts import fastest, fmt_ms, holding_flavours, nogil_flavours
+from gilbench.axes.calls import BREAKEVEN
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def _contexts(view: KernelView) -> list[list[Row]]:
     return out
 
 
-@register_finder("breakeven-calls",
+@register_finder(BREAKEVEN,
                  "how many calls of the work a cold process pool needs to beat serial, and "
                  "to beat a thread pool")
 def breakeven_calls(view: KernelView) -> Iterator[Finding]:
@@ -140,7 +141,7 @@ def breakeven_calls(view: KernelView) -> Iterator[Finding]:
         context = (("size", serial_row.size), ("chunks", serial_row.chunks))
         if serial_row.axis is not None:
             context += (("axis", serial_row.axis), ("axis_value", serial_row.axis_value))
-        yield Finding(kernel=view.kernel, kind="breakeven-calls", sentence=words + "." + busy,
+        yield Finding(kernel=view.kernel, kind=BREAKEVEN, sentence=words + "." + busy,
                       runs=tuple(runs), figures=tuple(figures), context=context)
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from gilbench.analysis import Analysis
+from gilbench.axes.calls import BREAKEVEN, NAME
 from gilbench.report.markdown import Image
 from gilbench.report.plots import pyplot, register_sweep_plotter
 
-AXIS = "calls"
-NAME = "calls.png"
+FILE = "calls.png"
 
 
 def _total(f, prefix: str, calls: int) -> float:
@@ -23,7 +23,7 @@ def plot_calls(analysis: Analysis, out_dir: Path) -> dict[str, list[Image]]:
     """One PNG for every kernel's first breakeven-calls finding (nothing without any)."""
     findings = {}
     for f in analysis.findings:
-        if f.kind == "breakeven-calls" and f.kernel not in findings:
+        if f.kind == BREAKEVEN and f.kernel not in findings:
             findings[f.kernel] = f
     if not findings:
         return {}
@@ -56,11 +56,11 @@ def plot_calls(analysis: Analysis, out_dir: Path) -> dict[str, list[Image]]:
         ax.grid(True, which="both", alpha=0.25)
     axes[0].set_ylabel("total time of the process pool / the other (below 1: it wins)")
     axes[0].legend(fontsize=7)
-    fig.savefig(out_dir / NAME, dpi=110)
+    fig.savefig(out_dir / FILE, dpi=110)
     plt.close(fig)
-    image = Image(NAME, "every kernel: a cold process pool's total time over serial and over "
-                        "threads, against calls (dots: break-even)", AXIS)
+    image = Image(FILE, "every kernel: a cold process pool's total time over serial and over "
+                        "threads, against calls (dots: break-even)", NAME)
     return {kernel: [image] for kernel in findings}
 
 
-register_sweep_plotter(AXIS, plot_calls)
+register_sweep_plotter(NAME, plot_calls)

@@ -16,11 +16,11 @@ from gilbench.analysis.rows import Row
 from gilbench.analysis.verdicts import (
     NOGIL_TRAITS,
     WORTHWHILE,
-    _at_most_workers,
-    _context,
-    _parallel,
+    at_most_workers,
+    context_of,
     fastest,
     fmt_ms,
+    parallel_rows,
 )
 
 #: The kinds of finding this module makes.
@@ -39,7 +39,7 @@ def _speedup(row: Row | None) -> str:
 def subinterpreters(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     for rows in view.contexts().values():
-        own = _at_most_workers(_parallel(r for r in rows if t.own_gil(r.strategy)))
+        own = at_most_workers(parallel_rows(r for r in rows if t.own_gil(r.strategy)))
         # Where they matter most first: code that holds the GIL; else one that drops it.
         flavours = [f for f in t.flavour_order({r.flavour for r in own})
                     if t.gil(f) == "holds"]
@@ -86,7 +86,7 @@ def _subinterpreter_finding(view: KernelView, rows: Sequence[Row], sub: Row) -> 
                Figure("processes_startup", proc.startup_s if proc else None, "s"))
     runs = tuple(r.id for r in (sub, thr, proc) if r)
     return Finding(kernel=view.kernel, kind=SUBINTERPRETERS, sentence=sentence, runs=runs,
-                   figures=figures, verdict=verdict, context=_context(rows))
+                   figures=figures, verdict=verdict, context=context_of(rows))
 
 
 # -- library executors ---------------------------------------------------------------------
@@ -101,7 +101,7 @@ def _tasks(row: Row) -> int:
 def distributed_overhead(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     for rows in view.contexts().values():
-        for lib in _at_most_workers([r for r in rows if t.library(r.strategy)]):
+        for lib in at_most_workers([r for r in rows if t.library(r.strategy)]):
             processes = bool(t.strategies.get(lib.strategy, {}).get("uses_processes"))
             role = t.is_process_pool if processes else t.is_thread_pool
             ref = fastest(r for r in rows if r.flavour == lib.flavour and r.workers ==
@@ -133,7 +133,7 @@ def _overhead_finding(view: KernelView, rows: Sequence[Row], lib: Row, ref: Row)
     verdict = "costlier" if extra > 0 else "cheaper"
     return Finding(kernel=view.kernel, kind=DISTRIBUTED_OVERHEAD, sentence=sentence,
                    runs=(lib.id, ref.id), figures=figures, verdict=verdict,
-                   context=_context(rows))
+                   context=context_of(rows))
 
 
 def fmt_us(seconds: float) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
-from gilbench.analysis.verdicts import NOGIL_TRAITS, TIE_MARGIN, _context, fastest, fmt_ms
+from gilbench.analysis.verdicts import NOGIL_TRAITS, TIE_MARGIN, context_of, fastest, fmt_ms
 
 #: The kinds of finding this module makes.
 STRATEGY_OVERHEAD = "strategy-overhead"
@@ -102,7 +102,7 @@ def _overhead_finding(view: KernelView, rows: Sequence[Row], words: str, flavour
     figures += [Figure(f"median_{r.strategy}", r.median_s, "s") for r in ranked]
     return Finding(kernel=view.kernel, kind=STRATEGY_OVERHEAD, sentence=sentence,
                    runs=tuple(r.id for r in ranked), figures=tuple(figures), verdict=verdict,
-                   context=_context(rows))
+                   context=context_of(rows))
 
 
 def _peer(view: KernelView, row: Row, rows: Sequence[Row], unlike: str, kind: str) -> Row | None:
@@ -143,7 +143,7 @@ def proxy_cost(view: KernelView) -> Iterator[Finding]:
                          Figure("per_round_trip", extra / trips if extra > 0 else None, "s"),
                          Figure("baseline", base.strategy)),
                 verdict="costly" if extra / base.median_s > TIE_MARGIN else "hidden",
-                context=_context(rows))
+                context=context_of(rows))
 
 
 @register_finder(SHARED_LOCK, "how long workers waited for the lock of a shared Value")
@@ -168,7 +168,7 @@ def shared_lock(view: KernelView) -> Iterator[Finding]:
                 runs=(row.id,),
                 figures=(Figure("updates", updates), Figure("lock_wait", waited, "s"),
                          Figure("share", share)),
-                verdict=verdict, context=_context(rows))
+                verdict=verdict, context=context_of(rows))
 
 
 @register_finder(START_METHOD, "start-up and warm speed per multiprocessing start method")

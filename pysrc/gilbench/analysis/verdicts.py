@@ -66,16 +66,19 @@ def fastest(rows: Iterable[Row]) -> Row | None:
     return min(rows, key=lambda r: r.median_s) if rows else None
 
 
-def _context(rows: Sequence[Row], keys: Sequence[str] = ("size", "chunks")) -> tuple:
+def context_of(rows: Sequence[Row], keys: Sequence[str] = ("size", "chunks")) -> tuple:
+    """A finding's context: the values of ``keys`` its rows share (those of the first)."""
     first = rows[0]
     return tuple((k, getattr(first, k)) for k in keys)
 
 
-def _parallel(rows: Iterable[Row]) -> list[Row]:
+def parallel_rows(rows: Iterable[Row]) -> list[Row]:
+    """The rows of more than one worker that have a speedup."""
     return [r for r in rows if r.workers > 1 and r.speedup]
 
 
-def _at_most_workers(rows: Sequence[Row]) -> list[Row]:
+def at_most_workers(rows: Sequence[Row]) -> list[Row]:
+    """The rows at the largest worker count among ``rows``."""
     top = max((r.workers for r in rows), default=0)
     return [r for r in rows if r.workers == top]
 
@@ -110,9 +113,9 @@ def _pair(view: KernelView, rows: Sequence[Row], flavour: str,
     """The fastest thread-pool and process-pool runs of ``flavour`` at the largest worker
     count both reached (thread runs without a GIL only, with ``gil_off``), or None."""
     t = view.traits
-    thr = _parallel(r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy)
+    thr = parallel_rows(r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy)
                     and (not gil_off or r.gil_enabled is False))
-    proc = _parallel(r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy))
+    proc = parallel_rows(r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy))
     common = {r.workers for r in thr} & {r.workers for r in proc}
     if not common:
         return None
@@ -199,7 +202,7 @@ def _threads_vs_processes(view: KernelView, rows: Sequence[Row], flavour: str, t
                     f"{proc.strategy} ({proc.speedup:.2f}x); {startup}.")
     return Finding(kernel=view.kernel, kind=THREADS_VS_PROCESSES, sentence=sentence,
                    runs=tuple(runs), figures=tuple(figures), verdict=verdict,
-                   context=_context(rows), headline=headline)
+                   context=context_of(rows), headline=headline)
 
 
 # -- the GIL ------------------------------------------------------------------------------
@@ -209,7 +212,7 @@ def gil_serialises(view: KernelView) -> Iterator[Finding]:
     t = view.traits
     for rows in view.contexts().values():
         for flavour in holding_flavours(view, rows):
-            thr = fastest(_at_most_workers(_parallel(
+            thr = fastest(at_most_workers(parallel_rows(
                 r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy))))
             if thr:
                 yield _gil_finding(view, rows, thr)
@@ -257,7 +260,7 @@ def _gil_finding(view: KernelView, rows: Sequence[Row], thr: Row) -> Finding:
                Figure("cpu_per_wall", util), Figure("gil_free", thr.gil_availability),
                Figure("gil_enabled", thr.gil_enabled))
     return Finding(kernel=view.kernel, kind=GIL_SERIALISES, sentence=sentence, runs=(thr.id,),
-                   figures=figures, verdict=verdict, context=_context(rows))
+                   figures=figures, verdict=verdict, context=context_of(rows))
 
 
 @register_finder(ONE_GIL_PER_PROCESS,
@@ -272,7 +275,7 @@ def one_gil_per_process(view: KernelView) -> Iterator[Finding]:
     headline_given = False
     for rows in view.contexts().values():
         for flavour in holding_flavours(view, rows):
-            proc = fastest(_at_most_workers(_parallel(
+            proc = fastest(at_most_workers(parallel_rows(
                 r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy))))
             if not proc:
                 continue
@@ -286,7 +289,7 @@ def one_gil_per_process(view: KernelView) -> Iterator[Finding]:
                 runs=(proc.id,),
                 figures=(Figure("workers", proc.workers), Figure("speedup", proc.speedup, "x"),
                          Figure("startup", proc.startup_s, "s")),
-                verdict="processes only" if headline else "scales", context=_context(rows),
+                verdict="processes only" if headline else "scales", context=context_of(rows),
                 headline=headline)
 
 
@@ -301,7 +304,7 @@ def _self_parallel_rows(view: KernelView) -> list[Row]:
 def self_parallel(view: KernelView) -> Iterator[Finding]:
     groups = view.contexts(_self_parallel_rows(view), ("flavour", "size"))
     for (flavour, _size), rows in groups.items():
-        best = fastest(_at_most_workers(_parallel(rows)))
+        best = fastest(at_most_workers(parallel_rows(rows)))
         if best:
             yield Finding(
                 kernel=view.kernel, kind=SELF_PARALLEL,
@@ -311,14 +314,14 @@ def self_parallel(view: KernelView) -> Iterator[Finding]:
                 runs=(best.id,),
                 figures=(Figure("workers", best.workers), Figure("speedup", best.speedup, "x"),
                          Figure("schedule", best.schedule)),
-                context=_context(rows, ("size",)))
+                context=context_of(rows, ("size",)))
 
 
 @register_finder(SCHEDULE, "which loop schedule suits the kernel's load balance")
 def schedule(view: KernelView) -> Iterator[Finding]:
     groups = view.contexts(_self_parallel_rows(view), ("flavour", "size"))
     for (flavour, _size), rows in groups.items():
-        top = _at_most_workers(rows)
+        top = at_most_workers(rows)
         by_schedule = {}
         for r in top:
             if r.schedule and (r.schedule not in by_schedule
@@ -339,7 +342,7 @@ def schedule(view: KernelView) -> Iterator[Finding]:
             runs=tuple(r.id for r in by_schedule.values()),
             figures=(Figure("fastest", fast.schedule), Figure("slowest", slow.schedule),
                      Figure("gain", gain, "x"), Figure("workers", fast.workers)),
-            verdict=compare_word(gain), context=_context(rows, ("size",)))
+            verdict=compare_word(gain), context=context_of(rows, ("size",)))
 
 
 # -- compiled against interpreted ---------------------------------------------------------
@@ -421,7 +424,7 @@ def copy_cost(view: KernelView) -> Iterator[Finding]:
                       f"({shared.strategy}, {ship.flavour})."),
             runs=(ship.id, shared.id),
             figures=(Figure("ratio", ratio, "x"), Figure("workers", ship.workers)),
-            verdict=compare_word(1 / ratio), context=_context([ship]))
+            verdict=compare_word(1 / ratio), context=context_of([ship]))
 
 
 # -- measurement quality ------------------------------------------------------------------

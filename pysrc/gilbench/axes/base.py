@@ -67,7 +67,7 @@ the GIL probe.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -179,6 +179,18 @@ def role_strategies(selection: Selection, *roles: str) -> list[Strategy]:
             and not s.unavailable_reason()]
 
 
+def pool_runs(kernel: Kernel, flavours: Sequence[Flavour], pools: Sequence[Strategy],
+              workers: Sequence[int]) -> Iterator[tuple[Flavour, Strategy, int]]:
+    """``(flavour, strategy, workers)`` of every run an axis makes at one of its points:
+    each flavour on the baseline (one worker) and on each of ``pools`` at each of
+    ``workers``, leaving out the pairs that cannot run here."""
+    for flavour in flavours:
+        for strategy in [baseline(), *pools]:
+            if runnable(kernel, flavour, strategy):
+                for n in [1] if strategy.single_worker else workers:
+                    yield flavour, strategy, n
+
+
 def runnable(kernel: Kernel, flavour: Flavour, strategy: Strategy) -> bool:
     """Whether ``strategy`` can run ``kernel``'s ``flavour`` here."""
     return (not kernel.flavour_unavailable_reason(flavour.name)
@@ -227,4 +239,4 @@ def chunk_counts(kernel: Kernel, size: int, tasks: Sequence[float]) -> list[int]
 
 
 __all__ = ["Axis", "Selection", "baseline", "chunk_counts", "log_grid", "nogil_flavours",
-           "role_strategies", "runnable"]
+           "pool_runs", "role_strategies", "runnable"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from gilbench.axes.base import (
     Axis,
     Selection,
-    baseline,
+    pool_runs,
     role_strategies,
-    runnable,
 )
 from gilbench.axes.gilfraction import INFO
 from gilbench.flavours import FLAVOURS, Flavour
@@ -53,19 +52,11 @@ class GilFractionAxis(Axis):
         chunks = list(selection.chunks) or [kernel.chunks_per_worker * max(workers)]
         pools = role_strategies(selection, THREAD_POOL, PROCESS_POOL)
         specs = []
-        for flavour in flavours:
+        for flavour, strategy, n in pool_runs(kernel, flavours, pools, workers):
             sizes = list(selection.sizes) or [kernel.size_for(selection.profile, flavour.name)]
-            for strategy in [baseline(), *pools]:
-                if not runnable(kernel, flavour, strategy):
-                    continue
-                for size in sizes:
-                    for n_chunks in chunks:
-                        n_chunks = min(n_chunks, kernel.max_chunks(size))
-                        for f in self.fractions(selection):
-                            for n in [1] if strategy.single_worker else workers:
-                                specs.append(RunSpec(kernel.name, flavour.name, strategy.name,
-                                                     n, size, n_chunks, axis=self.name,
-                                                     axis_value=f))
+            specs += [RunSpec(kernel.name, flavour.name, strategy.name, n, size,
+                              min(c, kernel.max_chunks(size)), axis=self.name, axis_value=f)
+                      for size in sizes for c in chunks for f in self.fractions(selection)]
         return specs
 
 

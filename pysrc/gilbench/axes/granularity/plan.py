@@ -8,12 +8,11 @@ from typing import Any
 from gilbench.axes.base import (
     Axis,
     Selection,
-    baseline,
     chunk_counts,
     log_grid,
     nogil_flavours,
+    pool_runs,
     role_strategies,
-    runnable,
 )
 from gilbench.axes.granularity import INFO
 from gilbench.harness import RunSpec
@@ -103,16 +102,10 @@ class GranularityAxis(Axis):
                 spans = log_grid(min(durations), longest, len(durations))
             grid = chunk_counts(kernel, size, [seconds / d for d in spans])
             grid = list(selection.chunks) or [c for c in grid if c >= max(workers)] or grid
-            for flavour in flavours:
-                for strategy in [baseline(), *pools]:
-                    if not runnable(kernel, flavour, strategy):
-                        continue
-                    counts = [1] if strategy.single_worker else workers
-                    for n in counts:
-                        for chunks in grid:
-                            specs.append(RunSpec(kernel.name, flavour.name, strategy.name, n,
-                                                 size, chunks, axis=self.name,
-                                                 axis_value=chunks))
+            specs += [RunSpec(kernel.name, flavour.name, strategy.name, n, size, chunks,
+                              axis=self.name, axis_value=chunks)
+                      for flavour, strategy, n in pool_runs(kernel, flavours, pools, workers)
+                      for chunks in grid]
         return specs
 
     def machine_facts(self, specs: Sequence[RunSpec], timeout: float) -> dict[str, Any]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from gilbench.axes.base import (
     Axis,
     Selection,
-    baseline,
     nogil_flavours,
+    pool_runs,
     role_strategies,
-    runnable,
 )
 from gilbench.axes.payload import INFO
 from gilbench.harness import RunSpec
@@ -54,16 +53,12 @@ class PayloadAxis(Axis):
         for passes in PASSES:
             sizes = list(selection.sizes) or [fit_size(kernel, min(base_size, reference_size_for(
                 kernel.name, [f.name for f in flavours], target / passes, base_size)))]
-            for size in sizes:
-                for flavour in flavours:
-                    for strategy in [baseline(), *pools]:
-                        if not runnable(kernel, flavour, strategy):
-                            continue
-                        for n in [1] if strategy.single_worker else workers:
-                            for c in chunks:
-                                specs.append(RunSpec(kernel.name, flavour.name, strategy.name,
-                                                     n, size, min(c, kernel.max_chunks(size)),
-                                                     axis=self.name, axis_value=passes))
+            specs += [RunSpec(kernel.name, flavour.name, strategy.name, n, size,
+                              min(c, kernel.max_chunks(size)), axis=self.name,
+                              axis_value=passes)
+                      for size in sizes
+                      for flavour, strategy, n in pool_runs(kernel, flavours, pools, workers)
+                      for c in chunks]
         return specs
 
 

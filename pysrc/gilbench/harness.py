@@ -345,12 +345,10 @@ def prepare(spec: RunSpec, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
     problem, expected = (references or ReferenceCache()).get(
         kernel, spec.size, seed, spec.axis, spec.axis_value)
     phases = check_phases(kernel, kernel.phases(problem, spec.chunks), spec.chunks)
-    payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
-    # Only strategies that need it are passed ``outputs`` (older ones lack the keyword).
-    written = ({"outputs": partial(kernel.outputs_of, problem)}
-               if strategy.ships_outputs else {})
+    # Every strategy is offered the kernel's hooks; those that ship chunks use them.
     with strategy.open(problem, impl, workers, schedule=spec.schedule or "static",
-                       timeout=timeout, payload=payload, **written) as session:
+                       timeout=timeout, payload=partial(kernel.payload, problem),
+                       outputs=partial(kernel.outputs_of, problem)) as session:
         yield PreparedRun(spec, kernel, problem, expected, phases, session)
 
 

@@ -16,6 +16,7 @@ from gilbench.kernels import KERNELS
 from gilbench.limits import check_sweep
 from gilbench.machine import collect_machine_metadata
 from gilbench.plan import Plan
+from gilbench.resolved import resolve
 from gilbench.results import RESULTS_NAME, ResultsStore
 from gilbench.resume import Resumption, mark_resumed, plan_record
 from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
@@ -108,7 +109,9 @@ def _measure_all(store: ResultsStore, specs: list[RunSpec], finished: int, *,
         raise_if_pending()
         run_repeats, run_probe = measure_settings(spec, repeats, explicit=explicit, probe=probe)
         try:
-            m = measure(spec, repeats=run_repeats, warmup=warmup, warmup_s=warmup_s,
+            # Resolved at its turn: what the machine has (free memory) may have changed.
+            run = resolve(spec)
+            m = measure(run, repeats=run_repeats, warmup=warmup, warmup_s=warmup_s,
                         probe=run_probe, seed=seed, timeout=timeout, references=references)
         except RunError as exc:
             outcome.failures.append(exc)

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from gilbench import FLAVOURS, KERNELS, STRATEGIES, resolved
-from gilbench.harness import RunSpec, measure, prepare
+from gilbench.harness import Measurement, RunSpec, failed, measure, prepare
 from gilbench.resolved import as_resolved, resolve
 from gilbench.strategies.startmethod import START_METHODS
 
@@ -72,3 +72,14 @@ def test_measure_of_a_spec_and_of_its_resolved_run_agree():
     spec = RunSpec("mandelbrot", "python", "serial", 1, 32, 2)
     by_spec, by_run = measure(spec, **QUICK), measure(resolve(spec), **QUICK)
     assert by_spec.spec == by_run.spec == spec and by_spec.verified and by_run.verified
+
+
+def test_measurements_are_built_by_keyword():
+    with pytest.raises(TypeError):
+        Measurement("mandelbrot", "python", "serial", 1, 32, 2, None, "ok")  # type: ignore
+    m = failed(RunSpec("mandelbrot", "python", "serial", 1, 32, 2, axis="workers",
+                       axis_value=1), "boom")
+    assert (m.status, m.error, m.axis, m.axis_value) == ("failed", "boom", "workers", 1)
+    # The results schema keeps its field order.
+    assert list(m.to_dict())[:9] == ["kernel", "flavour", "strategy", "workers", "size",
+                                     "chunks", "schedule", "status", "error"]

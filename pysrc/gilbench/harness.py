@@ -98,9 +98,10 @@ class RunSpec:
         resolve(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Measurement:
-    """What one run measured. Field names are the stable results.json schema."""
+    """What one run measured, built by keyword. Field names (and their order) are the
+    stable results.json schema."""
 
     kernel: str
     flavour: str
@@ -399,9 +400,11 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
         # Per execution, like the times: the median over the timed repeats.
         facts[name] = float(statistics.median(c.get(name, 0.0) for c in counted))
     return Measurement(
-        spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size, spec.chunks,
-        spec.schedule, "ok", None, tuple(wall), cpu_med, startup, availability, True,
-        done_warmup, first_s=first, gil_enabled=gil_on,
+        kernel=spec.kernel, flavour=spec.flavour, strategy=spec.strategy,
+        workers=spec.workers, size=spec.size, chunks=spec.chunks, schedule=spec.schedule,
+        status="ok", error=None, wall_s=tuple(wall), cpu_s=cpu_med, startup_s=startup,
+        gil_availability=availability, verified=True, warmup=done_warmup, first_s=first,
+        gil_enabled=gil_on,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
@@ -413,8 +416,9 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
 
 def failed(spec: RunSpec, message: str) -> Measurement:
     """A Measurement recording that ``spec`` failed (kept in results.json with its reason)."""
-    return Measurement(spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size,
-                       spec.chunks, spec.schedule, "failed", message,
+    return Measurement(kernel=spec.kernel, flavour=spec.flavour, strategy=spec.strategy,
+                       workers=spec.workers, size=spec.size, chunks=spec.chunks,
+                       schedule=spec.schedule, status="failed", error=message,
                        start_method=spec.start_method, axis=spec.axis,
                        axis_value=spec.axis_value)
 

@@ -240,7 +240,7 @@ class Strategy(ABC):
                      outputs: Outputs | None) -> dict[str, Any]:
         """The keyword arguments :meth:`open` passes ``session_class`` after ``(problem,
         impl, workers, timeout)``: this strategy's extras (a launcher, a backend, the
-        payload it ships); ValueError when one it needs is missing. None by default."""
+        payload it ships); ValueError when one it needs is missing. Empty by default."""
         return {}
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,

@@ -24,11 +24,10 @@ import pytest
 from gilbench import allocator
 from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS
-from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, prepare
+from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, prepare, resolve
 from gilbench.kernels import get_kernel
 from gilbench.plan import default_workers, representative_flavour
 from gilbench.pytest_benchmark import suite_settings
-from gilbench.resolved import resolve
 from gilbench.strategies import STRATEGIES, get_strategy
 
 PROFILE = os.environ.get("GILBENCH_BENCH_PROFILE", "quick")

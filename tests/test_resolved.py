@@ -1,4 +1,4 @@
-"""A run's names are looked up and checked once (:func:`gilbench.resolved.resolve`); the
+"""A run's names are looked up and checked once (:func:`gilbench.harness.resolve`); the
 harness takes the resolved run and never climbs back to the registries."""
 
 from __future__ import annotations
@@ -7,9 +7,8 @@ import dataclasses
 
 import pytest
 
-from gilbench import FLAVOURS, KERNELS, STRATEGIES, resolved
-from gilbench.harness import Measurement, RunSpec, failed, measure, prepare
-from gilbench.resolved import as_resolved, resolve
+from gilbench import FLAVOURS, KERNELS, STRATEGIES, harness
+from gilbench.harness import Measurement, RunSpec, as_resolved, failed, measure, prepare, resolve
 from gilbench.strategies.startmethod import START_METHODS
 
 QUICK = {"repeats": 1, "warmup": 0, "warmup_s": 0, "probe": False}
@@ -61,7 +60,7 @@ def test_measure_and_prepare_of_a_resolved_run_look_no_name_up(monkeypatch):
         raise AssertionError(f"{name!r} looked up again")
 
     for getter in ("get_kernel", "get_flavour", "get_strategy"):
-        monkeypatch.setattr(resolved, getter, looked_up)
+        monkeypatch.setattr(harness, getter, looked_up)
     m = measure(run, **QUICK)
     assert m.verified and m.spec == spec
     with prepare(run) as prepared:

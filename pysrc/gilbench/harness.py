@@ -11,9 +11,9 @@ timed region; a mismatch fails the run.
 The pieces of a run (problem and reference, a warm session, one execution, verification,
 warm-up, the GIL probe) are :class:`PreparedRun`, opened by :func:`prepare`: ``measure``
 times with them, and so do the pytest-benchmark suites in ``benchmarks/`` (which let
-pytest-benchmark do the timing), so there is one harness. Both take a
-:class:`~gilbench.resolved.ResolvedRun` (a RunSpec whose names were looked up and checked
-once) or a RunSpec, which they resolve.
+pytest-benchmark do the timing), so there is one harness. Both take a :class:`ResolvedRun`
+(a RunSpec whose names :func:`resolve` looked up and checked once) or a RunSpec, which
+they resolve.
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gilbench import allocator, gilwatch
+from gilbench.compat import unavailable_reason
+from gilbench.flavours import Flavour, get_flavour
 from gilbench.gilprobe import GilProbe
 from gilbench.interrupts import raise_if_pending
-from gilbench.kernels import Kernel, Problem
-from gilbench.limits import check_repeats, check_timeout
-from gilbench.resolved import ResolvedRun, as_resolved, resolve
-from gilbench.strategies import DEFAULT_TIMEOUT_S, Session
+from gilbench.kernels import Implementation, Kernel, Problem, get_kernel
+from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
+from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, Strategy, get_strategy
 
 #: Coefficient of variation above which a run is flagged as noisy.
 NOISY_CV = 0.10
@@ -94,8 +95,60 @@ class RunSpec:
 
     def validate(self) -> None:
         """Raise ValueError/TypeError naming the first bad field and the valid choices
-        (:func:`~gilbench.resolved.resolve`, which also returns what the names name)."""
+        (:func:`resolve`, which also returns what the names name)."""
         resolve(self)
+
+
+@dataclass(frozen=True)
+class ResolvedRun:
+    """A valid :class:`RunSpec` and the registered objects it names, looked up once."""
+
+    spec: RunSpec
+    kernel: Kernel
+    flavour: Flavour
+    #: The registered strategy, configured with the spec's settings (its start method).
+    strategy: Strategy
+
+    @property
+    def impl(self) -> Implementation:
+        """The kernel's chunk function(s) for the spec's flavour."""
+        return self.kernel.implementations[self.spec.flavour]
+
+    @property
+    def workers(self) -> int:
+        """Workers the session starts: 1 for a serial strategy, whatever the spec says."""
+        return 1 if self.strategy.single_worker else self.spec.workers
+
+    @property
+    def label(self) -> str:
+        """The run's id (see :attr:`RunSpec.label`)."""
+        return self.spec.label
+
+
+def resolve(spec: RunSpec) -> ResolvedRun:
+    """Look up the names of ``spec`` and check them together; ValueError/TypeError names
+    the first bad field and the valid choices."""
+    kernel = get_kernel(spec.kernel)
+    flavour = get_flavour(spec.flavour)
+    strategy = get_strategy(spec.strategy)
+    if spec.start_method is not None:  # ValueError when it does not apply to the strategy
+        strategy = strategy.configured(start_method=spec.start_method)
+    # Magnitudes (gilbench.limits): the plan refuses the same values with the same words.
+    kernel.check_size(spec.size, copies=strategy.memory_copies)
+    check_workers(spec.workers)
+    check_chunks(kernel, spec.size, spec.chunks)
+    if spec.schedule is not None and spec.schedule not in flavour.schedules:
+        raise ValueError(f"schedule {spec.schedule!r} is not valid for {flavour.name}; "
+                         f"valid choices: {', '.join(flavour.schedules)}")
+    reason = unavailable_reason(kernel, flavour, strategy)
+    if reason:
+        raise ValueError(f"cannot run {spec.label}: {reason}")
+    return ResolvedRun(spec, kernel, flavour, strategy)
+
+
+def as_resolved(run: RunSpec | ResolvedRun) -> ResolvedRun:
+    """``run`` itself when resolved already, else :func:`resolve` of it."""
+    return run if isinstance(run, ResolvedRun) else resolve(run)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -320,7 +373,7 @@ class PreparedRun:
 def prepare(run: ResolvedRun | RunSpec, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
             references: ReferenceCache | None = None) -> Iterator[PreparedRun]:
     """Make ``run`` ready to execute (a RunSpec is resolved first, see
-    :func:`~gilbench.resolved.resolve`): the problem and its reference (from
+    :func:`resolve`): the problem and its reference (from
     ``references`` when given), the kernel's chunks, checked against the contract, and a
     warm session, closed (workers and shared memory released) on the way out."""
     run = as_resolved(run)
@@ -424,5 +477,6 @@ def failed(spec: RunSpec, message: str) -> Measurement:
 
 
 __all__ = ["NOISY_CV", "Execution", "KernelContractError", "Measurement", "PreparedRun",
-           "ReferenceCache", "RunError", "RunSpec", "check_phases", "execute", "failed",
-           "measure", "median_figures", "prepare", "summarise"]
+           "ReferenceCache", "ResolvedRun", "RunError", "RunSpec", "as_resolved",
+           "check_phases", "execute", "failed", "measure", "median_figures", "prepare",
+           "resolve", "summarise"]

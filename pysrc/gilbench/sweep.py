@@ -10,13 +10,20 @@ from pathlib import Path
 
 from gilbench import allocator
 from gilbench.flavours import FLAVOURS
-from gilbench.harness import Measurement, ReferenceCache, RunError, RunSpec, failed, measure
+from gilbench.harness import (
+    Measurement,
+    ReferenceCache,
+    RunError,
+    RunSpec,
+    failed,
+    measure,
+    resolve,
+)
 from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import KERNELS
 from gilbench.limits import check_sweep
 from gilbench.machine import collect_machine_metadata
 from gilbench.plan import Plan
-from gilbench.resolved import resolve
 from gilbench.results import RESULTS_NAME, ResultsStore
 from gilbench.resume import Resumption, mark_resumed, plan_record
 from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES

@@ -24,7 +24,7 @@ import pytest
 from gilbench import allocator
 from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS
-from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, prepare
+from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, prepare, resolve
 from gilbench.kernels import get_kernel
 from gilbench.plan import default_workers, representative_flavour
 from gilbench.pytest_benchmark import suite_settings
@@ -82,12 +82,12 @@ def bench_run(benchmark):
         chunks = 1 if strategy.one_chunk else kernel.chunks_per_worker * max(default_workers())
         spec = RunSpec(kernel_name, flavour, strategy_name, workers, size, chunks,
                        "static" if FLAVOURS[flavour].parallel_inside else None)
-        spec.validate()
+        resolved = resolve(spec)  # names looked up and checked once, before anything is timed
         allocator.equalise()  # as `gilbench run` measures, and as the metadata says
         benchmark.group = kernel_name
         fields = {k: v for k, v in asdict(spec).items() if v is not None}
         benchmark.extra_info.update(fields, verified=False)
-        with prepare(spec, references=REFERENCES) as prepared:
+        with prepare(resolved, references=REFERENCES) as prepared:
             # A smoke run (--benchmark-disable) only checks that the case works.
             quick = benchmark.disabled or PROFILE == "test"
             warmup, first = prepared.warm_up(1, 0 if quick else WARMUP_S)

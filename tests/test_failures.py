@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from gilbench import KERNELS, register_kernel
+from gilbench import KERNELS, register_kernel, sweep
 from gilbench.cli import main
 from gilbench.harness import RunError, RunSpec, measure
 from gilbench.plan import build_plan
@@ -221,14 +221,14 @@ def test_a_run_refused_when_its_turn_comes_fails_alone(tmp_path, monkeypatch):
     # made a later run too big once (a traceback ended a 592-run sweep): now it fails alone.
     plan = build_plan("quick", kernels=["mandelbrot"], flavours=["cython-nogil"],
                       strategies=["serial", "threads"], workers=[2], sizes=[64])
-    original = RunSpec.validate
+    original = sweep.resolve  # the sweep resolves (and so checks) each run at its turn
 
-    def validate(spec):
+    def resolve(spec):
         if spec.strategy == "threads":
             raise ValueError("mandelbrot size 64 needs about 1 TiB of memory")
         return original(spec)
 
-    monkeypatch.setattr(RunSpec, "validate", validate)
+    monkeypatch.setattr(sweep, "resolve", resolve)
     outcome = run_sweep(plan, tmp_path, repeats=1, warmup=0)
     status = {r["strategy"]: (r["status"], r["error"]) for r in load_results(tmp_path)["runs"]}
     assert status["serial"] == ("ok", None)

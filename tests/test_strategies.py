@@ -4,6 +4,7 @@ autouse fixture of conftest.py checks processes and segments after every test)."
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing as mp
 import signal
 import time
@@ -13,6 +14,7 @@ import pytest
 from gilbench import FLAVOURS, KERNELS, STRATEGIES, register_kernel
 from gilbench.compat import incompatible_reason
 from gilbench.harness import RunError, RunSpec, measure
+from gilbench.strategies import Session, Strategy
 from gilbench.strategies.startmethod import START_METHODS
 from tests.conftest import live_children, shm_segments
 from tests.userkernel import Killed, Raising, Stuck, Unpicklable
@@ -48,6 +50,20 @@ def fail(spec: RunSpec, timeout: float = 30) -> tuple[RunError, float]:
     with pytest.raises(RunError) as info:
         measure(spec, repeats=1, warmup=0, warmup_s=0, probe=False, timeout=timeout)
     return info.value, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))  # the unavailable ones too
+def test_every_strategy_is_opened_alike(name):
+    """One contract: ``open`` and ``session_args`` have the base class's signatures, and
+    the session class takes ``(problem, impl, workers, timeout)`` first."""
+    strategy = STRATEGIES[name]
+    for method in ("open", "session_args"):
+        assert (inspect.signature(getattr(type(strategy), method))
+                == inspect.signature(getattr(Strategy, method))), f"{name}.{method}"
+    session_class = strategy.session_class
+    assert isinstance(session_class, type) and issubclass(session_class, Session), name
+    first = list(inspect.signature(session_class.__init__).parameters)[1:5]
+    assert first == ["problem", "impl", "workers", "timeout"], session_class.__name__
 
 
 def test_every_standard_library_process_strategy_offers_start_methods():

@@ -54,12 +54,11 @@ def measure_dispatch(strategy: Strategy, workers: int, *,
     """Time ``strategy`` on empty tasks with ``workers`` workers (a warm session)."""
     problem = Problem("empty-task", 1, 0)
     workers = 1 if strategy.single_worker else workers
-    payload = _ship_nothing if strategy.ships_inputs else None
-    # As the harness does: only strategies that bring outputs back are passed ``outputs``.
-    written = {"outputs": _writes_nothing} if strategy.ships_outputs else {}
-    # The empty task is numpy-free: subinterpreters run it as it is.
+    # The empty task is numpy-free: subinterpreters run it as it is. Like the harness,
+    # every strategy is offered both hooks; those that ship chunks use them.
     with strategy.open(problem, Implementation(empty_task, isolated=empty_task), workers,
-                       timeout=timeout, payload=payload, **written) as session:
+                       timeout=timeout, payload=_ship_nothing,
+                       outputs=_writes_nothing) as session:
         medians = []
         for n in (few, many):
             chunks = list(range(n))

@@ -11,7 +11,9 @@ timed region; a mismatch fails the run.
 The pieces of a run (problem and reference, a warm session, one execution, verification,
 warm-up, the GIL probe) are :class:`PreparedRun`, opened by :func:`prepare`: ``measure``
 times with them, and so do the pytest-benchmark suites in ``benchmarks/`` (which let
-pytest-benchmark do the timing), so there is one harness.
+pytest-benchmark do the timing), so there is one harness. Both take a :class:`ResolvedRun`
+(a RunSpec whose names :func:`resolve` looked up and checked once) or a RunSpec, which
+they resolve.
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ import numpy as np
 
 from gilbench import allocator, gilwatch
 from gilbench.compat import unavailable_reason
-from gilbench.flavours import get_flavour
+from gilbench.flavours import Flavour, get_flavour
 from gilbench.gilprobe import GilProbe
 from gilbench.interrupts import raise_if_pending
-from gilbench.kernels import Kernel, Problem, get_kernel
+from gilbench.kernels import Implementation, Kernel, Problem, get_kernel
 from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
-from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, get_strategy
+from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, Strategy, get_strategy
 
 #: Coefficient of variation above which a run is flagged as noisy.
 NOISY_CV = 0.10
@@ -91,34 +93,68 @@ class RunSpec:
 
         return run_id(asdict(self))
 
-    def strategy_instance(self):
-        """The registered strategy, configured with this run's settings (start method);
-        ValueError when a setting does not apply to it."""
-        strategy = get_strategy(self.strategy)
-        if self.start_method is None:
-            return strategy
-        return strategy.configured(start_method=self.start_method)
-
     def validate(self) -> None:
-        """Raise ValueError/TypeError naming the first bad field and the valid choices."""
-        kernel = get_kernel(self.kernel)
-        flavour = get_flavour(self.flavour)
-        strategy = self.strategy_instance()
-        # Magnitudes (gilbench.limits): the plan refuses the same values with the same words.
-        kernel.check_size(self.size, copies=strategy.memory_copies)
-        check_workers(self.workers)
-        check_chunks(kernel, self.size, self.chunks)
-        if self.schedule is not None and self.schedule not in flavour.schedules:
-            raise ValueError(f"schedule {self.schedule!r} is not valid for {flavour.name}; "
-                             f"valid choices: {', '.join(flavour.schedules)}")
-        reason = unavailable_reason(kernel, flavour, strategy)
-        if reason:
-            raise ValueError(f"cannot run {self.label}: {reason}")
+        """Raise ValueError/TypeError naming the first bad field and the valid choices
+        (:func:`resolve`, which also returns what the names name)."""
+        resolve(self)
 
 
 @dataclass(frozen=True)
+class ResolvedRun:
+    """A valid :class:`RunSpec` and the registered objects it names, looked up once."""
+
+    spec: RunSpec
+    kernel: Kernel
+    flavour: Flavour
+    #: The registered strategy, configured with the spec's settings (its start method).
+    strategy: Strategy
+
+    @property
+    def impl(self) -> Implementation:
+        """The kernel's chunk function(s) for the spec's flavour."""
+        return self.kernel.implementations[self.spec.flavour]
+
+    @property
+    def workers(self) -> int:
+        """Workers the session starts: 1 for a serial strategy, whatever the spec says."""
+        return 1 if self.strategy.single_worker else self.spec.workers
+
+    @property
+    def label(self) -> str:
+        """The run's id (see :attr:`RunSpec.label`)."""
+        return self.spec.label
+
+
+def resolve(spec: RunSpec) -> ResolvedRun:
+    """Look up the names of ``spec`` and check them together; ValueError/TypeError names
+    the first bad field and the valid choices."""
+    kernel = get_kernel(spec.kernel)
+    flavour = get_flavour(spec.flavour)
+    strategy = get_strategy(spec.strategy)
+    if spec.start_method is not None:  # ValueError when it does not apply to the strategy
+        strategy = strategy.configured(start_method=spec.start_method)
+    # Magnitudes (gilbench.limits): the plan refuses the same values with the same words.
+    kernel.check_size(spec.size, copies=strategy.memory_copies)
+    check_workers(spec.workers)
+    check_chunks(kernel, spec.size, spec.chunks)
+    if spec.schedule is not None and spec.schedule not in flavour.schedules:
+        raise ValueError(f"schedule {spec.schedule!r} is not valid for {flavour.name}; "
+                         f"valid choices: {', '.join(flavour.schedules)}")
+    reason = unavailable_reason(kernel, flavour, strategy)
+    if reason:
+        raise ValueError(f"cannot run {spec.label}: {reason}")
+    return ResolvedRun(spec, kernel, flavour, strategy)
+
+
+def as_resolved(run: RunSpec | ResolvedRun) -> ResolvedRun:
+    """``run`` itself when resolved already, else :func:`resolve` of it."""
+    return run if isinstance(run, ResolvedRun) else resolve(run)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Measurement:
-    """What one run measured. Field names are the stable results.json schema."""
+    """What one run measured, built by keyword. Field names (and their order) are the
+    stable results.json schema."""
 
     kernel: str
     flavour: str
@@ -271,10 +307,11 @@ class PreparedRun:
     probe through these methods; only the timing loop differs.
     """
 
-    def __init__(self, spec: RunSpec, kernel: Kernel, problem: Problem, expected: Any,
+    def __init__(self, run: ResolvedRun, problem: Problem, expected: Any,
                  phases: list[list[Any]], session: Session) -> None:
-        self.spec = spec
-        self.kernel = kernel
+        self.run = run
+        self.spec = run.spec
+        self.kernel = run.kernel
         self.problem = problem
         self.expected = expected
         self.phases = phases
@@ -333,42 +370,40 @@ class PreparedRun:
 
 
 @contextmanager
-def prepare(spec: RunSpec, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
+def prepare(run: ResolvedRun | RunSpec, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
             references: ReferenceCache | None = None) -> Iterator[PreparedRun]:
-    """Make ``spec`` ready to execute (validate it first): the problem and its reference
-    (from ``references`` when given), the kernel's chunks, checked against the contract,
-    and a warm session, closed (workers and shared memory released) on the way out."""
-    kernel = get_kernel(spec.kernel)
-    strategy = spec.strategy_instance()
-    impl = kernel.implementations[spec.flavour]
-    workers = 1 if strategy.single_worker else spec.workers
+    """Make ``run`` ready to execute (a RunSpec is resolved first, see
+    :func:`resolve`): the problem and its reference (from
+    ``references`` when given), the kernel's chunks, checked against the contract, and a
+    warm session, closed (workers and shared memory released) on the way out."""
+    run = as_resolved(run)
+    spec, kernel = run.spec, run.kernel
     problem, expected = (references or ReferenceCache()).get(
         kernel, spec.size, seed, spec.axis, spec.axis_value)
     phases = check_phases(kernel, kernel.phases(problem, spec.chunks), spec.chunks)
-    payload = partial(kernel.payload, problem) if strategy.ships_inputs else None
-    # Only strategies that need it are passed ``outputs`` (older ones lack the keyword).
-    written = ({"outputs": partial(kernel.outputs_of, problem)}
-               if strategy.ships_outputs else {})
-    with strategy.open(problem, impl, workers, schedule=spec.schedule or "static",
-                       timeout=timeout, payload=payload, **written) as session:
-        yield PreparedRun(spec, kernel, problem, expected, phases, session)
+    # Every strategy is offered the kernel's hooks; those that ship chunks use them.
+    with run.strategy.open(problem, run.impl, run.workers,
+                           schedule=spec.schedule or "static", timeout=timeout,
+                           payload=partial(kernel.payload, problem),
+                           outputs=partial(kernel.outputs_of, problem)) as session:
+        yield PreparedRun(run, problem, expected, phases, session)
 
 
-def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
+def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
             warmup_s: float = WARMUP_S, probe: bool = True,
             seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
             references: ReferenceCache | None = None,
             clock: Callable[[], float] = time.perf_counter) -> Measurement:
-    """Measure one run. Raises ValueError for a bad spec and :class:`RunError` on failure."""
+    """Measure one run (a RunSpec is resolved first). Raises ValueError for a bad spec
+    and :class:`RunError` on failure."""
     run_start = time.perf_counter()
-    spec.validate()
+    run = as_resolved(run)
+    spec, kernel, impl = run.spec, run.kernel, run.impl
     allocator.equalise()
     check_repeats(repeats)
     check_timeout(timeout)
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0. Got {warmup!r} instead.")
-    kernel = get_kernel(spec.kernel)
-    impl = kernel.implementations[spec.flavour]
     wall: list[float] = []
     cpu: list[float] = []
     counted: list[dict[str, float]] = []
@@ -378,33 +413,33 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
     done_warmup = 0
     try:
         # Inside the try: a kernel whose problem, reference or split fails fails this run.
-        with prepare(spec, seed=seed, timeout=timeout, references=references) as run:
-            done_warmup, first = run.warm_up(warmup, warmup_s, clock)
+        with prepare(run, seed=seed, timeout=timeout, references=references) as prepared:
+            done_warmup, first = prepared.warm_up(warmup, warmup_s, clock)
             for i in range(repeats):
-                run.reset()
+                prepared.reset()
                 counters: dict[str, float] = {}
                 c0 = time.process_time()
                 t0 = clock()
-                result, worker_cpu, partials = run.execute(counters)
+                result, worker_cpu, partials = prepared.execute(counters)
                 t1 = clock()
                 cpu.append(time.process_time() - c0 + worker_cpu)
                 wall.append(t1 - t0)
                 counted.append(counters)
-                run.verify(result, f"repeat {i + 1}")
+                prepared.verify(result, f"repeat {i + 1}")
                 if impl.figures is not None:
                     figures.append(impl.figures(partials))
             if probe:
-                availability = run.probe_gil(clock)
-            startup = run.startup_s
-            problem = run.problem
-            tasks = sum(len(chunks) for chunks in run.phases)
+                availability = prepared.probe_gil(clock)
+            startup = prepared.startup_s
+            problem = prepared.problem
+            tasks = sum(len(chunks) for chunks in prepared.phases)
             # What the session says it did (backend, counters).
-            facts = dict(run.session.describe())
+            facts = dict(prepared.session.describe())
             # The start method the workers were started with (None: no processes).
-            start_method = run.session.start_method or spec.start_method
+            start_method = prepared.session.start_method or spec.start_method
             # After every import and every chunk: the GIL this run really ran with.
             gil_on, gil_extra = gilwatch.run_record(gilwatch.state(),
-                                                    run.session.worker_gil_states())
+                                                    prepared.session.worker_gil_states())
     except RunError:
         raise
     except (KeyboardInterrupt, SystemExit):
@@ -418,9 +453,11 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
         # Per execution, like the times: the median over the timed repeats.
         facts[name] = float(statistics.median(c.get(name, 0.0) for c in counted))
     return Measurement(
-        spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size, spec.chunks,
-        spec.schedule, "ok", None, tuple(wall), cpu_med, startup, availability, True,
-        done_warmup, first_s=first, gil_enabled=gil_on,
+        kernel=spec.kernel, flavour=spec.flavour, strategy=spec.strategy,
+        workers=spec.workers, size=spec.size, chunks=spec.chunks, schedule=spec.schedule,
+        status="ok", error=None, wall_s=tuple(wall), cpu_s=cpu_med, startup_s=startup,
+        gil_availability=availability, verified=True, warmup=done_warmup, first_s=first,
+        gil_enabled=gil_on,
         utilisation=cpu_med / stats["median_s"] if stats["median_s"] > 0 else math.nan,
         noisy=stats["cv"] > NOISY_CV, work_bytes=kernel.work_bytes(problem),
         work_units=kernel.work_units(spec.size),
@@ -432,12 +469,14 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
 
 def failed(spec: RunSpec, message: str) -> Measurement:
     """A Measurement recording that ``spec`` failed (kept in results.json with its reason)."""
-    return Measurement(spec.kernel, spec.flavour, spec.strategy, spec.workers, spec.size,
-                       spec.chunks, spec.schedule, "failed", message,
+    return Measurement(kernel=spec.kernel, flavour=spec.flavour, strategy=spec.strategy,
+                       workers=spec.workers, size=spec.size, chunks=spec.chunks,
+                       schedule=spec.schedule, status="failed", error=message,
                        start_method=spec.start_method, axis=spec.axis,
                        axis_value=spec.axis_value)
 
 
 __all__ = ["NOISY_CV", "Execution", "KernelContractError", "Measurement", "PreparedRun",
-           "ReferenceCache", "RunError", "RunSpec", "check_phases", "execute", "failed",
-           "measure", "median_figures", "prepare", "summarise"]
+           "ReferenceCache", "ResolvedRun", "RunError", "RunSpec", "as_resolved",
+           "check_phases", "execute", "failed", "measure", "median_figures", "prepare",
+           "resolve", "summarise"]

@@ -10,7 +10,15 @@ from pathlib import Path
 
 from gilbench import allocator
 from gilbench.axes.registry import axis_reasons
-from gilbench.harness import Measurement, ReferenceCache, RunError, RunSpec, failed, measure
+from gilbench.harness import (
+    Measurement,
+    ReferenceCache,
+    RunError,
+    RunSpec,
+    failed,
+    measure,
+    resolve,
+)
 from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import KERNELS
 from gilbench.limits import check_sweep
@@ -109,7 +117,9 @@ def _measure_all(store: ResultsStore, specs: list[RunSpec], finished: int, *,
         raise_if_pending()
         run_repeats, run_probe = measure_settings(spec, repeats, explicit=explicit, probe=probe)
         try:
-            m = measure(spec, repeats=run_repeats, warmup=warmup, warmup_s=warmup_s,
+            # Resolved at its turn: what the machine has (free memory) may have changed.
+            run = resolve(spec)
+            m = measure(run, repeats=run_repeats, warmup=warmup, warmup_s=warmup_s,
                         probe=run_probe, seed=seed, timeout=timeout, references=references)
         except RunError as exc:
             outcome.failures.append(exc)

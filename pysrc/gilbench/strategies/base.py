@@ -6,6 +6,11 @@ function, chunk descriptors, a :class:`Workspace`). :meth:`Strategy.open` builds
 cold start-up cost; :meth:`Session.map` runs a chunk function over chunks and is what the
 harness times. Sessions are context managers and must release every thread, process and
 shared-memory segment on close, including after errors and Ctrl-C.
+
+Every strategy is opened alike: the same :meth:`Strategy.open` signature, the same
+arguments from every caller. A strategy names its session class (``session_class``) and
+the extras its sessions take (:meth:`Strategy.session_args`); it overrides ``open`` only
+to add something around the session's construction, and then calls ``super().open``.
 """
 
 from __future__ import annotations
@@ -16,11 +21,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+
 from gilbench.flavours import Flavour
-from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
+from gilbench.kernels.base import Chunk, Implementation, OutputIndex, Problem, Workspace
 
 #: Seconds any single wait on another thread or process may take before the run fails.
 DEFAULT_TIMEOUT_S = 600.0
+
+#: ``chunk -> (rebased chunk, {input name: slice})``: ``Kernel.payload`` of one problem.
+Payload = Callable[[Chunk], tuple[Chunk, dict[str, np.ndarray]]]
+#: ``chunk -> {output name: index}``: ``Kernel.outputs_of`` of one problem.
+Outputs = Callable[[Chunk], dict[str, OutputIndex]]
 
 
 def missing_extra(module: str, extra: str) -> str | None:
@@ -61,7 +73,13 @@ class MapResult:
 
 
 class Session(ABC):
-    """A started executor bound to one problem and one chunk function."""
+    """A started executor bound to one problem and one chunk function.
+
+    A strategy constructs its session as ``session_class(problem, impl, workers, timeout,
+    **extras)``, the extras being what :meth:`Strategy.session_args` returns: every
+    subclass takes these four first (``workers`` threads or processes, ``timeout`` seconds
+    for any one wait on them), then its own extras by keyword.
+    """
 
     #: The parent's view of the workspace (outputs are read from here by ``merge``).
     workspace: Workspace
@@ -105,15 +123,20 @@ class Session(ABC):
 class Strategy(ABC):
     """A way of running chunks.
 
-    Subclasses set ``name``, ``description`` and ``uses`` and the capability attributes
-    below, and implement :meth:`open`. A registered strategy is an instance; its settings
-    (the start method of its worker processes) are instance attributes, and
-    :meth:`configured` returns a copy with other settings, so the registry holds one
-    instance per name and a run asks it for the configuration it needs.
+    Subclasses set ``name``, ``description`` and ``uses``, the capability attributes
+    below and ``session_class``; when their sessions take more than ``(problem, impl,
+    workers, timeout)`` they return the rest from :meth:`session_args`. They do not change
+    the signature of :meth:`open`: a strategy that must do something when a session opens
+    overrides it with the same signature and calls ``super().open``. A registered
+    strategy is an instance; its settings (the start method of its worker processes) are
+    instance attributes, and :meth:`configured` returns a copy with other settings, so the
+    registry holds one instance per name and a run asks it for the configuration it needs.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
+    #: The :class:`Session` that :meth:`open` constructs.
+    session_class: ClassVar[type[Session]]
     #: The Python component it is built on, for ``gilbench list`` and the README.
     uses: ClassVar[str] = ""
     #: Runs in every profile's default sweep (with ``default_sweep``), with every flavour.
@@ -132,8 +155,8 @@ class Strategy(ABC):
     #: Runs the whole problem as one chunk by default: the flavour splits the work itself
     #: (by its schedule), and every extra chunk would add a fork/join barrier.
     one_chunk: ClassVar[bool] = False
-    #: Sends each chunk's inputs along with it, so it needs ``Kernel.payload`` and the
-    #: harness passes ``payload=`` to :meth:`open`.
+    #: Sends each chunk's inputs along with it, so its sessions use the ``payload=`` of
+    #: :meth:`open` (``Kernel.payload``).
     ships_inputs: ClassVar[bool] = False
     #: Workers share no memory with the parent (a cluster's processes, other machines):
     #: each chunk's inputs travel with it (``ships_inputs``) and what it wrote comes back
@@ -219,15 +242,27 @@ class Strategy(ABC):
                     f"not {self.name!r} (that would oversubscribe the cores)")
         return None
 
-    @abstractmethod
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
+        """The keyword arguments :meth:`open` passes ``session_class`` after ``(problem,
+        impl, workers, timeout)``: this strategy's extras (a launcher, a backend, the
+        payload it ships); ValueError when one it needs is missing. Empty by default."""
+        return {}
+
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload: Callable[[Chunk], tuple[Chunk, dict]] | None = None,
-             outputs: Callable[[Chunk], dict[str, tuple]] | None = None) -> Session:
+             payload: Payload | None = None, outputs: Outputs | None = None) -> Session:
         """Start a warm session for ``problem``; its ``startup_s`` is the cold cost.
 
-        ``payload`` (only for strategies with ``ships_inputs``) maps a chunk to its
-        self-contained form, see :meth:`Kernel.payload`; ``outputs`` (passed only to
-        strategies with ``ships_outputs``) says where a chunk writes, see
-        :meth:`Kernel.outputs_of`.
+        ``workers`` threads or processes run the chunks (their thread count, for a flavour
+        that parallelises itself); ``schedule`` is that flavour's loop schedule; no wait
+        on a worker lasts more than ``timeout`` seconds. ``payload`` maps a chunk to its
+        self-contained form (see :meth:`Kernel.payload`) and ``outputs`` says where a
+        chunk writes (see :meth:`Kernel.outputs_of`): every caller may pass both, and only
+        strategies that ship inputs (``ships_inputs``) or bring outputs back
+        (``ships_outputs``) use them.
         """
+        extras = self.session_args(problem, impl, workers, schedule=schedule,
+                                   payload=payload, outputs=outputs)
+        return self.session_class(problem, impl, workers, timeout, **extras)

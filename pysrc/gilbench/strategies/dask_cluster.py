@@ -22,8 +22,9 @@ from typing import Any
 from gilbench.interrupts import deferred
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.strategies.base import (
-    DEFAULT_TIMEOUT_S,
     MapResult,
+    Outputs,
+    Payload,
     RunTimeout,
     Session,
     Strategy,
@@ -250,14 +251,15 @@ class DaskThreadsStrategy(Strategy):
     uses_threads = True
     library = "dask"
     default_sweep = False
+    session_class = DaskSession
 
     def unavailable_reason(self) -> str | None:
         return missing_extra("distributed", "distributed")
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None, outputs=None) -> Session:
-        return DaskSession(problem, impl, workers, timeout, processes=False)
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
+        return {"processes": False}
 
 
 class DaskProcessesStrategy(Strategy):
@@ -270,15 +272,15 @@ class DaskProcessesStrategy(Strategy):
     library = "dask"
     default_sweep = False
     memory_copies = 2
+    session_class = DaskSession
 
     def unavailable_reason(self) -> str | None:
         return missing_extra("distributed", "distributed")
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None, outputs=None) -> Session:
-        return DaskSession(problem, impl, workers, timeout, processes=True,
-                           shipper=Shipper(problem, impl.fn, payload, outputs))
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
+        return {"processes": True, "shipper": Shipper(problem, impl.fn, payload, outputs)}
 
 
 class DaskRemoteStrategy(Strategy):
@@ -294,6 +296,7 @@ class DaskRemoteStrategy(Strategy):
     library = "dask"
     default_sweep = False
     memory_copies = 2
+    session_class = DaskSession
 
     def __init__(self, address: str | None = None) -> None:
         self.address = address
@@ -303,14 +306,13 @@ class DaskRemoteStrategy(Strategy):
             return "needs an existing dask cluster: gilbench run --scheduler tcp://HOST:PORT"
         return missing_extra("distributed", "distributed")
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None, outputs=None) -> Session:
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
         if self.address is None:
             raise ValueError(self.unavailable_reason())
-        return DaskSession(problem, impl, workers, timeout, processes=True,
-                           address=self.address,
-                           shipper=Shipper(problem, impl.fn, payload, outputs))
+        return {"processes": True, "address": self.address,
+                "shipper": Shipper(problem, impl.fn, payload, outputs)}
 
 
 @contextmanager

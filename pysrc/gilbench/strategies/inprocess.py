@@ -11,14 +11,28 @@ from typing import Any
 
 from gilbench import gilwatch
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
-from gilbench.strategies.base import DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session, Strategy
+from gilbench.strategies.base import (
+    DEFAULT_TIMEOUT_S,
+    MapResult,
+    Outputs,
+    Payload,
+    RunTimeout,
+    Session,
+    Strategy,
+)
 from gilbench.strategies.startmethod import note_openmp_team
 
 
 class LocalSession(Session):
-    """Runs chunks one after another on the calling thread."""
+    """Runs chunks one after another on the calling thread.
 
-    def __init__(self, problem: Problem, impl: Implementation, *, threads: int = 1,
+    ``workers`` and ``timeout`` are not used (nothing starts, nothing is waited for);
+    ``threads`` and ``schedule`` are what a flavour that parallelises itself reads from
+    the workspace.
+    """
+
+    def __init__(self, problem: Problem, impl: Implementation, workers: int,
+                 timeout: float, *, threads: int = 1,
                  schedule: str = "static") -> None:
         self.workspace = Workspace.local(problem)
         self.workspace.threads = threads
@@ -38,11 +52,7 @@ class SerialStrategy(Strategy):
     description = "one chunk after another on the main thread (the baseline)"
     uses = "a for loop"
     single_worker = True
-
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
-        return LocalSession(problem, impl)
+    session_class = LocalSession
 
 
 class OpenMPStrategy(Strategy):
@@ -52,13 +62,20 @@ class OpenMPStrategy(Strategy):
     uses = "the flavour's own threads (OpenMP, numba)"
     drives_parallel_flavours = True
     one_chunk = True
+    session_class = LocalSession
+
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
+        return {"threads": workers, "schedule": schedule}
 
     def open(self, problem: Problem, impl: Implementation, workers: int, *,
              schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
+             payload: Payload | None = None, outputs: Outputs | None = None) -> Session:
         # Worker processes forked after a team must know (see strategies.startmethod).
         note_openmp_team(workers)
-        return LocalSession(problem, impl, threads=workers, schedule=schedule)
+        return super().open(problem, impl, workers, schedule=schedule, timeout=timeout,
+                            payload=payload, outputs=outputs)
 
 
 class ThreadSession(Session):
@@ -118,8 +135,4 @@ class ThreadsStrategy(Strategy):
     description = "a warm ThreadPoolExecutor: scales only if the chunk function drops the GIL"
     uses = "concurrent.futures.ThreadPoolExecutor"
     uses_threads = True
-
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
-        return ThreadSession(problem, impl, workers, timeout)
+    session_class = ThreadSession

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
-from gilbench.strategies.base import DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session, Strategy
+from gilbench.strategies.base import MapResult, RunTimeout, Session, Strategy
 
 #: The first Python whose subinterpreters can be driven from Python code with their own GIL.
 MIN_VERSION = (3, 13)
@@ -274,11 +274,7 @@ class SubinterpretersStrategy(Strategy):
                    "(Python 3.13+): Python code runs in parallel without processes")
     uses_threads = True
     own_gil_per_worker = True
+    session_class = InterpreterSession
 
     def unavailable_reason(self) -> str | None:
         return unavailable_reason()
-
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None, outputs=None) -> Session:
-        return InterpreterSession(problem, impl, workers, timeout)

@@ -19,8 +19,9 @@ from typing import Any
 from gilbench.interrupts import detach_worker
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.strategies.base import (
-    DEFAULT_TIMEOUT_S,
     MapResult,
+    Outputs,
+    Payload,
     RunTimeout,
     Session,
     Strategy,
@@ -51,7 +52,7 @@ class JoblibSession(Session):
     """A ``joblib.Parallel`` entered once, so its pool stays warm across repeats."""
 
     def __init__(self, problem: Problem, impl: Implementation, workers: int, timeout: float,
-                 backend: str, shipper: Shipper | None = None) -> None:
+                 *, backend: str, shipper: Shipper | None = None) -> None:
         import joblib
 
         self.workspace = Workspace.local(problem)
@@ -152,14 +153,15 @@ class JoblibThreadsStrategy(Strategy):
     uses_threads = True
     library = "joblib"
     default_sweep = False
+    session_class = JoblibSession
 
     def unavailable_reason(self) -> str | None:
         return missing_extra("joblib", "distributed")
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None, outputs=None) -> Session:
-        return JoblibSession(problem, impl, workers, timeout, "threading")
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
+        return {"backend": "threading"}
 
 
 class JoblibLokyStrategy(Strategy):
@@ -172,12 +174,12 @@ class JoblibLokyStrategy(Strategy):
     library = "joblib"
     default_sweep = False
     memory_copies = 2
+    session_class = JoblibSession
 
     def unavailable_reason(self) -> str | None:
         return missing_extra("joblib", "distributed")
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None, outputs=None) -> Session:
-        return JoblibSession(problem, impl, workers, timeout, "loky",
-                             Shipper(problem, impl.fn, payload, outputs))
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
+        return {"backend": "loky", "shipper": Shipper(problem, impl.fn, payload, outputs)}

@@ -22,8 +22,9 @@ from gilbench.interrupts import deferred
 from gilbench.kernels.base import Chunk, Implementation, Problem
 from gilbench.plugins import worker_imports
 from gilbench.strategies.base import (
-    DEFAULT_TIMEOUT_S,
     MapResult,
+    Outputs,
+    Payload,
     RunTimeout,
     Session,
     WorkerCrashed,
@@ -62,7 +63,7 @@ class PoolSession(Session):
     """One warm ``multiprocessing.Pool``; :meth:`run` is the variant's way of mapping."""
 
     def __init__(self, problem: Problem, impl: Implementation, workers: int, timeout: float,
-                 launcher: Launcher, run: Callable[[PoolSession, Sequence[Chunk], float],
+                 *, launcher: Launcher, run: Callable[[PoolSession, Sequence[Chunk], float],
                                                    list[tuple[Any, float, Any]]]) -> None:
         self.timeout = timeout
         self.launcher = launcher
@@ -228,11 +229,15 @@ class PoolStrategy(ProcessStrategy):
     uses = "multiprocessing.Pool.map"
     core = False  # one of the tutorial's components: standard and full sweeps
     run: ClassVar[Callable] = staticmethod(_run_map)
+    session_class = PoolSession
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
-        return PoolSession(problem, impl, workers, timeout, self.launcher(), type(self).run)
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
+        """A launcher, and the Pool method this variant maps with."""
+        return {**super().session_args(problem, impl, workers, schedule=schedule,
+                                       payload=payload, outputs=outputs),
+                "run": type(self).run}
 
 
 class PoolImapStrategy(PoolStrategy):

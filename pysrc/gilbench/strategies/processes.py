@@ -19,7 +19,7 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -37,8 +37,9 @@ from gilbench.kernels.base import Chunk, ChunkFunction, Implementation, Problem,
 from gilbench.limits import explain_resource_error, format_bytes
 from gilbench.plugins import WorkerImports, import_in_worker, worker_imports
 from gilbench.strategies.base import (
-    DEFAULT_TIMEOUT_S,
     MapResult,
+    Outputs,
+    Payload,
     RunTimeout,
     Session,
     Strategy,
@@ -329,6 +330,12 @@ class ProcessStrategy(Strategy):
         """A launcher for one session, with this strategy's start method."""
         return Launcher(self.start_method)
 
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
+        """A new :class:`Launcher` for the session's worker processes."""
+        return {"launcher": self.launcher()}
+
     def unavailable_reason(self) -> str | None:
         if self.start_method is not None and self.start_method not in START_METHODS:
             return (f"start method {self.start_method!r} does not exist here (this platform "
@@ -361,8 +368,7 @@ class ProcessSession(Session):
     """A ProcessPoolExecutor whose workers are started and attached before timing."""
 
     def __init__(self, problem: Problem, impl: Implementation, workers: int,
-                 timeout: float, launcher: Launcher,
-                 payload: Callable[[Chunk], tuple[Chunk, dict[str, np.ndarray]]] | None = None,
+                 timeout: float, *, launcher: Launcher, payload: Payload | None = None
                  ) -> None:
         self.timeout = timeout
         self.payload = payload
@@ -454,11 +460,7 @@ class ProcessesStrategy(ProcessStrategy):
     description = ("a warm ProcessPoolExecutor over shared memory: one interpreter (and GIL) "
                    "per worker; pays start-up and IPC")
     uses = "concurrent.futures.ProcessPoolExecutor"
-
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
-        return ProcessSession(problem, impl, workers, timeout, self.launcher())
+    session_class = ProcessSession
 
 
 class PickledInputsStrategy(ProcessesStrategy):
@@ -469,9 +471,11 @@ class PickledInputsStrategy(ProcessesStrategy):
                    "instead of sharing memory: the cost of copying")
     ships_inputs = True
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
+    def session_args(self, problem: Problem, impl: Implementation, workers: int, *,
+                     schedule: str, payload: Payload | None,
+                     outputs: Outputs | None) -> dict[str, Any]:
         if payload is None:
             raise ValueError(f"strategy {self.name!r} needs the kernel's payload() function")
-        return ProcessSession(problem, impl, workers, timeout, self.launcher(), payload)
+        return {**super().session_args(problem, impl, workers, schedule=schedule,
+                                       payload=payload, outputs=outputs),
+                "payload": payload}

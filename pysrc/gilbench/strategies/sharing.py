@@ -28,7 +28,7 @@ import numpy as np
 from gilbench.interrupts import deferred, detach_worker
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.plugins import worker_imports
-from gilbench.strategies.base import DEFAULT_TIMEOUT_S, MapResult, Session, WorkerCrashed
+from gilbench.strategies.base import MapResult, WorkerCrashed
 from gilbench.strategies.processes import _WORKER, ProcessStrategy, _worker_init
 from gilbench.strategies.workers import (
     QueueSession,
@@ -156,11 +156,8 @@ class SharedArrayStrategy(ProcessStrategy):
     uses = "multiprocessing.Array + Value (+ Queue for chunks)"
     core = False  # one of the tutorial's components: standard and full sweeps
     returns = "shared"
+    session_class = SharedArraySession
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
-        return SharedArraySession(problem, impl, workers, timeout, self.launcher())
 
 
 # -- manager ------------------------------------------------------------------------------
@@ -275,11 +272,8 @@ class ManagerStrategy(ProcessStrategy):
     core = False  # one of the tutorial's components: standard and full sweeps
     ipc = "proxy"
     returns = "proxy"
+    session_class = ManagerSession
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
-        return ManagerSession(problem, impl, workers, timeout, self.launcher())
 
 
 __all__ = ["ManagerStrategy", "SharedArrayStrategy"]

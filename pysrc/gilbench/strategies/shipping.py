@@ -11,7 +11,7 @@ region, so copying costs what it costs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +26,7 @@ from gilbench.kernels.base import (
     output_part,
     write_outputs,
 )
-from gilbench.strategies.base import MapResult
-
-#: ``chunk -> (rebased chunk, {input name: slice})``: ``Kernel.payload`` of one problem.
-Payload = Callable[[Chunk], tuple[Chunk, dict[str, np.ndarray]]]
-#: ``chunk -> {output name: index}``: ``Kernel.outputs_of`` of one problem.
-Outputs = Callable[[Chunk], dict[str, OutputIndex]]
+from gilbench.strategies.base import MapResult, Outputs, Payload
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
-from gilbench.strategies.base import DEFAULT_TIMEOUT_S, MapResult, RunTimeout, Session, Strategy
+from gilbench.strategies.base import MapResult, RunTimeout, Session, Strategy
 
 #: Seconds ``close`` waits for each idle thread to leave (threads cannot be killed).
 JOIN_S = 5.0
@@ -123,11 +123,7 @@ class ThreadStrategy(Strategy):
     uses = "threading.Thread + queue.Queue"
     core = False  # one of the tutorial's components: standard and full sweeps
     uses_threads = True
-
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
-        return QueueThreadSession(problem, impl, workers, timeout)
+    session_class = QueueThreadSession
 
 
 class AsyncioSession(Session):
@@ -201,8 +197,4 @@ class AsyncioToThreadStrategy(Strategy):
     uses = "asyncio.to_thread + asyncio.gather"
     core = False  # one of the tutorial's components: standard and full sweeps
     uses_threads = True
-
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
-        return AsyncioSession(problem, impl, workers, timeout)
+    session_class = AsyncioSession

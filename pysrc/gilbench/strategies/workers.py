@@ -30,7 +30,6 @@ from gilbench.interrupts import deferred
 from gilbench.kernels.base import Chunk, Implementation, Problem
 from gilbench.plugins import worker_imports
 from gilbench.strategies.base import (
-    DEFAULT_TIMEOUT_S,
     MapResult,
     RunTimeout,
     Session,
@@ -226,7 +225,7 @@ class WorkerSession(Session):
     serve: Callable[..., None]
 
     def __init__(self, problem: Problem, impl: Implementation, workers: int, timeout: float,
-                 launcher: Launcher) -> None:
+                 *, launcher: Launcher) -> None:
         self.timeout = timeout
         self.workers = workers
         self.launcher = launcher
@@ -527,12 +526,8 @@ class QueueStrategy(ProcessStrategy):
                    "putting results on a result Queue")
     uses = "multiprocessing.Process + Queue"
     core = False  # one of the tutorial's components: standard and full sweeps
-    session = QueueSession
+    session_class = QueueSession
 
-    def open(self, problem: Problem, impl: Implementation, workers: int, *,
-             schedule: str = "static", timeout: float = DEFAULT_TIMEOUT_S,
-             payload=None) -> Session:
-        return self.session(problem, impl, workers, timeout, self.launcher())
 
 
 class JoinableQueueStrategy(QueueStrategy):
@@ -540,7 +535,7 @@ class JoinableQueueStrategy(QueueStrategy):
     description = ("this process produces chunks on a JoinableQueue and join()s it; "
                    "consumer processes task_done() each")
     uses = "multiprocessing.Process + JoinableQueue"
-    session = JoinableQueueSession
+    session_class = JoinableQueueSession
 
 
 class PipeStrategy(QueueStrategy):
@@ -548,7 +543,7 @@ class PipeStrategy(QueueStrategy):
     description = "multiprocessing.Process workers, one duplex Pipe each, one chunk at a time"
     uses = "multiprocessing.Process + Pipe"
     ipc = "pipe"
-    session = PipeSession
+    session_class = PipeSession
 
 
 __all__ = ["JoinableQueueStrategy", "PipeStrategy", "QueueStrategy", "RemoteChunkError",

@@ -64,7 +64,7 @@ def test_the_axis_finding_and_plot_reach_findings_json_and_the_report(examples, 
     (finding,) = [f for f in load_findings(out) if f.kind == examples["TOY_KIND"]]
     assert finding.kernel == "primes" and len(finding.runs) == 2
     report = (out / "report.md").read_text()
-    when = report[report.index("## When"):report.index("## At a glance")]
+    when = report[report.index("## When"):report.index("\n## primes")]
     assert "| chunks per call |" in when and finding.sentence in when
     assert "(primes-toy-chunks.png)" in when
     assert (out / "primes-toy-chunks.png").stat().st_size > 1000

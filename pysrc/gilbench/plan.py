@@ -10,40 +10,9 @@ from gilbench.flavours import FLAVOURS, SCHEDULES, get_flavour
 from gilbench.harness import RunSpec
 from gilbench.kernels import KERNELS, get_kernel
 from gilbench.limits import check_workers, usable_cores
-from gilbench.strategies import STRATEGIES, get_strategy
+from gilbench.profiles import PROFILES, Profile
+from gilbench.strategies import STRATEGIES, baseline_strategy, get_strategy
 from gilbench.strategies.startmethod import check_start_method, default_start_method
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How thorough a sweep is: which size per kernel, how many repeats."""
-
-    name: str
-    description: str
-    repeats: int
-    warmup: int = 1
-    #: Warm-up lasts at least this long (see harness.WARMUP_S for why).
-    warmup_s: float = 0.2
-    #: Worker counts beyond the usable cores, to show oversubscription.
-    oversubscribe: bool = False
-    #: Skip 1-worker thread/process pools (serial is their baseline) to save time.
-    skip_single_worker_pools: bool = False
-    #: Also run the strategies that are not ``core`` (one per component of threading,
-    #: asyncio and multiprocessing), each with one representative flavour per kernel.
-    components: bool = False
-
-
-PROFILES: dict[str, Profile] = {
-    "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers, core "
-                              "strategies: the thesis in about a minute", 5, warmup_s=0.1,
-                     skip_single_worker_pools=True),
-    "standard": Profile("standard", "medium sizes, 5 repeats, pools at 2+ workers, every "
-                                    "strategy (the components with one flavour per "
-                                    "kernel)", 5, skip_single_worker_pools=True,
-                        components=True),
-    "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point, every "
-                            "strategy", 10, warmup_s=0.3, oversubscribe=True, components=True),
-}
 
 
 def default_workers(cores: int | None = None, oversubscribe: bool = False) -> list[int]:
@@ -261,16 +230,8 @@ def baseline_of(spec: RunSpec) -> RunSpec | None:
         return None
     if strategy.drives_parallel_flavours:
         return replace(spec, workers=1)
-    return RunSpec(spec.kernel, spec.flavour, baseline_strategy(), 1, spec.size, spec.chunks,
-                   axis=spec.axis, axis_value=spec.axis_value)
-
-
-def baseline_strategy() -> str:
-    """The registered strategy that runs everything on one worker (``single_worker``)."""
-    for strategy in STRATEGIES.values():
-        if strategy.single_worker and not strategy.unavailable_reason():
-            return strategy.name
-    raise ValueError("no single-worker strategy is registered: speedups need a baseline")
+    return RunSpec(spec.kernel, spec.flavour, baseline_strategy().name, 1, spec.size,
+                   spec.chunks, axis=spec.axis, axis_value=spec.axis_value)
 
 
 def _add_baselines(plan: Plan) -> None:

@@ -338,6 +338,7 @@ def prepare(spec: RunSpec, *, seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
     """Make ``spec`` ready to execute (validate it first): the problem and its reference
     (from ``references`` when given), the kernel's chunks, checked against the contract,
     and a warm session, closed (workers and shared memory released) on the way out."""
+    gilwatch.install()  # a GIL warning shown from now on (a first chunk call) is recorded
     kernel = get_kernel(spec.kernel)
     strategy = spec.strategy_instance()
     impl = kernel.implementations[spec.flavour]
@@ -361,6 +362,7 @@ def measure(spec: RunSpec, *, repeats: int = 5, warmup: int = 1,
             clock: Callable[[], float] = time.perf_counter) -> Measurement:
     """Measure one run. Raises ValueError for a bad spec and :class:`RunError` on failure."""
     run_start = time.perf_counter()
+    gilwatch.install()  # a GIL warning shown from now on (a first chunk call) is recorded
     spec.validate()
     allocator.equalise()
     check_repeats(repeats)

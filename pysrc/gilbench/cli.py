@@ -418,9 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         _preimport(argv)
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
         if args.command is None:
-            build_parser().print_help()
+            parser.print_help()
             return EXIT_USAGE
         # SIGTERM and SIGHUP unwind like Ctrl-C: sessions kill workers, unlink segments.
         with interrupts.signals_interrupt():

@@ -21,14 +21,20 @@ from dataclasses import asdict
 
 import pytest
 
-from gilbench import allocator
-from gilbench.compat import incompatible_reason
-from gilbench.flavours import FLAVOURS
-from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, prepare, resolve
-from gilbench.kernels import get_kernel
-from gilbench.plan import default_workers, representative_flavour
-from gilbench.pytest_benchmark import suite_settings
-from gilbench.strategies import STRATEGIES, get_strategy
+from gilbench import bytecode
+
+# As the gilbench command does, before any other gilbench module loads: on a free-threaded
+# build they load as bytecode, so that threads do not contend on their constants.
+bytecode.install()
+
+from gilbench import allocator  # noqa: E402
+from gilbench.compat import incompatible_reason  # noqa: E402
+from gilbench.flavours import FLAVOURS  # noqa: E402
+from gilbench.harness import WARMUP_S, ReferenceCache, RunSpec, prepare, resolve  # noqa: E402
+from gilbench.kernels import get_kernel  # noqa: E402
+from gilbench.plan import default_workers, representative_flavour  # noqa: E402
+from gilbench.pytest_benchmark import suite_settings  # noqa: E402
+from gilbench.strategies import STRATEGIES, get_strategy  # noqa: E402
 
 PROFILE = os.environ.get("GILBENCH_BENCH_PROFILE", "quick")
 REFERENCES = ReferenceCache()

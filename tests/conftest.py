@@ -9,8 +9,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gilbench.gilprobe import NO_GIL, gil_enabled
-from gilbench.strategies.processes import SEGMENT_PREFIX
+from gilbench import bytecode
+
+# As the gilbench command does, before any other gilbench module loads: on a free-threaded
+# build they load as bytecode, so that threads do not contend on their constants.
+bytecode.install()
+
+from gilbench.gilprobe import NO_GIL, gil_enabled  # noqa: E402
+from gilbench.strategies.processes import SEGMENT_PREFIX  # noqa: E402
 
 SHM_DIR = Path("/dev/shm")
 

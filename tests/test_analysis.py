@@ -240,9 +240,9 @@ def test_terminal_prints_exactly_the_report_findings(tmp_path):
     reduction 'too little to hand out' while report.md called it memory-bound."""
     from rich.console import Console
 
-    from gilbench.cli import print_summary
     from gilbench.report import render_report
     from gilbench.results import load_results
+    from gilbench.runcommand import print_summary
 
     document = load_results(REFERENCE)
     report = render_report(document, tmp_path, plots=False).read_text()

@@ -183,3 +183,25 @@ def test_list_shows_what_each_strategy_uses_and_its_capabilities():
     assert data["pipe"]["capabilities"]["ipc"] == "pipe"
     assert data["manager"]["capabilities"]["returns"] == "proxy"
     assert data["threads"]["core"] and not data["thread"]["core"]
+
+
+def test_the_run_defaults_are_the_sweep_defaults_resuming_compares():
+    """``--resume`` tells named sweep options from defaults by SWEEP_DEFAULTS: the parser
+    must declare exactly those defaults."""
+    from gilbench.cli import build_parser
+    from gilbench.runcommand import SWEEP_DEFAULTS
+
+    defaults = vars(build_parser().parse_args(["run"]))
+    assert {k: defaults[k] for k in SWEEP_DEFAULTS} == dict(SWEEP_DEFAULTS)
+
+
+@pytest.mark.parametrize(("command", "out", "quiet"), [
+    ("run", "gilbench-results", True), ("report", None, False),
+    ("compare", "compare-results", True), ("study", "gilbench-results/studies", True)])
+def test_the_output_options_are_the_same_everywhere(command, out, quiet):
+    from gilbench.cli import build_parser
+
+    argv = {"report": ["report", "x"], "compare": ["compare", "a", "b"]}.get(command, [command])
+    args = vars(build_parser().parse_args(argv))
+    assert args["out"] == out and args["no_plots"] is False
+    assert ("quiet" in args) is quiet

@@ -4,11 +4,16 @@ threads through the harness runs as fast as the same function on bare threads.""
 
 from __future__ import annotations
 
+import json
 import marshal
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,10 +69,40 @@ def test_a_private_workspace_keeps_read_only_inputs_read_only():
                                           if "python" in KERNELS[k].implementations))
 def test_pure_python_flavours_load_with_immortal_constants(kernel):
     """Compiled from source in this process, CPython 3.13t would leave their float
-    literals mortal, and threads would contend on their reference counts."""
+    literals mortal, and threads would contend on their reference counts. (conftest.py
+    installs the bytecode finder first, as the gilbench command does.)"""
     assert bytecode.installed()
     fn = KERNELS[kernel].implementations["python"].fn
     assert bytecode.constants_immortal(fn) in (True, None), kernel
+
+
+#: Imported by ``gilbench list --import``: what the command loaded, as the command did.
+PROBE_MODULE = """
+import json, sys
+from gilbench import KERNELS, bytecode
+print(json.dumps({"installed": bytecode.installed(), "immortal": {
+    name: bytecode.constants_immortal(k.implementations["python"].fn)
+    for name, k in KERNELS.items() if "python" in k.implementations}}), file=sys.stderr)
+"""
+
+
+def test_the_command_installs_the_bytecode_finder_before_the_kernels_load(tmp_path):
+    """``import gilbench`` installs nothing; the command installs the finder before it
+    imports the kernels, so that compiled from source (PYTHONDONTWRITEBYTECODE) their
+    constants are immortal all the same on a free-threaded build."""
+    (tmp_path / "gilbench_probe_bytecode.py").write_text(PROBE_MODULE)
+    package_dir = Path(bytecode.__file__).resolve().parents[1]  # this gilbench's
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(package_dir)])}
+    out = subprocess.run([sys.executable, "-m", "gilbench", "list", "--json", "--import",
+                          "gilbench_probe_bytecode"], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    probe = json.loads(out.stderr.strip().splitlines()[-1])
+    assert probe["installed"] is FREE_THREADED_BUILD
+    assert probe["immortal"], "no kernel has a python flavour to check"
+    for kernel, immortal in probe["immortal"].items():
+        assert immortal in ((True, None) if FREE_THREADED_BUILD else (None,)), kernel
 
 
 #: Mandelbrot side for the overhead test: ~40 ms per chunk of pure Python on 3.13t.

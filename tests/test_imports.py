@@ -129,3 +129,39 @@ def test_the_modules_of_the_old_cycle_import_first_in_a_fresh_interpreter(first)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+def _fresh(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_importing_gilbench_changes_nothing_in_the_process():
+    """No import hook, no warnings hook: what measures installs those (the command first
+    thing, measure() and the sweep when they start)."""
+    out = _fresh("import sys, warnings; before=(warnings.showwarning, list(sys.meta_path)); "
+                 "import gilbench; "
+                 "assert (warnings.showwarning, list(sys.meta_path)) == before")
+    assert out.returncode == 0, out.stderr
+
+
+def test_importing_the_command_loads_nothing_else_of_gilbench():
+    """The command installs its hooks before the rest of gilbench loads (on a
+    free-threaded build the bytecode finder sees every module after it), so importing
+    gilbench or gilbench.cli must not load the registries; the public names still do."""
+    out = _fresh("import sys; import gilbench.cli; "
+                 "print(sorted(m for m in sys.modules if m.startswith('gilbench'))); "
+                 "from gilbench import KERNELS, PROFILES, measure; import gilbench.plan; "
+                 "assert PROFILES is gilbench.plan.PROFILES and KERNELS and measure")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["['gilbench',", "'gilbench.cli']"]
+
+
+def test_the_package_names_every_public_name():
+    import gilbench
+
+    for name in gilbench.__all__:
+        assert getattr(gilbench, name) is not None, name
+        assert name in dir(gilbench)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        gilbench.no_such_name  # noqa: B018

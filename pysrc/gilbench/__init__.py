@@ -3,21 +3,38 @@
 Public API: the registries (kernels, flavours, strategies) and their ``register_*``
 functions, :func:`measure` for one run, :func:`build_plan` for a sweep, and the results
 and report helpers. See README.md.
+
+Importing gilbench changes nothing in the process: the names below load on first use, and
+the hooks a measurement relies on are installed by what measures (the ``gilbench``
+command, :func:`measure`, the sweep). On a free-threaded build (3.13t), call
+``gilbench.bytecode.install()`` before using anything else here, so that gilbench's
+modules load as bytecode (see :mod:`gilbench.bytecode`); the command does it itself.
 """
 
-# On a free-threaded CPython: the rest of gilbench loads as bytecode, so that threads do
-# not contend on the constants of its pure-Python flavours (see gilbench.bytecode); and
-# an import of an extension that does not declare itself free-threading compatible turns
-# the GIL back on: record which (every run reports it).
-from gilbench import bytecode, gilwatch  # noqa: E402
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from gilbench.version import __version__
 
-bytecode.install()
-gilwatch.install()
-with gilwatch.watching_imports():
-    from gilbench.flavours import FLAVOURS, Flavour, get_flavour, register_flavour  # noqa: E402
-    from gilbench.harness import Measurement, RunError, RunSpec, measure  # noqa: E402
-    from gilbench.kernels import (  # noqa: E402
+#: Public name -> the module that defines it; each loads on first use (PEP 562).
+_EXPORTS = {
+    **dict.fromkeys(("FLAVOURS", "Flavour", "get_flavour", "register_flavour"),
+                    "gilbench.flavours"),
+    **dict.fromkeys(("Measurement", "RunError", "RunSpec", "measure"), "gilbench.harness"),
+    **dict.fromkeys(("KERNELS", "ArraySpec", "Implementation", "Kernel", "Problem",
+                     "Workspace", "get_kernel", "register_kernel"), "gilbench.kernels"),
+    "PROFILES": "gilbench.profiles",
+    "build_plan": "gilbench.plan",
+    **dict.fromkeys(("STRATEGIES", "Session", "Strategy", "get_strategy",
+                     "register_strategy"), "gilbench.strategies"),
+}
+
+if TYPE_CHECKING:
+    from gilbench.flavours import FLAVOURS, Flavour, get_flavour, register_flavour
+    from gilbench.harness import Measurement, RunError, RunSpec, measure
+    from gilbench.kernels import (
         KERNELS,
         ArraySpec,
         Implementation,
@@ -27,14 +44,34 @@ with gilwatch.watching_imports():
         get_kernel,
         register_kernel,
     )
-    from gilbench.plan import PROFILES, build_plan  # noqa: E402
-    from gilbench.strategies import (  # noqa: E402
+    from gilbench.plan import build_plan
+    from gilbench.profiles import PROFILES
+    from gilbench.strategies import (
         STRATEGIES,
         Session,
         Strategy,
         get_strategy,
         register_strategy,
     )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gilbench' has no attribute {name!r}")
+    from gilbench import gilwatch
+
+    # An extension that does not declare itself free-threading compatible turns the GIL
+    # back on when it loads: record which (every run reports it).
+    with gilwatch.watching_imports():
+        value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "FLAVOURS", "KERNELS", "PROFILES", "STRATEGIES", "ArraySpec", "Flavour",

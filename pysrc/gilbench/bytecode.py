@@ -10,6 +10,11 @@ chunk compiled from source, 1.0x loaded from bytecode. Installed packages run fr
 ``.pyc``; so that gilbench measures that steady state on every run (first or not, with
 or without PYTHONDONTWRITEBYTECODE), its modules are compiled and then loaded through
 marshal, in memory (nothing is written).
+
+Importing gilbench does not install the finder: the ``gilbench`` command does, before it
+imports the rest of gilbench. A program that measures through the API on a free-threaded
+build calls :func:`install` first, before it touches anything else of gilbench (the
+modules imported before it stay as they were loaded).
 """
 
 from __future__ import annotations
@@ -57,7 +62,15 @@ class _BytecodeFinder(importlib.abc.MetaPathFinder):
 def install() -> bool:
     """On a free-threaded build, load gilbench's modules imported from now on as bytecode
     (idempotent); True when installed. Elsewhere it changes nothing: constants are only
-    shared between threads that run at once where there is no GIL."""
+    shared between threads that run at once where there is no GIL.
+
+    Call it first, before anything else of gilbench is used (``import gilbench`` alone
+    loads nothing else); the ``gilbench`` command does so itself::
+
+        import gilbench.bytecode
+        gilbench.bytecode.install()
+        from gilbench import RunSpec, measure
+    """
     global _finder
     if not sysconfig.get_config_var("Py_GIL_DISABLED"):
         return False

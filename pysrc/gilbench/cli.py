@@ -12,30 +12,23 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
+from gilbench import __version__
 
-from gilbench import __version__, interrupts, outdir, plugins
-from gilbench.analysis import FINDINGS_NAME, run_id
-from gilbench.axes.registry import AXES
-from gilbench.flavours import FLAVOURS, SCHEDULES
-from gilbench.harness import Measurement
-from gilbench.kernels import KERNELS
-from gilbench.limits import MAX_REPEATS, check_sweep, max_workers
-from gilbench.plan import PROFILES, build_plan
-from gilbench.results import RESULTS_NAME
-from gilbench.strategies import DEFAULT_TIMEOUT_S, STRATEGIES
-from gilbench.strategies.startmethod import START_METHODS, default_start_method
+if TYPE_CHECKING:
+    from rich.console import Console
 
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, interrupts.EXIT_INTERRUPTED
-DEFAULT_OUT = "gilbench-results"
-DEFAULT_STUDY_OUT = f"{DEFAULT_OUT}/studies"
+# Only the standard library at module level: main() installs gilbench's import and warning
+# hooks before the rest of gilbench (and numpy, and the native extensions) loads.
+
+EXIT_USAGE = 2
 #: ``gilbench export --format NAME``: the module function turning a results document into
 #: (that format's document, the runs it cannot hold).
 EXPORT_FORMATS = {"pytest-benchmark": "gilbench.pytest_benchmark:from_results"}
 DEFAULT_COMPARE_OUT = "compare-results"
+#: Below the run's output folder (:data:`gilbench.runcommand.DEFAULT_OUT`).
+STUDY_OUT_SUBFOLDER = "studies"
 
 
 class UsageError(Exception):
@@ -102,11 +95,17 @@ def _scheduler_address(text: str) -> str:
     return text
 
 
-def _flatten(lists: list[list] | None) -> list:
-    return [x for sub in lists or [] for x in sub]
-
-
 def build_parser() -> Parser:
+    """The ``gilbench`` argument parser (imports the registries, whose names it checks)."""
+    from gilbench.axes.registry import AXES
+    from gilbench.flavours import FLAVOURS, SCHEDULES
+    from gilbench.kernels import KERNELS
+    from gilbench.limits import MAX_REPEATS, max_workers
+    from gilbench.profiles import PROFILES
+    from gilbench.runcommand import DEFAULT_OUT, SWEEP_DEFAULTS
+    from gilbench.strategies import STRATEGIES
+    from gilbench.strategies.startmethod import START_METHODS, default_start_method
+
     parser = Parser(
         prog="gilbench",
         description="Measure when releasing the GIL lets plain threads rival "
@@ -133,7 +132,7 @@ def build_parser() -> Parser:
         description="Run every selected kernel x flavour x strategy x workers combination, "
                     "verify each against the reference, and write DIR/results.json (after "
                     "every run) and DIR/report.md. Filters may be repeated or comma-separated.")
-    p.add_argument("--profile", choices=list(PROFILES), default="quick",
+    p.add_argument("--profile", choices=list(PROFILES), default=SWEEP_DEFAULTS["profile"],
                    help="sizes and repeats: " + "; ".join(
                        f"{k}: {v.description}" for k, v in PROFILES.items()))
     p.add_argument("--kernel", action="append", type=_name_list("kernel", list(KERNELS)),
@@ -165,22 +164,20 @@ def build_parser() -> Parser:
     p.add_argument("--repeat", type=_positive_int("repeat count"), metavar="N",
                    help="timed repeats per run (default: the profile's, at least 5 "
                         f"recommended, at most {MAX_REPEATS})")
-    p.add_argument("--timeout", type=_positive_int("timeout"), default=int(DEFAULT_TIMEOUT_S),
+    p.add_argument("--timeout", type=_positive_int("timeout"), default=SWEEP_DEFAULTS["timeout"],
                    metavar="SECONDS", help="fail a run whose workers take longer than this "
                                            "(default: %(default)s)")
     p.add_argument("--axis", action="append", type=_name_list("axis", list(AXES)),
                    metavar="A", help="sweep these axes instead of the plain sweep ("
                    + "; ".join(f"{a.name}: {a.description}" for a in AXES.values())
                    + "); other filters still apply")
-    p.add_argument("--seed", type=int, default=0, help="problem seed (default: 0)")
+    p.add_argument("--seed", type=int, default=SWEEP_DEFAULTS["seed"],
+                   help="problem seed (default: %(default)s)")
     p.add_argument("--scheduler", type=_scheduler_address, metavar="tcp://HOST:PORT",
                    help="an existing dask cluster for the dask-remote strategy (its workers, "
                         "maybe on other machines, need the same gilbench installed)")
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help="output folder (default: %(default)s)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--quiet", action="store_true",
-                   help="no progress and no summary table; print only where results went")
+    _output_options(p, DEFAULT_OUT, quiet="no progress and no summary table; print only "
+                                          "where results went")
     p.add_argument("--dry-run", action="store_true",
                    help="print the planned runs by kernel, axis and strategy with a time "
                         "estimate (from earlier results in DIR where there are any); run "
@@ -196,8 +193,7 @@ def build_parser() -> Parser:
                                    "file, without running anything.")
     p.add_argument("path", help="results.json, or the folder holding it, or a pytest-benchmark "
                                 "JSON file written by gilbench's benchmarks/ suites")
-    p.add_argument("--out", metavar="DIR", help="where to write (default: beside the results)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    _output_options(p, None, out_help="where to write (default: beside the results)")
     _import_option(p)
 
     p = sub.add_parser("export", help="write results in another tool's format",
@@ -221,11 +217,8 @@ def build_parser() -> Parser:
     p.add_argument("--label", action="append", metavar="NAME[,NAME...]",
                    help="name the inputs, in order (default: each input's interpreter, e.g. "
                         "'3.13.5t GIL off (PYTHON_GIL=0)')")
-    p.add_argument("--out", default=DEFAULT_COMPARE_OUT, metavar="DIR",
-                   help="output folder (default: %(default)s)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--quiet", action="store_true",
-                   help="no findings on the terminal; print only where the comparison went")
+    _output_options(p, DEFAULT_COMPARE_OUT, quiet="no findings on the terminal; print only "
+                                                  "where the comparison went")
 
     p = sub.add_parser("study", help="measure one of the tutorial's claims (or all of them)",
                        description="Run studies of the tutorial's claims about threads, "
@@ -236,12 +229,19 @@ def build_parser() -> Parser:
     p.add_argument("--list", action="store_true", help="list the studies and exit")
     p.add_argument("--tiny", action="store_true",
                    help="tiny settings: a few seconds per study, rough figures (for tests)")
-    p.add_argument("--out", default=DEFAULT_STUDY_OUT, metavar="DIR",
-                   help="output folder (default: %(default)s)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--quiet", action="store_true",
-                   help="no progress and no summary; print only where the report went")
+    _output_options(p, f"{DEFAULT_OUT}/{STUDY_OUT_SUBFOLDER}",
+                    quiet="no progress and no summary; print only where the report went")
     return parser
+
+
+def _output_options(p: argparse.ArgumentParser, out: str | None, *, quiet: str | None = None,
+                    out_help: str = "output folder (default: %(default)s)") -> None:
+    """``--out DIR`` (default ``out``), ``--no-plots`` and, where ``quiet`` says what it
+    still prints, ``--quiet``: the options of every command that writes a report."""
+    p.add_argument("--out", default=out, metavar="DIR", help=out_help)
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    if quiet is not None:
+        p.add_argument("--quiet", action="store_true", help=quiet)
 
 
 def _import_option(p: argparse.ArgumentParser) -> None:
@@ -257,6 +257,8 @@ def _preimport(argv: Sequence[str]) -> None:
     real parser is built, since it checks --kernel (and --flavour...) against the
     registries those modules fill."""
     import warnings
+
+    from gilbench import plugins
 
     pre = Parser(add_help=False, allow_abbrev=False)
     pre.add_argument("--import", action="append", dest="imports", default=[])
@@ -274,106 +276,14 @@ def _preimport(argv: Sequence[str]) -> None:
 
 # -- commands ---------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
-    kernels = {
-        k.name: {"summary": k.summary, "sizes": dict(k.sizes), "flavours": {
-            f: k.flavour_unavailable_reason(f) or "available" for f in FLAVOURS}}
-        for k in KERNELS.values()}
-    flavours = {f.name: {"description": f.description, "gil": f.gil,
-                         "parallel_inside": f.parallel_inside,
-                         "status": f.unavailable_reason() or "available"}
-                for f in FLAVOURS.values()}
-    strategies = {s.name: {"description": s.description, "uses": s.uses, "core": s.core,
-                           "default_sweep": s.default_sweep,
-                           "capabilities": s.capabilities(),
-                           "status": s.unavailable_reason() or "available"}
-                  for s in STRATEGIES.values()}
-    axes = {a.name: {"description": a.description, "condition": a.condition,
-                     "findings": list(a.finders),
-                     "kernels": {k.name: a.unavailable_reason(k) or "applies"
-                                 for k in KERNELS.values()},
-                     "default_in": {p: list(ks) for p, ks in a.default_in.items()}}
-            for a in AXES.values()}
+    from gilbench.listing import print_listing, registry_listing
+
+    data = registry_listing()
     if args.json:
-        print(json.dumps({"kernels": kernels, "flavours": flavours, "strategies": strategies,
-                          "axes": axes}, indent=1))
+        print(json.dumps(data, indent=1))
         return 0
-    table = Table(title="Flavours", title_justify="left")
-    for col in ("flavour", "GIL", "status", "what it is"):
-        table.add_column(col)
-    for name, f in flavours.items():
-        table.add_row(name, f["gil"] + (", parallel inside" if f["parallel_inside"] else ""),
-                      _status(f["status"]), f["description"])
-    console.print(table)
-    table = Table(title="Strategies (* in every profile's sweep; + in the standard and full "
-                        "sweeps, one flavour per kernel; the others when named)",
-                  title_justify="left")
-    for col in ("strategy", "status", "uses", "capabilities", "what it is"):
-        table.add_column(col)
-    for name, s in strategies.items():
-        mark = "" if not s["default_sweep"] else "*" if s["core"] else "+"
-        table.add_row(name + mark, _status(s["status"]), s["uses"],
-                      capability_words(s["capabilities"]), s["description"])
-    console.print(table)
-    table = Table(title="Axes (gilbench run --axis NAME)", title_justify="left")
-    for col in ("axis", "finding", "in profiles by default", "what it varies"):
-        table.add_column(col)
-    for name, a in axes.items():
-        defaults = "; ".join(f"{p}: {', '.join(ks)}" for p, ks in a["default_in"].items())
-        if AXES[name].plain_sweep:  # the plain sweep is (or feeds) this axis
-            defaults = "every sweep (the plain runs)"
-        table.add_row(name, ", ".join(a["findings"]), defaults or "-", a["description"])
-    console.print(table)
-    table = Table(title="Kernels x flavours (✓ runs here, ✗ implemented but unavailable "
-                        "here, - not applicable)", title_justify="left")
-    table.add_column("kernel")
-    for f in FLAVOURS:
-        table.add_column(f, justify="center")
-    table.add_column("quick/standard/full size")
-    notes = []
-    for name, k in kernels.items():
-        kernel = KERNELS[name]
-        marks = []
-        for f, status in k["flavours"].items():
-            if status == "available":
-                marks.append("[green]✓[/green]")
-                continue
-            marks.append("[red]✗[/red]" if f in kernel.implementations else "-")
-            notes.append(f"{name} x {f}: {status}")
-        sizes = "/".join(str(k["sizes"][p]) for p in PROFILES)
-        for f, fs in kernel.flavour_sizes.items():
-            sizes += f"\n{f}: " + "/".join(str(fs[p]) for p in PROFILES)
-        table.add_row(name, *marks, sizes)
-    console.print(table)
-    for name, k in kernels.items():
-        console.print(f"  [bold]{name}[/bold]: {k['summary']}", highlight=False)
-    if notes:
-        console.print("[bold]Why not:[/bold]")
-        for note in notes:
-            console.print(f"  {note}", highlight=False)
+    print_listing(console, data)
     return 0
-
-
-def capability_words(caps: dict) -> str:
-    """A strategy's declared capabilities in a few words (``gilbench list``)."""
-    words = [word for flag, word in (
-        ("uses_threads", "threads"), ("uses_processes", "processes"),
-        ("drives_parallel_flavours", "drives self-parallel flavours"),
-        ("single_worker", "one worker"), ("one_chunk", "one chunk"),
-        ("ships_inputs", "ships inputs"), ("ships_outputs", "ships outputs"),
-        ("remote", "remote"), ("own_gil_per_worker", "own GIL per worker"),
-        ("supports_start_method", "start methods"))
-        if caps.get(flag)]
-    if caps.get("library"):
-        words.append(f"library {caps['library']}")
-    if caps.get("ipc") not in (None, "in-process"):
-        words.append(f"chunks by {caps['ipc']}")
-    if caps.get("returns") not in (None, "in-process"):
-        words.append(f"partials {caps['returns']}")
-    return ", ".join(words)
-
-
-def _status(text: str) -> str:
-    return "[green]available[/green]" if text == "available" else f"[red]{text}[/red]"
 
 
 def cmd_info(args: argparse.Namespace, console: Console) -> int:
@@ -390,208 +300,16 @@ def cmd_info(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    if args.scheduler is None:
-        return _cmd_run(args, console)
-    from gilbench.strategies.dask_cluster import check_scheduler, use_scheduler
+    from gilbench.runcommand import BadRunInput, run_command
 
-    reason = check_scheduler(args.scheduler)
-    if reason:
-        raise UsageError(f"--scheduler {args.scheduler}: {reason}")
-    with use_scheduler(args.scheduler):
-        return _cmd_run(args, console)
-
-
-def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     try:
-        plan = build_plan(
-            args.profile, kernels=_flatten(args.kernel), flavours=_flatten(args.flavour),
-            strategies=_flatten(args.strategy), workers=_flatten(args.workers),
-            sizes=_flatten(args.size), chunks=_flatten(args.chunks),
-            schedules=_flatten(args.schedule), start_methods=_flatten(args.start_method),
-            axes=_flatten(args.axis) or None)
-        check_sweep(args.repeat, args.timeout, args.seed)
-        resumption = _resumption(args, plan) if args.resume else None
-    except (ValueError, TypeError) as exc:
+        return run_command(args, console)
+    except BadRunInput as exc:
         raise UsageError(str(exc)) from None
-    if resumption is not None:
-        plan = resumption.plan
-    if not plan.specs:
-        reasons = "; ".join(list(dict.fromkeys(
-            f"{what}: {why}" for what, why in plan.skipped + plan.not_applicable))[:3])
-        raise UsageError("nothing to run with these filters" +
-                         (f" ({reasons})" if reasons else ""))
-    if args.dry_run:  # before the output folder is claimed: nothing moves, nothing runs
-        from gilbench.dryrun import print_dry_run
-
-        # Resuming: only what is left to run.
-        print_dry_run(console, plan if resumption is None
-                      else replace(plan, specs=list(resumption.remaining)), args.out,
-                      repeats=args.repeat)
-        return 0
-    err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
-    try:  # only now that the input is good: claiming sets the previous sweep aside
-        # (unless resuming: that sweep goes on in its folder)
-        lock, previous = outdir.claim(args.out, keep_previous=resumption is None)
-    except outdir.FolderError as exc:
-        raise UsageError(str(exc)) from None
-    if previous is not None:
-        err.print(f"gilbench: {args.out}/ held an earlier sweep; its files are now in "
-                  f"{previous}/", soft_wrap=True)
-    with lock:
-        if resumption is not None:  # reread under the lock: nothing ran there meanwhile
-            try:
-                resumption = _resumption(args, plan)
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
-        return _run_plan(args, plan, console, err, resumption)
-
-
-def _resumption(args: argparse.Namespace, plan):
-    """The sweep ``--resume DIR`` continues; ResumeError (a ValueError) says why not.
-
-    Sweep options on the command line must describe the recorded sweep; without any, the
-    recorded plan and settings apply.
-    """
-    from gilbench.resume import ResumeError, open_sweep
-
-    if args.out not in (DEFAULT_OUT, args.resume):
-        raise ResumeError(f"--resume continues the sweep in {args.resume}; --out "
-                          f"{args.out} names another folder")
-    args.out = args.resume
-    defaults = build_parser().parse_args(["run"])
-    not_sweep = {"resume", "out", "quiet", "no_plots", "imports", "command", "dry_run"}
-    named = any(getattr(args, k) != v for k, v in vars(defaults).items() if k not in not_sweep)
-    if not named:
-        return open_sweep(args.resume)
-    return open_sweep(args.resume, plan=plan, settings={
-        "profile": plan.profile.name, "seed": args.seed, "timeout_s": args.timeout,
-        "repeats": plan.profile.repeats if args.repeat is None else args.repeat})
-
-
-def _run_plan(args: argparse.Namespace, plan, console: Console, err: Console,
-              resumption=None) -> int:
-    """Run the sweep into the claimed output folder, then write the report."""
-    from gilbench.report import render_report
-    from gilbench.results import load_results
-    from gilbench.sweep import run_sweep
-
-    if not args.quiet and resumption is not None:
-        err.print(f"gilbench: resuming {args.out}/: {resumption.finished} of "
-                  f"{len(plan.specs)} runs are recorded and kept, "
-                  f"{len(resumption.remaining)} to run")
-    elif not args.quiet:
-        err.print(f"gilbench: {len(plan.specs)} runs, profile {plan.profile.name}, "
-                  f"results in {args.out}/ ({len(plan.not_applicable)} kernel x flavour "
-                  "pairs are not applicable: gilbench list says why)")
-        for what, why in plan.skipped:
-            err.print(f"  unavailable here, skipped: {what}: {why}", style="yellow")
-        if plan.baselines:
-            err.print(f"  added {len(plan.baselines)} baseline run(s) that speedups are "
-                      "measured against (serial, or 1 OpenMP thread)")
-    progress = None if args.quiet else _progress(err)
-    try:
-        if progress is None:
-            outcome = run_sweep(plan, args.out, repeats=args.repeat, seed=args.seed,
-                                timeout=args.timeout, resume=resumption)
-        else:
-            with progress:
-                on_run = _progress_updater(progress, plan, resumption)
-                outcome = run_sweep(plan, args.out, repeats=args.repeat, seed=args.seed,
-                                    timeout=args.timeout, on_run=on_run, resume=resumption)
-    except KeyboardInterrupt as exc:
-        _say(err, f"gilbench: interrupted; finished runs are in {args.out}/results.json")
-        return interrupts.exit_code(exc)
-    doc = load_results(outcome.path)
-    report = render_report(doc, args.out, plots=not args.no_plots, source=str(outcome.path))
-    if not args.quiet:
-        print_summary(console, doc, report.parent)
-        err.print(f"gilbench: {len(outcome.measurements)} runs in {outcome.elapsed_s:.1f} s; "
-                  f"results {outcome.path}; findings {report.parent / FINDINGS_NAME}; "
-                  f"report {report}")
-    else:
-        print(report)
-    for failure in outcome.failures:
-        err.print(f"gilbench: error: {failure}", style="red")
-    # A resumed sweep is one sweep: runs that failed before resuming count too.
-    earlier = [] if resumption is None else \
-        [r for r in resumption.document["runs"][:resumption.finished]
-         if r.get("status") != "ok"]
-    for run in earlier:
-        err.print(f"gilbench: error: run {run_id(run)} failed before resuming: "
-                  f"{run.get('error')}", style="red")
-    return EXIT_FAILED if outcome.failures or earlier else 0
-
-
-def _progress(console: Console):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from gilbench.eta import eta_column
-
-    # auto_refresh=False: no refresh thread, so forking workers never sees extra threads.
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), eta_column(), console=console, auto_refresh=False,
-                    transient=False)
-
-
-def _progress_updater(progress, plan, resumption):
-    """A task on ``progress`` and the ``on_run`` callback that advances it, with an ETA
-    learned from the runs finished so far (recorded ones too, when resuming)."""
-    import time
-
-    from gilbench.eta import RunTimes
-
-    times = RunTimes()
-    todo = list(plan.specs if resumption is None else resumption.remaining)
-    done = 0 if resumption is None else resumption.finished
-    if resumption is not None:
-        times.observe_recorded(resumption.document["runs"])
-    task = progress.add_task("measuring", total=len(plan.specs), completed=done,
-                             eta=times.remaining_s(todo))
-    state = {"last": time.perf_counter(), "left": todo}
-
-    def on_run(i: int, n: int, m: Measurement) -> None:
-        now = time.perf_counter()
-        # A failed run records no elapsed_s: the time since the last one stands in.
-        times.observe(m.spec, m.elapsed_s if m.elapsed_s is not None else now - state["last"])
-        state["last"] = now
-        state["left"] = state["left"][1:]
-        progress.update(task, advance=1, refresh=True, description=_one_line(m),
-                        eta=times.remaining_s(state["left"]))
-
-    return on_run
-
-
-def _one_line(m: Measurement) -> str:
-    if m.status != "ok":
-        return f"[red]FAILED[/red] {m.kernel}/{m.flavour}/{m.strategy} x{m.workers}"
-    point = f" [{m.axis} {m.axis_value}]" if m.axis and m.axis_value is not None else ""
-    return (f"{m.kernel}/{m.flavour}/{m.strategy} x{m.workers}{point}: "
-            f"{m.median_s * 1e3:.1f} ms")
-
-
-def print_summary(console: Console, doc: dict, findings_dir) -> None:
-    """The terminal's view of a sweep: per kernel, the run table and the findings, read
-    back from the findings.json the report was rendered from (so the two cannot differ)."""
-    from gilbench.analysis import VERDICT_TEXT, analyse, load_findings
-    from gilbench.report.markdown import TABLE_HEADER, finding_lines, row_cells
-
-    findings = load_findings(findings_dir)
-    for view in analyse(doc, kinds=()).kernels:
-        rows = view.main_rows()
-        table = Table(title=view.kernel, title_justify="left")
-        with_gbs = any(r.gbs for r in rows)
-        for col in TABLE_HEADER + (["GB/s"] if with_gbs else []):
-            table.add_column(col, justify="left" if col in ("flavour", "strategy") else "right")
-        for r in rows:
-            table.add_row(*row_cells(r, with_gbs))
-        console.print(table)
-        mine = [f for f in findings if f.kernel == view.kernel]
-        for f, line in zip(mine, finding_lines(mine), strict=True):
-            mark = f"[bold]{VERDICT_TEXT.get(f.verdict, f.verdict)}:[/bold] " if f.headline else ""
-            console.print(f"  • {mark}{line}", highlight=False)
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from gilbench import outdir
     from gilbench.pytest_benchmark import load_document
     from gilbench.report import render_report
     from gilbench.results import resolve
@@ -612,6 +330,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     import importlib
     from pathlib import Path
 
+    from gilbench import outdir
     from gilbench.results import load_results, write_atomic
 
     module, _, name = EXPORT_FORMATS[args.format].partition(":")
@@ -634,11 +353,13 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    from gilbench import outdir
     from gilbench.compare import build_comparison, load_inputs
     from gilbench.report.compare import render_comparison
+    from gilbench.results import RESULTS_NAME
+    from gilbench.terminal import say
 
-    labels = [x.strip() for x in _flatten([v.split(",") for v in args.label])] \
-        if args.label else None
+    labels = [x.strip() for v in args.label for x in v.split(",")] if args.label else None
     try:
         comparison = build_comparison(load_inputs(args.paths, labels))
         out = outdir.check_folder(args.out)
@@ -649,7 +370,7 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     for line in comparison.warnings:
-        _say(None, f"gilbench: warning: {line}")
+        say(None, f"gilbench: warning: {line}")
     with lock:
         path, findings = render_comparison(comparison, out, plots=not args.no_plots)
     if args.quiet:
@@ -666,9 +387,10 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_study(args: argparse.Namespace, console: Console) -> int:
     from gilbench.studies.command import BadStudyInput, study_command
+    from gilbench.terminal import make_progress
 
     try:
-        return study_command(args, console, _progress)
+        return study_command(args, console, make_progress)
     except BadStudyInput as exc:
         raise UsageError(str(exc)) from None
 
@@ -678,15 +400,28 @@ COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_re
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gilbench`` console script; returns the exit code."""
+    """Entry point of the ``gilbench`` console script; returns the exit code.
+
+    Installs gilbench's process-wide hooks (:func:`install_hooks`) before the rest of
+    gilbench loads: the command is what measures, so it is what sets them.
+    """
+    gilwatch = install_hooks()
+    # Whatever loads with the registries (numpy, the native extensions) may turn a
+    # free-threaded build's GIL back on: record which import did.
+    with gilwatch.watching_imports():
+        from rich.console import Console
+
+        from gilbench import interrupts, plan  # noqa: F401  (the registries)
+        from gilbench.terminal import say
     # Off a terminal (CI logs, pipes) rich would wrap tables at 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=160)
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         _preimport(argv)
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
         if args.command is None:
-            build_parser().print_help()
+            parser.print_help()
             return EXIT_USAGE
         # SIGTERM and SIGHUP unwind like Ctrl-C: sessions kill workers, unlink segments.
         with interrupts.signals_interrupt():
@@ -695,19 +430,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gilbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        _say(None, "gilbench: interrupted")
+        say(None, "gilbench: interrupted")
         return interrupts.exit_code(exc)
 
 
-def _say(err: Console | None, message: str) -> None:
-    """Print to stderr unless it is gone (a closed terminal after SIGHUP)."""
-    try:
-        if err is None:
-            print(message, file=sys.stderr)
-        else:
-            err.print(message)
-    except OSError:
-        pass
+def install_hooks():
+    """Install what gilbench's measurements rely on in this process (idempotent), before
+    the rest of gilbench is imported: on a free-threaded build its modules load as bytecode
+    (:func:`gilbench.bytecode.install`), and a GIL warning shown later is recorded
+    (:func:`gilbench.gilwatch.install`). Returns :mod:`gilbench.gilwatch`."""
+    from gilbench import bytecode, gilwatch
+
+    bytecode.install()
+    gilwatch.install()
+    return gilwatch
 
 
 if __name__ == "__main__":

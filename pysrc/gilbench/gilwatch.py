@@ -30,7 +30,8 @@ GIL_WARNING = re.compile(r"global interpreter lock \(GIL\) has been enabled to l
 
 _lock = threading.Lock()
 _enabled_by: list[str] = []
-_installed = False
+#: Set on gilbench's ``warnings.showwarning`` hook, so that :func:`install` knows it.
+_HOOK_MARK = "_gilbench_gilwatch_hook"
 
 
 def gil_enabled() -> bool:
@@ -87,20 +88,25 @@ def watching_imports() -> Iterator[None]:
 
 
 def install() -> None:
-    """Hook ``warnings.showwarning`` (once per process) so that a GIL warning shown later,
-    from an import gilbench does not wrap (a chunk function's first call), is recorded."""
-    global _installed
+    """Hook ``warnings.showwarning`` so that a GIL warning shown later, from an import
+    gilbench does not wrap (a chunk function's first call), is recorded.
+
+    Idempotent: the hook goes in only where ``warnings.showwarning`` is not it already.
+    What measures calls this when it starts (the ``gilbench`` command, :func:`measure`,
+    the sweep), so a ``warnings.catch_warnings`` block that ended since, restoring an
+    earlier ``showwarning``, does not leave later runs unhooked.
+    """
     with _lock:
-        if _installed:
+        shown = warnings.showwarning
+        if getattr(shown, _HOOK_MARK, False):
             return
-        _installed = True
-    shown = warnings.showwarning
 
-    def showwarning(message, category, filename, lineno, file=None, line=None):
-        note(message)
-        return shown(message, category, filename, lineno, file, line)
+        def showwarning(message, category, filename, lineno, file=None, line=None):
+            note(message)
+            return shown(message, category, filename, lineno, file, line)
 
-    warnings.showwarning = showwarning
+        setattr(showwarning, _HOOK_MARK, True)
+        warnings.showwarning = showwarning
 
 
 def state() -> dict[str, Any]:

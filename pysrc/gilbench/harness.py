@@ -378,6 +378,7 @@ def prepare(run: ResolvedRun | RunSpec, *, seed: int = 0, timeout: float = DEFAU
     warm session, closed (workers and shared memory released) on the way out."""
     run = as_resolved(run)
     spec, kernel = run.spec, run.kernel
+    gilwatch.install()  # a GIL warning shown from now on (a first chunk call) is recorded
     problem, expected = (references or ReferenceCache()).get(
         kernel, spec.size, seed, spec.axis, spec.axis_value)
     phases = check_phases(kernel, kernel.phases(problem, spec.chunks), spec.chunks)
@@ -397,6 +398,7 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
     """Measure one run (a RunSpec is resolved first). Raises ValueError for a bad spec
     and :class:`RunError` on failure."""
     run_start = time.perf_counter()
+    gilwatch.install()  # a GIL warning shown from now on (a first chunk call) is recorded
     run = as_resolved(run)
     spec, kernel, impl = run.spec, run.kernel, run.impl
     allocator.equalise()

@@ -4,46 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import product
+from typing import TYPE_CHECKING
 
 from gilbench.compat import incompatible_reason
-from gilbench.flavours import FLAVOURS, SCHEDULES, get_flavour
+from gilbench.flavours import FLAVOURS, SCHEDULES, Flavour, get_flavour
 from gilbench.harness import RunSpec
-from gilbench.kernels import KERNELS, get_kernel
+from gilbench.kernels import KERNELS, Kernel, get_kernel
 from gilbench.limits import check_workers, usable_cores
-from gilbench.strategies import STRATEGIES, get_strategy
+from gilbench.profiles import PROFILES, Profile
+from gilbench.strategies import STRATEGIES, Strategy, baseline_strategy, get_strategy
 from gilbench.strategies.startmethod import check_start_method, default_start_method
 
-
-@dataclass(frozen=True)
-class Profile:
-    """How thorough a sweep is: which size per kernel, how many repeats."""
-
-    name: str
-    description: str
-    repeats: int
-    warmup: int = 1
-    #: Warm-up lasts at least this long (see harness.WARMUP_S for why).
-    warmup_s: float = 0.2
-    #: Worker counts beyond the usable cores, to show oversubscription.
-    oversubscribe: bool = False
-    #: Skip 1-worker thread/process pools (serial is their baseline) to save time.
-    skip_single_worker_pools: bool = False
-    #: Also run the strategies that are not ``core`` (one per component of threading,
-    #: asyncio and multiprocessing), each with one representative flavour per kernel.
-    components: bool = False
-
-
-PROFILES: dict[str, Profile] = {
-    "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers, core "
-                              "strategies: the thesis in about a minute", 5, warmup_s=0.1,
-                     skip_single_worker_pools=True),
-    "standard": Profile("standard", "medium sizes, 5 repeats, pools at 2+ workers, every "
-                                    "strategy (the components with one flavour per "
-                                    "kernel)", 5, skip_single_worker_pools=True,
-                        components=True),
-    "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point, every "
-                            "strategy", 10, warmup_s=0.3, oversubscribe=True, components=True),
-}
+if TYPE_CHECKING:
+    from gilbench.axes.registry import Axis
 
 
 def default_workers(cores: int | None = None, oversubscribe: bool = False) -> list[int]:
@@ -134,108 +108,215 @@ def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
     ValueError listing the valid names, and so does a magnitude beyond a cap of
     :mod:`gilbench.limits` (workers, a kernel's size or the memory it needs, chunks).
     """
+    filters = _Filters(kernels=kernels, flavours=flavours, strategies=strategies,
+                       workers=workers, sizes=sizes, chunks=chunks, schedules=schedules,
+                       start_methods=start_methods)
+    chosen = _check_filters(profile, filters)
+    from gilbench.axes.registry import axes_to_plan
+
+    axis_objs, plain, tag, oversubscribe = axes_to_plan(axes)
+    plan = Plan(chosen.profile, default_start_method=default_start_method())
+    counts = _worker_counts(chosen.profile, filters.workers, oversubscribe)
+    _plan_plain_sweep(plan, chosen, counts, filters)
+    _plan_axes(plan, None if axes is None else axis_objs, plain, tag, chosen.kernels, filters)
+    _record_start_methods(plan, chosen.start_methods)
+    _add_baselines(plan)
+    _order_and_validate(plan)
+    return plan
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """What a sweep is narrowed to, as given (``gilbench run``'s filters); empty: all."""
+
+    kernels: Sequence[str]
+    flavours: Sequence[str]
+    strategies: Sequence[str]
+    workers: Sequence[int]
+    sizes: Sequence[int]
+    chunks: Sequence[int]
+    schedules: Sequence[str]
+    start_methods: Sequence[str]
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether a filter but the kernels narrows the sweep (a start method is how
+        processes start, not a narrower selection)."""
+        return bool(self.flavours or self.strategies or self.workers or self.sizes
+                    or self.chunks or self.schedules)
+
+    def for_axes(self) -> dict[str, Sequence]:
+        """The filters an axis plans within (:func:`gilbench.axes.registry.plan_axes`)."""
+        return {"flavours": self.flavours, "strategies": self.strategies,
+                "workers": self.workers, "sizes": self.sizes, "chunks": self.chunks,
+                "schedules": self.schedules}
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    """The profile and registry objects a sweep's filters name (or their defaults)."""
+
+    profile: Profile
+    kernels: list[Kernel]
+    flavours: list[Flavour]
+    strategies: list[Strategy]
+    start_methods: list[str]
+
+
+@dataclass(frozen=True)
+class _WorkerCounts:
+    """The worker counts of the plain sweep: every one, and those pools run at."""
+
+    every: list[int]
+    #: Without 1 where the profile skips 1-worker pools and no worker count was named.
+    pools: list[int]
+
+
+def _check_filters(profile: str, filters: _Filters) -> _Chosen:
+    """Check the profile and the filters (ValueError names the first bad one and the
+    valid choices, or the cap it exceeds) and turn them into registry objects; empty
+    filters become the defaults."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; valid choices: "
                          f"{', '.join(PROFILES)}")
     prof = PROFILES[profile]
-    kernel_objs = [get_kernel(k) for k in kernels] or list(KERNELS.values())
+    kernel_objs = [get_kernel(k) for k in filters.kernels] or list(KERNELS.values())
     # Flavours whose GIL share is tunable are instruments of the gil-fraction axis: a plain
     # sweep runs them only when named.
-    flavour_objs = [get_flavour(f) for f in flavours] or [
+    flavour_objs = [get_flavour(f) for f in filters.flavours] or [
         f for f in FLAVOURS.values() if not f.tunable_gil_share]
-    strategy_objs = [get_strategy(s) for s in strategies] or [
+    strategy_objs = [get_strategy(s) for s in filters.strategies] or [
         s for s in STRATEGIES.values() if s.default_sweep and (s.core or prof.components)]
-    methods = [check_start_method(m) for m in dict.fromkeys(start_methods)]
-    for value, name in [(w, "workers") for w in workers] + [(c, "chunks") for c in chunks]:
+    methods = [check_start_method(m) for m in dict.fromkeys(filters.start_methods)]
+    for value, name in ([(w, "workers") for w in filters.workers]
+                        + [(c, "chunks") for c in filters.chunks]):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1. Got {value!r} instead.")
-    for value in workers:
+    for value in filters.workers:
         check_workers(value)  # absurd counts would hang or crash the pool that starts them
-    for sched in schedules:
+    for sched in filters.schedules:
         if sched not in SCHEDULES:
             raise ValueError(f"unknown schedule {sched!r}; valid choices: "
                              f"{', '.join(sorted(SCHEDULES))}")
-    from gilbench.axes.registry import axes_to_plan, plan_axes
+    return _Chosen(prof, kernel_objs, flavour_objs, strategy_objs, methods)
 
-    chosen, plain, tag, oversubscribe = axes_to_plan(axes)
-    worker_counts = sorted(set(workers)) or default_workers(
+
+def _worker_counts(prof: Profile, workers: Sequence[int],
+                   oversubscribe: bool) -> _WorkerCounts:
+    """The named worker counts, else the profile's defaults (2x the cores too where the
+    profile or an axis oversubscribes)."""
+    every = sorted(set(workers)) or default_workers(
         oversubscribe=prof.oversubscribe or oversubscribe)
-    plan = Plan(prof, default_start_method=default_start_method())
-    pool_counts = worker_counts
-    if prof.skip_single_worker_pools and max(worker_counts) > 1 and not workers:
-        pool_counts = [n for n in worker_counts if n > 1]
-    for strategy in strategy_objs:
+    pools = every
+    if prof.skip_single_worker_pools and max(every) > 1 and not workers:
+        pools = [n for n in every if n > 1]
+    return _WorkerCounts(every, pools)
+
+
+def _plan_plain_sweep(plan: Plan, chosen: _Chosen, counts: _WorkerCounts,
+                      filters: _Filters) -> None:
+    """Append the plain sweep's runs to ``plan``: every kernel x flavour x strategy that
+    applies, at each size, chunk count, worker count and schedule. Strategies and flavours
+    that cannot run here go to ``plan.skipped``, pairs that make no sense to
+    ``plan.not_applicable``."""
+    for strategy in chosen.strategies:
         reason = strategy.unavailable_reason()
         if reason:
             plan.skipped.append((f"strategy {strategy.name}", reason))
-    strategy_objs = [s for s in strategy_objs if not s.unavailable_reason()]
-    for kernel in kernel_objs:
+    strategies = [s for s in chosen.strategies if not s.unavailable_reason()]
+    for kernel in chosen.kernels:
         representative = representative_flavour(kernel)
-        explicit_sizes = [kernel.check_size(s) for s in sizes]
+        sizes = [kernel.check_size(s) for s in filters.sizes]
         # Same chunking for every strategy of a kernel, so runs are comparable.
-        chunk_counts = list(chunks) or [kernel.chunks_per_worker * max(worker_counts)]
-        for flavour in flavour_objs:
+        chunk_counts = list(filters.chunks) or [kernel.chunks_per_worker * max(counts.every)]
+        for flavour in chosen.flavours:
             reason = kernel.flavour_unavailable_reason(flavour.name)
             if reason:
                 where = (plan.skipped if flavour.name in kernel.implementations
                          else plan.not_applicable)
                 where.append((f"{kernel.name}/{flavour.name}", reason))
                 continue
-            for strategy in strategy_objs:
-                reason = incompatible_reason(kernel, flavour, strategy)
-                if reason:
-                    if flavours and strategies:  # the user asked for this pair explicitly
-                        plan.not_applicable.append((f"{flavour.name} x {strategy.name}",
-                                                    reason))
-                    continue
-                # Copying, and the machinery of a component, cost the same whatever the
-                # flavour: unless flavours were named, one flavour speaks for the kernel.
-                if (strategy.ships_inputs or not strategy.core) and not flavours \
-                        and flavour.name != representative:
-                    continue
-                if strategy.single_worker:
-                    counts = [1]
-                elif strategy.drives_parallel_flavours:
-                    counts = worker_counts  # its 1-thread run is its own baseline
-                elif not strategy.core and not workers:
-                    # A component's own machinery shows where workers run side by side;
-                    # one worker of it says what the core pools' 1-worker runs already say.
-                    counts = [n for n in pool_counts if n > 1] or pool_counts
-                else:
-                    counts = pool_counts
-                scheds = [s for s in schedules or DEFAULT_SCHEDULES
-                          if s in flavour.schedules] or [flavour.schedules[0]]
-                strategy_chunks = [1] if strategy.one_chunk and not chunks else chunk_counts
-                for size in explicit_sizes or [kernel.size_for(profile, flavour.name)]:
-                    for n_chunks in strategy_chunks:
-                        for n in counts:
-                            for sched in scheds:
-                                plan.specs.append(RunSpec(
-                                    kernel.name, flavour.name, strategy.name, n, size,
-                                    # a default chunk count never exceeds what the
-                                    # kernel can split a problem of this size into
-                                    n_chunks if chunks
-                                    else min(n_chunks, kernel.max_chunks(size)),
-                                    sched if flavour.parallel_inside else None))
-    if not plain:  # the axes plan their own runs: the plain sweep's pairs do not apply
+            for strategy in strategies:
+                if _pair_runs(plan, kernel, flavour, strategy, representative, filters):
+                    plan.specs += _pair_specs(plan.profile.name, kernel, flavour, strategy,
+                                              sizes, chunk_counts, counts, filters)
+
+
+def _pair_runs(plan: Plan, kernel: Kernel, flavour: Flavour, strategy: Strategy,
+               representative: str | None, filters: _Filters) -> bool:
+    """Whether the plain sweep runs ``flavour`` on ``strategy`` for ``kernel``; an
+    incompatible pair the user named goes to ``plan.not_applicable``."""
+    reason = incompatible_reason(kernel, flavour, strategy)
+    if reason:
+        if filters.flavours and filters.strategies:  # the user asked for this pair
+            plan.not_applicable.append((f"{flavour.name} x {strategy.name}", reason))
+        return False
+    # Copying, and the machinery of a component, cost the same whatever the flavour:
+    # unless flavours were named, one flavour speaks for the kernel.
+    return not ((strategy.ships_inputs or not strategy.core) and not filters.flavours
+                and flavour.name != representative)
+
+
+def _strategy_workers(strategy: Strategy, counts: _WorkerCounts,
+                      workers: Sequence[int]) -> list[int]:
+    """The worker counts ``strategy`` runs at in the plain sweep."""
+    if strategy.single_worker:
+        return [1]
+    if strategy.drives_parallel_flavours:
+        return counts.every  # its 1-thread run is its own baseline
+    if not strategy.core and not workers:
+        # A component's own machinery shows where workers run side by side; one worker
+        # of it says what the core pools' 1-worker runs already say.
+        return [n for n in counts.pools if n > 1] or counts.pools
+    return counts.pools
+
+
+def _pair_specs(profile: str, kernel: Kernel, flavour: Flavour, strategy: Strategy,
+                sizes: list[int], chunk_counts: list[int], counts: _WorkerCounts,
+                filters: _Filters) -> list[RunSpec]:
+    """The runs of one kernel x flavour x strategy: size x chunks x workers x schedule."""
+    scheds = [s for s in filters.schedules or DEFAULT_SCHEDULES
+              if s in flavour.schedules] or [flavour.schedules[0]]
+    strategy_chunks = [1] if strategy.one_chunk and not filters.chunks else chunk_counts
+    return [RunSpec(kernel.name, flavour.name, strategy.name, n, size,
+                    # a default chunk count never exceeds what the kernel can split a
+                    # problem of this size into
+                    n_chunks if filters.chunks else min(n_chunks, kernel.max_chunks(size)),
+                    sched if flavour.parallel_inside else None)
+            for size, n_chunks, n, sched in product(
+                sizes or [kernel.size_for(profile, flavour.name)], strategy_chunks,
+                _strategy_workers(strategy, counts, filters.workers), scheds)]
+
+
+def _plan_axes(plan: Plan, axes: Sequence[Axis] | None, plain: bool, tag: str | None,
+               kernels: Sequence[Kernel], filters: _Filters) -> None:
+    """Append the axes' runs (``None``: the profile's default axes, see
+    :func:`gilbench.axes.registry.plan_axes`). Unless an axis is (``tag``: its runs are tagged)
+    or reads the plain sweep (``plain``), the axes plan their own runs and the plain
+    sweep's runs and pairs are dropped."""
+    from gilbench.axes.registry import plan_axes
+
+    if not plain:
         plan.specs.clear()
         plan.not_applicable.clear()
     elif tag:
         plan.specs = [replace(spec, axis=tag) for spec in plan.specs]
-    # A start method is how processes start, not a narrower selection.
-    narrowed = bool(flavours or strategies or workers or sizes or chunks or schedules)
-    plan_axes(plan, chosen if axes is not None else None, kernel_objs,
-              flavours=flavours, strategies=strategies, workers=workers, sizes=sizes,
-              chunks=chunks, schedules=schedules, narrowed=narrowed)
-    # Process runs, the axes' included, record the start method they use.
+    plan_axes(plan, axes, kernels, narrowed=filters.narrowed, **filters.for_axes())
+
+
+def _record_start_methods(plan: Plan, methods: Sequence[str]) -> None:
+    """Process runs, the axes' included, record the start method they use (one run per
+    method where ``methods`` names several)."""
     plan.specs = [started for spec in plan.specs
                   for started in with_start_methods(spec, methods, plan.default_start_method)]
-    _add_baselines(plan)
-    # Self-parallel runs last: no worker process is forked after an OpenMP team ran.
+
+
+def _order_and_validate(plan: Plan) -> None:
+    """Put self-parallel runs last (no worker process is forked after an OpenMP team
+    ran) and refuse here, not in every run, sizes, memory or chunks beyond the caps."""
     plan.specs.sort(key=lambda spec: get_strategy(spec.strategy).drives_parallel_flavours)
     for spec in plan.specs:
-        spec.validate()  # sizes, memory, chunks: refused here, not by every run
-    return plan
+        spec.validate()
 
 
 def with_start_methods(spec: RunSpec, methods: Sequence[str],
@@ -261,16 +342,8 @@ def baseline_of(spec: RunSpec) -> RunSpec | None:
         return None
     if strategy.drives_parallel_flavours:
         return replace(spec, workers=1)
-    return RunSpec(spec.kernel, spec.flavour, baseline_strategy(), 1, spec.size, spec.chunks,
-                   axis=spec.axis, axis_value=spec.axis_value)
-
-
-def baseline_strategy() -> str:
-    """The registered strategy that runs everything on one worker (``single_worker``)."""
-    for strategy in STRATEGIES.values():
-        if strategy.single_worker and not strategy.unavailable_reason():
-            return strategy.name
-    raise ValueError("no single-worker strategy is registered: speedups need a baseline")
+    return RunSpec(spec.kernel, spec.flavour, baseline_strategy().name, 1, spec.size,
+                   spec.chunks, axis=spec.axis, axis_value=spec.axis_value)
 
 
 def _add_baselines(plan: Plan) -> None:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from gilbench.harness import RunSpec
-from gilbench.plan import PROFILES, Plan
+from gilbench.plan import Plan
+from gilbench.profiles import PROFILES
 from gilbench.results import RESULTS_NAME, load_results, run_id
 
 #: Machine metadata that must be the same for runs to belong to one sweep. Measured
@@ -23,8 +24,6 @@ from gilbench.results import RESULTS_NAME, load_results, run_id
 MACHINE_KEYS = ("hostname", "cpu_model", "cpu_count", "affinity", "python",
                 "python_implementation", "gil", "versions", "build", "compiler",
                 "start_method", "git_commit")
-#: Sweep settings that must be the same (the plan itself is compared run by run).
-SETTING_KEYS = ("profile", "repeats", "warmup", "warmup_s", "seed", "timeout_s")
 
 
 class ResumeError(ValueError):
@@ -148,5 +147,5 @@ def mark_resumed(document: dict[str, Any]) -> None:
         datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
-__all__ = ["MACHINE_KEYS", "SETTING_KEYS", "ResumeError", "Resumption", "mark_resumed",
+__all__ = ["MACHINE_KEYS", "ResumeError", "Resumption", "mark_resumed",
            "open_sweep", "plan_record"]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gilbench import allocator
+from gilbench import allocator, gilwatch
 from gilbench.axes.registry import axis_reasons
 from gilbench.harness import (
     Measurement,
@@ -52,6 +52,7 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     settings apply, its runs are kept and only ``resume.remaining`` runs;
     ``on_run(i, n, m)`` then counts the finished runs in ``i`` and ``n``.
     """
+    gilwatch.install()  # a GIL warning shown from now on (a first chunk call) is recorded
     if resume is not None:
         return _resume_sweep(resume, out_dir, probe=probe, on_run=on_run)
     explicit = repeats is not None

@@ -38,7 +38,7 @@ def register_kernel(kernel: Kernel | type[Kernel], *, replace: bool = False) -> 
     Raises ValueError when the kernel names an unknown flavour or lacks a profile size.
     """
     from gilbench.flavours import FLAVOURS
-    from gilbench.kernels.base import PROFILES
+    from gilbench.profiles import PROFILES
 
     if isinstance(kernel, type):
         kernel = kernel()

@@ -23,8 +23,6 @@ from gilbench.isolated.passes import RepeatedChunk
 Chunk = Any
 ChunkFunction = Callable[["Workspace", Chunk], Any]
 
-PROFILES = ("quick", "standard", "full")
-
 
 @dataclass(frozen=True)
 class ArraySpec:

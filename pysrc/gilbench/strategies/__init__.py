@@ -36,7 +36,7 @@ from gilbench.strategies.workers import JoinableQueueStrategy, PipeStrategy, Que
 
 __all__ = [
     "DEFAULT_TIMEOUT_S", "STRATEGIES", "MapResult", "RunTimeout", "Session", "Strategy",
-    "WorkerCrashed", "get_strategy", "register_strategy",
+    "WorkerCrashed", "baseline_strategy", "get_strategy", "register_strategy",
 ]
 
 STRATEGIES: dict[str, Strategy] = {}
@@ -53,6 +53,15 @@ def register_strategy(strategy: Strategy, *, replace: bool = False) -> Strategy:
 def get_strategy(name: str) -> Strategy:
     """The registered strategy ``name``; ValueError lists the valid names."""
     return lookup(STRATEGIES, "strategy", name)
+
+
+def baseline_strategy() -> Strategy:
+    """The registered strategy that runs everything on one worker (``single_worker``):
+    the one speedups are measured against. ValueError when none is available."""
+    for strategy in STRATEGIES.values():
+        if strategy.single_worker and not strategy.unavailable_reason():
+            return strategy
+    raise ValueError("no single-worker strategy is registered: speedups need a baseline")
 
 
 def recorded_traits() -> dict[str, dict[str, dict[str, Any]]]:

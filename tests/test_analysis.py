@@ -58,11 +58,17 @@ def test_a_strategy_known_only_by_its_traits_takes_part_in_the_verdict():
                            run_id(run("fastc", "forked-crew", 2, 0))}
 
 
-def test_the_fastest_process_pool_speaks_for_processes():
-    a = analyse(doc(run("fastc", "one-by-one", 1, 1.0), run("fastc", "lanes", 2, 0.5),
-                    run("fastc", "forked-crew", 2, 0.8),
-                    {**run("fastc", "forked-crew", 2, 0.55), "start_method": "spawn"}))
-    (f,) = kinds(a, "threads-vs-processes")
+def test_the_reference_process_pool_speaks_for_processes_not_the_fastest_run():
+    # A best-of-N pick turns noise into the verdict: the headline reads the reference
+    # pool's run at the default start method, however fast another start method ran.
+    runs = (run("fastc", "one-by-one", 1, 1.0), run("fastc", "lanes", 2, 0.5),
+            {**run("fastc", "forked-crew", 2, 0.8), "start_method": "fork"},
+            {**run("fastc", "forked-crew", 2, 0.55), "start_method": "spawn"})
+    document = doc(*runs)
+    (f,) = kinds(analyse(document), "threads-vs-processes")
+    assert f.figure("processes_speedup") == pytest.approx(1 / 0.8)
+    document["settings"] = {**document["settings"], "default_start_method": "spawn"}
+    (f,) = kinds(analyse(document), "threads-vs-processes")
     assert f.figure("processes_speedup") == pytest.approx(1 / 0.55)
 
 
@@ -74,7 +80,7 @@ def test_findings_are_computed_per_size():
     found = kinds(a, "threads-vs-processes")
     assert [dict(f.context)["size"] for f in found] == [100, 10_000]
     assert [f.verdict for f in found] == ["tie", "win"]
-    assert found[1].context_label() == "size 10000, 4 chunks"
+    assert found[1].context_label() == "problem size 10000, 4 chunks"
 
 
 def test_gil_holding_flavours_are_judged_by_cpu_per_wall_too():

@@ -46,8 +46,15 @@ def _fsum_squares(x: np.ndarray) -> float:
 def test_sizes_are_multiples_of_the_last_level_cache():
     assert KERNEL.sizes == rd.profile_sizes(last_level_cache_bytes())
     llc = last_level_cache_bytes() or rd.FALLBACK_LLC_BYTES
-    assert KERNEL.sizes["quick"] * 8 >= 4 * llc
+    assert KERNEL.sizes["quick"] * 8 >= min(4 * llc, rd.PROFILE_CAP_BYTES["quick"])
     assert KERNEL.sizes["quick"] < KERNEL.sizes["standard"] < KERNEL.sizes["full"]
+
+
+def test_a_huge_cache_caps_the_arrays_at_what_memory_and_time_allow():
+    # A 480 MiB L3 (the Xeon of this project's CI): 32x would be 15 GiB of float64.
+    sizes = rd.profile_sizes(480 * 1024**2)
+    assert {p: n * 8 for p, n in sizes.items()} == rd.PROFILE_CAP_BYTES
+    assert rd.profile_sizes(32 * 1024**2)["full"] * 8 == 32 * 32 * 1024**2  # below the caps
 
 
 @pytest.mark.parametrize("llc", [None, 0, -1])

@@ -37,6 +37,7 @@ from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import Implementation, Kernel, Problem, get_kernel
 from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
 from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, Strategy, get_strategy
+from gilbench.uncertainty import median_interval
 
 #: Coefficient of variation above which a run is flagged as noisy.
 NOISY_CV = 0.10
@@ -177,6 +178,10 @@ class Measurement:
     iqr_s: float | None = None
     min_s: float | None = None
     cv: float | None = None
+    #: The median's confidence interval ``[low, high]`` in seconds, from the order
+    #: statistics of the repeats, and its coverage (gilbench.uncertainty).
+    median_ci_s: tuple[float, float] | None = None
+    median_ci_level: float | None = None
     utilisation: float | None = None
     noisy: bool = False
     work_bytes: int | None = None
@@ -209,17 +214,22 @@ class Measurement:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["wall_s"] = list(self.wall_s)
+        if self.median_ci_s is not None:
+            d["median_ci_s"] = list(self.median_ci_s)
         return d
 
 
-def summarise(wall: list[float]) -> dict[str, float]:
-    """Median, inter-quartile range, minimum and coefficient of variation of wall times."""
+def summarise(wall: list[float]) -> dict[str, Any]:
+    """Median with its confidence interval, inter-quartile range, minimum and coefficient
+    of variation of wall times."""
     arr = np.asarray(wall, dtype=float)
     q1, q3 = np.percentile(arr, [25, 75])
     mean = float(arr.mean())
     cv = float(arr.std(ddof=1) / mean) if arr.size > 1 and mean > 0 else 0.0
+    low, high, level = median_interval(wall)
     return {"median_s": float(np.median(arr)), "iqr_s": float(q3 - q1),
-            "min_s": float(arr.min()), "cv": cv}
+            "min_s": float(arr.min()), "cv": cv, "median_ci_s": (float(low), float(high)),
+            "median_ci_level": level}
 
 
 class ReferenceCache:

@@ -47,6 +47,7 @@ ORDER = (
     verdicts.MEMORY_BOUND,
     verdicts.COPY_COST,
     verdicts.NOISY,
+    verdicts.OVERSUBSCRIPTION,
     calls.BREAKEVEN,
     ecosystem.SUBINTERPRETERS,
     ecosystem.DISTRIBUTED_OVERHEAD,

@@ -102,6 +102,19 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{seconds * 1e6:.2g} µs" if seconds < 1e-5 else f"{seconds * 1e6:.0f} µs"
 
 
+def fmt_span(low: float | None, high: float | None) -> str:
+    """An interval of durations: ``38-70 µs``, ``0.9 ms-1.4 s``; open ends in words."""
+    if low is None or high is None:
+        return "n/a"
+    if high == math.inf:
+        return f"{fmt_duration(low)} or more"
+    if low <= 0:
+        return f"up to {fmt_duration(high)}"
+    a, b = fmt_duration(low), fmt_duration(high)
+    unit_a, unit_b = a.split()[-1], b.split()[-1]
+    return f"{a.split()[0]}-{b}" if unit_a == unit_b else f"{a}-{b}"
+
+
 def fmt_bytes(n: float | None) -> str:
     """Bytes in decimal units: 850 MB, 1.2 GB."""
     if n is None:

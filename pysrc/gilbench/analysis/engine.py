@@ -34,6 +34,12 @@ class KernelView:
     machine: Mapping[str, Any]
     settings: Mapping[str, Any]
 
+    @property
+    def usable_cores(self) -> int | None:
+        """The cores this sweep's machine let it use (None: not recorded)."""
+        cores = self.machine.get("usable_cores") or self.machine.get("cpu_count")
+        return int(cores) if cores else None
+
     def main_rows(self) -> list[Row]:
         """Rows of the plain sweep (no axis, or the workers axis)."""
         return [r for r in self.rows if r.axis in MAIN_AXES]

@@ -48,6 +48,9 @@ class Finding:
     verdict: str | None = None
     context: tuple[tuple[str, Any], ...] = ()
     headline: bool = False
+    #: What explains the sentence, for the reader who wants it (below the report's tables
+    #: and in findings.json): the sentence itself stays short enough for a table cell.
+    detail: str = ""
 
     def figure(self, name: str, default: Any = None) -> Any:
         """The value of the figure called ``name`` (``default`` when there is none)."""
@@ -57,9 +60,12 @@ class Finding:
         return default
 
     def context_label(self) -> str:
-        """``size 256, 4 chunks``: the context in words (empty when there is none)."""
-        words = {"size": "size {}", "chunks": "{} chunks", "workers": "{} workers"}
-        return ", ".join(words.get(k, f"{k} {{}}").format(v) for k, v in self.context)
+        """``problem size 256, 4 chunks``: the context in words (empty when there is none)."""
+        # The axis a finding reads is its kind's, and an unset value says nothing.
+        words = {"size": "problem size {}", "chunks": "{} chunks", "workers": "{} workers",
+                 "flavour": "{}", "axis_value": "at {}"}
+        return ", ".join(words.get(k, f"{k} {{}}").format(v) for k, v in self.context
+                         if v is not None and k != "axis")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +73,7 @@ class Finding:
             "headline": self.headline, "context": dict(self.context),
             "figures": {f.name: {"value": f.value, "unit": f.unit} for f in self.figures},
             "runs": list(self.runs), "sentence": self.sentence,
+            **({"detail": self.detail} if self.detail else {}),
         }
 
     @classmethod
@@ -77,7 +84,7 @@ class Finding:
             figures=tuple(Figure(name, f.get("value"), f.get("unit", ""))
                           for name, f in data.get("figures", {}).items()),
             verdict=data.get("verdict"), context=tuple(data.get("context", {}).items()),
-            headline=bool(data.get("headline")))
+            headline=bool(data.get("headline")), detail=data.get("detail", ""))
 
 
 def findings_document(findings: Iterable[Finding], source: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from gilbench.results import run_id
 from gilbench.roles import FAMILIES, PROCESS_POOL, THREAD_POOL, role_of
+from gilbench.uncertainty import Ratio, median_interval
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,20 @@ class Traits:
         members are compared with each other), else None."""
         return FAMILIES.get(self.role(strategy))
 
+    def display(self, strategy: str) -> str:
+        """The name a person reads ("ThreadPoolExecutor"), else the strategy's id."""
+        return self.strategies.get(strategy, {}).get("display") or strategy
+
+    def reference_pool(self, role: str, present: set[str] | None = None) -> str | None:
+        """The strategy the headline speaks for in ``role``: the one declared the
+        reference pool (ThreadPoolExecutor, ProcessPoolExecutor), else the first of the
+        role in registry order; among ``present`` only, when given. Never the fastest:
+        a best-of-N pick would turn noise into the verdict."""
+        names = [n for n in self.strategies if self.role(n) == role
+                 and (present is None or n in present)]
+        return next((n for n in names if self.value(n, "reference_pool")),
+                    names[0] if names else None)
+
     def value(self, strategy: str, name: str, default: Any = None) -> Any:
         """A declared capability as recorded (e.g. ``ipc``: ``queue``, ``pipe``, ``proxy``;
         ``returns``: ``pickled``, ``shared``, ``proxy``)."""
@@ -128,8 +143,26 @@ class Row:
     axis_value: Any = None
     #: Whether the GIL was enabled while this run ran (free-threaded builds may turn it off).
     gil_enabled: bool | None = None
+    #: The median's confidence interval (seconds) and its coverage (gilbench.uncertainty).
+    ci_low_s: float | None = None
+    ci_high_s: float | None = None
+    ci_level: float | None = None
+    #: The speedup's interval: the baseline's interval over this run's.
+    speedup_low: float | None = None
+    speedup_high: float | None = None
     #: The run as recorded, for finders that read fields this class does not name.
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The median's confidence interval in seconds (the median itself when unknown)."""
+        return (self.ci_low_s if self.ci_low_s is not None else self.median_s,
+                self.ci_high_s if self.ci_high_s is not None else self.median_s)
+
+    def over(self, other: Row) -> Ratio:
+        """``other``'s time over this run's: how many times faster this run is (> 1), with
+        the interval that both medians' intervals allow."""
+        return Ratio.of(other.median_s, other.interval, self.median_s, self.interval)
 
     def get(self, name: str, default: Any = None) -> Any:
         """A recorded run field by name (``extra`` fields included)."""
@@ -147,6 +180,15 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def run_interval(run: Mapping[str, Any]) -> tuple[float, float, float]:
+    """``(low, high, coverage)`` of a run's median: as recorded (``median_ci_s``), else
+    from its recorded repeats (files written before runs recorded it)."""
+    recorded = run.get("median_ci_s")
+    if recorded:
+        return recorded[0], recorded[1], run.get("median_ci_level") or 0.0
+    return median_interval(run.get("wall_s") or [run["median_s"]])
+
+
 def derive_rows(runs: list[Mapping[str, Any]], traits: Traits,
                 machine: Mapping[str, Any]) -> list[Row]:
     """Rows for the successful ``runs``, each with its speedup against its baseline.
@@ -155,19 +197,25 @@ def derive_rows(runs: list[Mapping[str, Any]], traits: Traits,
     chunks and axis point; flavours that parallelise themselves have no such run, so their
     own 1-worker run (same schedule) is theirs.
     """
-    serial: dict[tuple, float] = {}
-    one_worker: dict[tuple, float] = {}
+    serial: dict[tuple, Mapping[str, Any]] = {}
+    one_worker: dict[tuple, Mapping[str, Any]] = {}
     for r in runs:
         if traits.is_baseline(r["strategy"]):
-            serial[_baseline_key(r)] = r["median_s"]
+            serial[_baseline_key(r)] = r
         elif r["workers"] == 1:
-            one_worker[_baseline_key(r) + (r["strategy"],)] = r["median_s"]
+            one_worker[_baseline_key(r) + (r["strategy"],)] = r
     machine_gil = machine.get("gil", {}).get("gil_enabled")
     rows = []
     for r in runs:
         key = _baseline_key(r)
-        base = serial.get(key) or one_worker.get(key + (r["strategy"],))
+        base_run = serial.get(key) or one_worker.get(key + (r["strategy"],))
+        base = base_run["median_s"] if base_run else None
         speedup = base / r["median_s"] if base else None
+        low, high, level = run_interval(r)
+        speed_low = speed_high = None
+        if base_run and speedup:
+            base_low, base_high, _ = run_interval(base_run)
+            speed_low, speed_high = base_low / high, base_high / low
         work = r.get("work_bytes")
         gil_enabled = r.get("gil_enabled", r.get("extra", {}).get("gil_enabled", machine_gil))
         utilisation = r.get("utilisation")
@@ -186,5 +234,7 @@ def derive_rows(runs: list[Mapping[str, Any]], traits: Traits,
             gbs=work / r["median_s"] / 1e9 if work else None, work_units=r.get("work_units"),
             start_method=r.get("start_method"), axis=r.get("axis"),
             axis_value=r.get("axis_value"),
-            gil_enabled=None if gil_enabled is None else bool(gil_enabled), raw=r))
+            gil_enabled=None if gil_enabled is None else bool(gil_enabled),
+            ci_low_s=low, ci_high_s=high, ci_level=level, speedup_low=speed_low,
+            speedup_high=speed_high, raw=r))
     return rows

@@ -16,8 +16,9 @@ from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 from gilbench.analysis.runtime import gil_off_words, why_gil_on
 from gilbench.axes.workers import THREADS_VS_PROCESSES
-from gilbench.roles import NOGIL_TRAITS
+from gilbench.roles import NOGIL_TRAITS, PROCESS_POOL, THREAD_POOL
 from gilbench.roles import nogil_flavours as nogil_flavour_names
+from gilbench.uncertainty import TIE_BAND, Ratio
 
 #: The kinds of finding this module makes.
 GIL_SERIALISES = "gil-serialises"
@@ -28,6 +29,7 @@ COMPILED_VS_PYTHON = "compiled-vs-python"
 MEMORY_BOUND = "memory-bound"
 COPY_COST = "copy-cost"
 NOISY = "noisy"
+OVERSUBSCRIPTION = "oversubscription"
 
 #: Within this relative margin two strategies "tie".
 TIE_MARGIN = 0.05
@@ -108,33 +110,51 @@ def gil_off_thread_flavours(view: KernelView, rows: Sequence[Row]) -> list[str]:
 
 
 # -- threads against processes ------------------------------------------------------------
+def headline_workers(view: KernelView, rows: Sequence[Row]) -> int | None:
+    """The worker count headlines speak at: the usable cores (every core busy, none
+    oversubscribed), else the largest count below them that ran; None when none did."""
+    cores = view.usable_cores
+    counts = {r.workers for r in rows if r.workers > 1 and (cores is None or r.workers <= cores)}
+    return max(counts) if counts else None
+
+
+def reference_row(view: KernelView, rows: Sequence[Row], flavour: str, role: str,
+                   workers: int, gil_off: bool = False) -> Row | None:
+    """The run of ``flavour`` on the reference pool of ``role`` at ``workers`` (several
+    start methods: the recorded default one, the first)."""
+    t = view.traits
+    mine = [r for r in rows if r.flavour == flavour and r.workers == workers and r.speedup
+            and t.role(r.strategy) == role and (not gil_off or r.gil_enabled is False)]
+    name = t.reference_pool(role, {r.strategy for r in mine})
+    mine = [r for r in mine if r.strategy == name]
+    default = view.settings.get("default_start_method")
+    return next((r for r in mine if r.start_method == default), mine[0] if mine else None)
+
+
 def _pair(view: KernelView, rows: Sequence[Row], flavour: str,
           gil_off: bool = False) -> tuple[Row, Row] | None:
-    """The fastest thread-pool and process-pool runs of ``flavour`` at the largest worker
-    count both reached (thread runs without a GIL only, with ``gil_off``), or None."""
-    t = view.traits
-    thr = parallel_rows(r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy)
-                    and (not gil_off or r.gil_enabled is False))
-    proc = parallel_rows(r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy))
-    common = {r.workers for r in thr} & {r.workers for r in proc}
-    if not common:
+    """The reference thread pool's and process pool's runs of ``flavour`` at the
+    headline worker count (thread runs without a GIL only, with ``gil_off``), or None."""
+    workers = headline_workers(view, rows)
+    if workers is None:
         return None
-    top = max(common)
-    return (fastest(r for r in thr if r.workers == top),
-            fastest(r for r in proc if r.workers == top))
+    thr = reference_row(view, rows, flavour, THREAD_POOL, workers, gil_off)
+    proc = reference_row(view, rows, flavour, PROCESS_POOL, workers)
+    return (thr, proc) if thr and proc else None
 
 
-def _startup_words(proc: Row) -> str:
-    words = f"{proc.strategy} paid {fmt_ms(proc.startup_s)} start-up"
+def _startup_words(view: KernelView, proc: Row) -> str:
+    words = f"{view.traits.display(proc.strategy)} paid {fmt_ms(proc.startup_s)} start-up"
     if proc.first_s:
-        words += f" and {fmt_ms(proc.first_s)} for their first, cold execution"
+        words += f" and {fmt_ms(proc.first_s)} on its first call"
     return words
 
 
 @register_finder(THREADS_VS_PROCESSES,
                  "whether GIL-free threads rival warm processes, and why not when they don't")
 def threads_vs_processes(view: KernelView) -> Iterator[Finding]:
-    """Per size and chunking: the first flavour whose code drops the GIL (the headline);
+    """Per size and chunking, at the usable cores: the reference thread pool against the
+    reference process pool on the first flavour whose code drops the GIL (the headline);
     then, where the interpreter ran without a GIL, every flavour whose code would hold it
     (headline only if no GIL-dropping flavour had a pair)."""
     copy_gbs = view.machine.get("copy_bandwidth_gbs")
@@ -154,55 +174,106 @@ def threads_vs_processes(view: KernelView) -> Iterator[Finding]:
                 headline = False
 
 
+def tie_words(ratio: Ratio, rows: Sequence[Row]) -> str:
+    """``a tie within noise (±4%)``, with the reason when the noise is large."""
+    words = f"a tie within noise (±{ratio.spread:.0%})"
+    if ratio.spread > 2 * TIE_BAND:
+        cv = max(r.cv for r in rows)
+        words += f": the repeats varied by up to {cv:.0%}, too much to tell them apart"
+    return words
+
+
 def _threads_vs_processes(view: KernelView, rows: Sequence[Row], flavour: str, thr: Row,
                           proc: Row, copy_gbs: float | None,
                           headline: bool = True) -> Finding:
-    ratio = proc.median_s / thr.median_s
-    code_gil = view.traits.gil(flavour)
-    figures = [Figure("workers", thr.workers), Figure("threads_speedup", thr.speedup, "x"),
+    t = view.traits
+    ratio = thr.over(proc)
+    code_gil = t.gil(flavour)
+    thr_name, proc_name = t.display(thr.strategy), t.display(proc.strategy)
+    figures = [Figure("workers", thr.workers), Figure("usable_cores", view.usable_cores),
+               Figure("threads_speedup", thr.speedup, "x"),
+               Figure("threads_speedup_low", thr.speedup_low, "x"),
+               Figure("threads_speedup_high", thr.speedup_high, "x"),
                Figure("processes_speedup", proc.speedup, "x"),
-               Figure("threads_over_processes", ratio, "x"),
+               Figure("processes_speedup_low", proc.speedup_low, "x"),
+               Figure("processes_speedup_high", proc.speedup_high, "x"),
+               Figure("threads_over_processes", ratio.value, "x"),
+               Figure("threads_over_processes_low", ratio.low, "x"),
+               Figure("threads_over_processes_high", ratio.high, "x"),
                Figure("processes_startup", proc.startup_s, "s"),
                Figure("processes_first_call", proc.first_s, "s"),
                Figure("thread_strategy", thr.strategy), Figure("process_strategy", proc.strategy),
                Figure("gil_enabled", thr.gil_enabled), Figure("code_gil", code_gil)]
-    startup = _startup_words(proc)
     # The flavour's trait says what its code does; the run says whether there was a GIL.
     runtime = (f" ({gil_off_words(code_gil)})" if thr.gil_enabled is False
                and code_gil == "holds" else " (no GIL in this interpreter)"
                if thr.gil_enabled is False else "")
     runs = [thr.id, proc.id]
-    if max(thr.speedup, proc.speedup) < WORTHWHILE:
+    speeds = (f"{thr_name} {thr.speedup:.2f}x, {proc_name} {proc.speedup:.2f}x on "
+              f"{thr.workers} workers")
+    # A pool pays off only where its speedup's whole interval clears the worthwhile mark:
+    # a 1.03x whose interval reaches 1.15x is no reason to go parallel.
+    surely = [r.speedup_low if r.speedup_low is not None else r.speedup for r in (thr, proc)]
+    if max(surely) < WORTHWHILE:
         serial = fastest(r for r in rows if r.flavour == flavour
-                         and view.traits.is_baseline(r.strategy))
+                         and t.is_baseline(r.strategy))
         if serial:
             runs.append(serial.id)
         if serial and serial.gbs and copy_gbs and serial.gbs > MEMORY_BOUND_SHARE * copy_gbs:
             verdict = "memory-bound"
             figures += [Figure("serial_bandwidth", serial.gbs, "GB/s"),
                         Figure("copy_bandwidth", copy_gbs, "GB/s")]
-            sentence = (f"Neither pays off: {flavour} + {thr.strategy} {thr.speedup:.2f}x, + "
-                        f"{proc.strategy} {proc.speedup:.2f}x on {thr.workers} workers, because "
-                        f"one core already streams {serial.gbs:.1f} GB/s, "
-                        f"{serial.gbs / copy_gbs:.0%} of the copy baseline: memory bandwidth "
-                        f"is the limit ({startup}).")
+            sentence = (f"Neither pays off ({speeds}): one core already streams "
+                        f"{serial.gbs:.1f} GB/s, {serial.gbs / copy_gbs:.0%} of the copy "
+                        f"baseline, so memory bandwidth is the limit.")
         else:
             verdict = "serial"
             took = fmt_ms(serial.median_s) if serial else "too little"
-            sentence = (f"Neither pays off: {flavour} + {thr.strategy} {thr.speedup:.2f}x, + "
-                        f"{proc.strategy} {proc.speedup:.2f}x on {thr.workers} workers; "
-                        f"serially the work takes only {took}, too little to hand out in "
-                        f"chunks ({startup}).")
+            sentence = (f"Neither pays off ({speeds}): serially the work takes only {took}, "
+                        f"too little to hand out in chunks.")
     else:
-        verdict = compare_word(ratio)
-        rel = (f"{ratio:.2f}x faster than" if verdict == "win" else
-               f"{1 / ratio:.2f}x slower than" if verdict == "lose" else "on par with")
-        sentence = (f"{flavour} + {thr.strategy} reached {thr.speedup:.2f}x on {thr.workers} "
-                    f"workers ({thr.efficiency:.0%} of ideal){runtime}, {rel} warm "
-                    f"{proc.strategy} ({proc.speedup:.2f}x); {startup}.")
+        verdict = ratio.verdict(TIE_BAND)
+        rel = (f"{ratio.value:.2f}x faster than" if verdict == "win" else
+               f"{1 / ratio.value:.2f}x slower than" if verdict == "lose" else "level with")
+        noise = (f"; {tie_words(ratio, (thr, proc))}" if verdict == "tie" else
+                 f" (interval {ratio.low:.2f}-{ratio.high:.2f}x)")
+        sentence = (f"{flavour} on {thr_name}: {thr.speedup:.2f}x on {thr.workers} workers"
+                    f"{runtime}, {rel} warm {proc_name} ({proc.speedup:.2f}x){noise}; "
+                    f"{_startup_words(view, proc)}.")
     return Finding(kernel=view.kernel, kind=THREADS_VS_PROCESSES, sentence=sentence,
                    runs=tuple(runs), figures=tuple(figures), verdict=verdict,
                    context=context_of(rows), headline=headline)
+
+
+@register_finder(OVERSUBSCRIPTION,
+                 "what more workers than usable cores did to the reference pools")
+def oversubscription(view: KernelView) -> Iterator[Finding]:
+    """Per size and chunking: the reference pools' speedups beyond the usable cores
+    against theirs at the cores. These runs feed no headline, crossover or threshold."""
+    cores = view.usable_cores
+    if cores is None:
+        return
+    t = view.traits
+    for rows in view.contexts().values():
+        over = sorted({r.workers for r in rows if r.workers > cores})
+        at = headline_workers(view, rows)
+        flavours = nogil_flavours(view, rows)
+        if not over or at is None or not flavours:
+            continue
+        parts, runs = [], []
+        for role in (THREAD_POOL, PROCESS_POOL):
+            base = reference_row(view, rows, flavours[0], role, at)
+            beyond = reference_row(view, rows, flavours[0], role, over[-1])
+            if base and beyond:
+                parts.append(f"{t.display(beyond.strategy)} {beyond.speedup:.2f}x against "
+                             f"{base.speedup:.2f}x at {at}")
+                runs += [base.id, beyond.id]
+        if parts:
+            yield Finding(kernel=view.kernel, kind=OVERSUBSCRIPTION,
+                          sentence=(f"Oversubscribed, {over[-1]} workers on {cores} usable "
+                                    f"cores ({flavours[0]}): {'; '.join(parts)}."),
+                          runs=tuple(runs), context=context_of(rows),
+                          figures=(Figure("workers", over[-1]), Figure("usable_cores", cores)))
 
 
 # -- the GIL ------------------------------------------------------------------------------

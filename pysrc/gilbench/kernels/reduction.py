@@ -6,8 +6,9 @@ every strategy (two threads or processes may already saturate memory) and, throu
 ``payload`` hook, what shipping each chunk's slice to a process instead of sharing it costs.
 
 Sizes are computed at import from :func:`gilbench.machine.last_level_cache_bytes`: quick is
-4x the LLC (so no level of cache can hold the array), standard 16x, full 32x; where the LLC
-size is unknown, ``FALLBACK_LLC_BYTES`` (32 MiB) stands in for it.
+4x the LLC (so no level of cache can hold the array), standard 16x, full 32x, each at most
+``PROFILE_CAP_BYTES``; where the LLC size is unknown, ``FALLBACK_LLC_BYTES`` (32 MiB)
+stands in for it.
 """
 
 from __future__ import annotations
@@ -45,10 +46,18 @@ _ITEMSIZE = 8
 Chunk = tuple[int, int]
 
 
+#: The most bytes an array of each profile takes, whatever the LLC: server chips now
+#: carry hundreds of MiB of L3 (480 MiB on the Xeon CI runs on), and 32x that would
+#: need more memory than the machine has, and 4x would take the quick profile minutes.
+PROFILE_CAP_BYTES = {"quick": 512 * 1024**2, "standard": 2 * 1024**3, "full": 4 * 1024**3}
+
+
 def profile_sizes(llc_bytes: int | None) -> dict[str, int]:
-    """Element counts per profile for a last-level cache of ``llc_bytes`` (None: unknown)."""
+    """Element counts per profile for a last-level cache of ``llc_bytes`` (None: unknown):
+    a multiple of the LLC, at most the profile's cap."""
     llc = llc_bytes if llc_bytes and llc_bytes > 0 else FALLBACK_LLC_BYTES
-    return {profile: k * llc // _ITEMSIZE for profile, k in LLC_MULTIPLES.items()}
+    return {profile: min(k * llc, PROFILE_CAP_BYTES[profile]) // _ITEMSIZE
+            for profile, k in LLC_MULTIPLES.items()}
 
 
 def _check_range(x: np.ndarray, start: int, stop: int) -> tuple[int, int]:

@@ -140,7 +140,8 @@ def finding_lines(findings: list[Finding]) -> list[str]:
     out = []
     for f in findings:
         label = f.context_label() if several else ""
-        out.append(f"[{label}] {f.sentence}" if label else f.sentence)
+        text = f"{f.sentence} {f.detail}" if f.detail else f.sentence
+        out.append(f"[{label}] {text}" if label else text)
     return out
 
 

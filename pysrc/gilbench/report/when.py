@@ -75,6 +75,10 @@ def when_section(ctx: ReportContext) -> list[str]:
                                      key=lambda i: order.index(i.axis))
         body += [f"### {view.kernel}", "", "| condition | on this machine | rests on |",
                  "|---|---|---|", *rows, ""]
+        # What explains a row (the gap to a model, a caution) goes below the table, so
+        # that each cell stays a sentence.
+        details = [f for f in findings if f.detail and any(f.kind in a.finders for a in axes)]
+        body += [f"- *{f.kind}*: {f.detail}" for f in details] + ([""] if details else [])
         body += [line for i in images for line in (f"![{i.alt}]({i.file})", "")]
     if not body:
         return []

@@ -191,10 +191,17 @@ class Strategy(ABC):
 
     #: The capability attributes above: recorded in every results file, so that analysis,
     #: plans and plots choose roles from traits, never from strategy names.
+    #: The name a person reads ("ThreadPoolExecutor", "Pool.map"); the id when empty.
+    display: ClassVar[str] = ""
+    #: The pool a user reaches for first in its role (ThreadPoolExecutor,
+    #: ProcessPoolExecutor): the headline verdict compares the reference pools of the
+    #: thread and process roles, never the fastest of several.
+    reference_pool: ClassVar[bool] = False
+
     CAPABILITIES: ClassVar[tuple[str, ...]] = (
         "uses_processes", "uses_threads", "drives_parallel_flavours", "single_worker",
         "one_chunk", "ships_inputs", "ships_outputs", "remote", "own_gil_per_worker",
-        "library", "supports_start_method", "ipc", "returns")
+        "library", "supports_start_method", "ipc", "returns", "display", "reference_pool")
 
     #: Settings a registered instance carries (see :meth:`configured`).
     start_method: str | None = None

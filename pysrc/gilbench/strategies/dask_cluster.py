@@ -246,6 +246,7 @@ class DaskSession(Session):
 
 class DaskThreadsStrategy(Strategy):
     name = "dask-threads"
+    display = "dask (threads)"
     description = ("a dask.distributed LocalCluster with one worker of N threads in this "
                    "process: dask's scheduler over the shared workspace")
     uses_threads = True
@@ -264,6 +265,7 @@ class DaskThreadsStrategy(Strategy):
 
 class DaskProcessesStrategy(Strategy):
     name = "dask-processes"
+    display = "dask (processes)"
     description = ("a dask.distributed LocalCluster of N single-threaded worker processes: "
                    "each chunk's inputs travel with it and its outputs come back")
     uses_processes = True
@@ -287,6 +289,7 @@ class DaskRemoteStrategy(Strategy):
     """An existing dask cluster at ``address`` (None: not configured, so unavailable)."""
 
     name = "dask-remote"
+    display = "dask (a remote cluster)"
     description = ("an existing dask cluster (gilbench run --scheduler tcp://HOST:PORT), "
                    "maybe on other machines: chunks carry their inputs and outputs")
     uses_processes = True

@@ -49,6 +49,7 @@ class LocalSession(Session):
 
 class SerialStrategy(Strategy):
     name = "serial"
+    display = "serial loop"
     description = "one chunk after another on the main thread (the baseline)"
     uses = "a for loop"
     single_worker = True
@@ -57,6 +58,7 @@ class SerialStrategy(Strategy):
 
 class OpenMPStrategy(Strategy):
     name = "openmp"
+    display = "OpenMP / numba threads"
     description = ("the flavour parallelises itself (OpenMP prange, numba parallel); "
                    "workers = its thread count")
     uses = "the flavour's own threads (OpenMP, numba)"
@@ -132,6 +134,8 @@ class ThreadSession(Session):
 
 class ThreadsStrategy(Strategy):
     name = "threads"
+    display = "ThreadPoolExecutor"
+    reference_pool = True
     description = "a warm ThreadPoolExecutor: scales only if the chunk function drops the GIL"
     uses = "concurrent.futures.ThreadPoolExecutor"
     uses_threads = True

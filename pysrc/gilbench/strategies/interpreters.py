@@ -270,6 +270,7 @@ class InterpreterSession(Session):
 
 class SubinterpretersStrategy(Strategy):
     name = "subinterpreters"
+    display = "subinterpreters"
     description = ("one isolated interpreter per worker thread, each with its own GIL "
                    "(Python 3.13+): Python code runs in parallel without processes")
     uses_threads = True

@@ -148,6 +148,7 @@ class JoblibSession(Session):
 
 class JoblibThreadsStrategy(Strategy):
     name = "joblib-threads"
+    display = "joblib (threading)"
     description = ("joblib.Parallel with its threading backend: threads over the shared "
                    "workspace, scheduled by joblib (auto-batching included)")
     uses_threads = True
@@ -166,6 +167,7 @@ class JoblibThreadsStrategy(Strategy):
 
 class JoblibLokyStrategy(Strategy):
     name = "joblib-loky"
+    display = "joblib (loky)"
     description = ("joblib.Parallel with its default loky process pool: each chunk's inputs "
                    "travel with it and its outputs come back, as a joblib user's would")
     uses_processes = True

@@ -225,6 +225,7 @@ class PoolStrategy(ProcessStrategy):
     """A warm multiprocessing.Pool over shared memory; subclasses pick the Pool method."""
 
     name = "pool-map"
+    display = "Pool.map"
     description = "a warm multiprocessing.Pool, Pool.map (its default chunksize)"
     uses = "multiprocessing.Pool.map"
     core = False  # one of the tutorial's components: standard and full sweeps
@@ -242,6 +243,7 @@ class PoolStrategy(ProcessStrategy):
 
 class PoolImapStrategy(PoolStrategy):
     name = "pool-imap"
+    display = "Pool.imap"
     description = "a warm multiprocessing.Pool, Pool.imap: results in order, as they come"
     uses = "multiprocessing.Pool.imap"
     run = staticmethod(_run_imap)
@@ -249,6 +251,7 @@ class PoolImapStrategy(PoolStrategy):
 
 class PoolImapUnorderedStrategy(PoolStrategy):
     name = "pool-imap-unordered"
+    display = "Pool.imap_unordered"
     description = ("a warm multiprocessing.Pool, Pool.imap_unordered: results as they "
                    "finish, put back in chunk order by index")
     uses = "multiprocessing.Pool.imap_unordered"
@@ -257,6 +260,7 @@ class PoolImapUnorderedStrategy(PoolStrategy):
 
 class PoolApplyAsyncStrategy(PoolStrategy):
     name = "pool-apply-async"
+    display = "Pool.apply_async"
     description = "a warm multiprocessing.Pool, one Pool.apply_async per chunk"
     uses = "multiprocessing.Pool.apply_async"
     run = staticmethod(_run_apply_async)
@@ -264,6 +268,7 @@ class PoolApplyAsyncStrategy(PoolStrategy):
 
 class PoolStarmapStrategy(PoolStrategy):
     name = "pool-starmap"
+    display = "Pool.starmap"
     description = "a warm multiprocessing.Pool, Pool.starmap over (index, chunk) tuples"
     uses = "multiprocessing.Pool.starmap"
     run = staticmethod(_run_starmap)

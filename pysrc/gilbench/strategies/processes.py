@@ -457,6 +457,8 @@ class ProcessesStrategy(ProcessStrategy):
     """Warm ProcessPoolExecutor over shared memory."""
 
     name = "processes"
+    display = "ProcessPoolExecutor"
+    reference_pool = True
     description = ("a warm ProcessPoolExecutor over shared memory: one interpreter (and GIL) "
                    "per worker; pays start-up and IPC")
     uses = "concurrent.futures.ProcessPoolExecutor"
@@ -467,6 +469,7 @@ class PickledInputsStrategy(ProcessesStrategy):
     """Like ``processes``, but each chunk's inputs are pickled to the worker every time."""
 
     name = "processes-pickle"
+    display = "ProcessPoolExecutor, inputs pickled"
     description = ("warm process pool that pickles each chunk's input slice to the worker "
                    "instead of sharing memory: the cost of copying")
     ships_inputs = True

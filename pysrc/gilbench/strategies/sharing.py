@@ -151,6 +151,7 @@ class SharedArraySession(QueueSession):
 
 class SharedArrayStrategy(ProcessStrategy):
     name = "shared-array"
+    display = "Process + Array/Value"
     description = ("multiprocessing.Process workers over a workspace in multiprocessing."
                    "Array; partials that add up go into a Value under its lock")
     uses = "multiprocessing.Array + Value (+ Queue for chunks)"
@@ -266,6 +267,7 @@ class ManagerSession(WorkerSession):
 
 class ManagerStrategy(ProcessStrategy):
     name = "manager"
+    display = "Manager proxies"
     description = ("multiprocessing.Process workers that take chunks from a Manager().Queue "
                    "and store partials in a Manager().list: every access a proxy round trip")
     uses = "multiprocessing.Manager (Queue, list proxies)"

@@ -118,6 +118,7 @@ class QueueThreadSession(Session):
 
 class ThreadStrategy(Strategy):
     name = "thread"
+    display = "threading.Thread + queue"
     description = ("threading.Thread workers taking chunks from a queue.Queue: threads "
                    "without an executor")
     uses = "threading.Thread + queue.Queue"
@@ -192,6 +193,7 @@ class AsyncioSession(Session):
 
 class AsyncioToThreadStrategy(Strategy):
     name = "asyncio-to-thread"
+    display = "asyncio.to_thread"
     description = ("asyncio.gather over asyncio.to_thread on one warm event loop: how "
                    "asyncio code gets parallel CPU work from a nogil kernel")
     uses = "asyncio.to_thread + asyncio.gather"

@@ -522,6 +522,7 @@ class QueueStrategy(ProcessStrategy):
     """multiprocessing.Process workers with a task Queue and a result Queue."""
 
     name = "process-queue"
+    display = "Process + Queue"
     description = ("multiprocessing.Process workers taking chunks from a task Queue and "
                    "putting results on a result Queue")
     uses = "multiprocessing.Process + Queue"
@@ -532,6 +533,7 @@ class QueueStrategy(ProcessStrategy):
 
 class JoinableQueueStrategy(QueueStrategy):
     name = "joinable-queue"
+    display = "Process + JoinableQueue"
     description = ("this process produces chunks on a JoinableQueue and join()s it; "
                    "consumer processes task_done() each")
     uses = "multiprocessing.Process + JoinableQueue"
@@ -540,6 +542,7 @@ class JoinableQueueStrategy(QueueStrategy):
 
 class PipeStrategy(QueueStrategy):
     name = "pipe"
+    display = "Process + Pipe"
     description = "multiprocessing.Process workers, one duplex Pipe each, one chunk at a time"
     uses = "multiprocessing.Process + Pipe"
     ipc = "pipe"

@@ -19,8 +19,17 @@ from gilbench.analysis.crossings import busy_machine_words
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
-from gilbench.analysis.verdicts import fastest, fmt_ms, holding_flavours, nogil_flavours
+from gilbench.analysis.verdicts import (
+    fastest,
+    fmt_ms,
+    headline_workers,
+    holding_flavours,
+    nogil_flavours,
+    reference_row,
+)
 from gilbench.axes.calls import BREAKEVEN
+from gilbench.roles import PROCESS_POOL, THREAD_POOL
+from gilbench.uncertainty import TIE_BAND
 
 
 @dataclass(frozen=True)
@@ -63,22 +72,54 @@ def breakeven(pool: ColdCost, other: ColdCost) -> int | None:
 
 def _choose(view: KernelView, rows: Sequence[Row]) -> tuple[Row, Row | None, Row] | None:
     """(serial, thread pool, process pool) runs of the flavour that speaks for ``rows``:
-    the first GIL-free one with both pools, else one with a process pool; the fastest
-    pool runs at the largest worker count both reached."""
+    the first GIL-free one with a process pool, else the first that holds the GIL; the
+    reference pools (ThreadPoolExecutor, ProcessPoolExecutor) at the headline worker
+    count, never the fastest of several pools nor an oversubscribed count."""
     t = view.traits
+    workers = headline_workers(view, rows)
+    if workers is None:
+        return None
     for flavour in nogil_flavours(view, rows) + holding_flavours(view, rows):
         serial = fastest(r for r in rows if r.flavour == flavour and t.is_baseline(r.strategy))
-        procs = [r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy)
-                 and r.workers > 1]
-        if serial is None or not procs:
+        proc = reference_row(view, rows, flavour, PROCESS_POOL, workers)
+        if serial is None or proc is None:
             continue
-        threads = [r for r in rows if r.flavour == flavour and t.is_thread_pool(r.strategy)
-                   and r.workers > 1]
-        common = {r.workers for r in procs} & {r.workers for r in threads}
-        top = max(common or {r.workers for r in procs})
-        return (serial, fastest(r for r in threads if r.workers == top),
-                fastest(r for r in procs if r.workers == top))
+        return serial, reference_row(view, rows, flavour, THREAD_POOL, workers), proc
     return None
+
+
+def calls_interval(pool: Row, other: Row) -> tuple[str, int | None, int | None, int | None]:
+    """``(status, calls, low, high)`` for a cold ``pool`` against ``other``: ``at``
+    (``calls``, between ``low`` and ``high`` from the ends of both warm intervals; ``high``
+    None: it may never), ``first`` (from the first call), ``equal`` (warm times equal
+    within noise: no break-even to speak of) or ``never`` (surely slower warm)."""
+    cold, ref = ColdCost.of(pool), ColdCost.of(other)
+    calls = breakeven(cold, ref)
+    if calls == 1:
+        return "first", 1, 1, 1
+    verdict = pool.over(other).verdict(TIE_BAND)
+    if verdict == "tie":
+        return "equal", None, None, None
+    if verdict == "lose" or calls is None:
+        return "never", None, None, None
+    (pool_low, pool_high), (ref_low, ref_high) = pool.interval, other.interval
+    fast = breakeven(ColdCost(pool, cold.startup_s, cold.first_s, pool_low),
+                     ColdCost(other, ref.startup_s, ref.first_s, ref_high))
+    slow = breakeven(ColdCost(pool, cold.startup_s, cold.first_s, pool_high),
+                     ColdCost(other, ref.startup_s, ref.first_s, ref_low))
+    return "at", calls, fast, slow
+
+
+def _calls_words(status: str, calls: int | None, low: int | None, high: int | None,
+                 pool: Row, other: Row) -> str:
+    if status == "first":
+        return "from the first call"
+    if status == "never":
+        return "never"
+    if status == "equal":
+        return f"never: warm times equal within ±{pool.over(other).spread:.0%}"
+    span = f"{low}-{high}" if high is not None else f"{low} or more"
+    return f"after {calls} calls" + ("" if low == high else f" ({span})")
 
 
 def _contexts(view: KernelView) -> list[list[Row]]:
@@ -100,20 +141,23 @@ def _contexts(view: KernelView) -> list[list[Row]]:
                  "how many calls of the work a cold process pool needs to beat serial, and "
                  "to beat a thread pool")
 def breakeven_calls(view: KernelView) -> Iterator[Finding]:
+    t = view.traits
     for rows in _contexts(view):
         chosen = _choose(view, rows)
         if chosen is None:
             continue
         serial_row, thr_row, proc_row = chosen
         serial, proc = ColdCost.of(serial_row), ColdCost.of(proc_row)
-        vs_serial = breakeven(proc, serial)
-        words = (f"A cold process pool ({proc_row.strategy}, {proc_row.workers} workers, "
-                 f"{proc_row.flavour}: {fmt_ms(proc.startup_s)} start-up, "
-                 f"{fmt_ms(proc.first_s)} first call, {fmt_ms(proc.warm_s)} warm) beats "
-                 f"running serially ({fmt_ms(serial.warm_s)} a call) "
-                 + ("from the first call" if vs_serial == 1 else
-                    f"after {vs_serial} calls" if vs_serial else "at no number of calls"))
-        figures = [Figure("calls_to_beat_serial", vs_serial),
+        vs_serial = calls_interval(proc_row, serial_row)
+        name = t.display(proc_row.strategy)
+        words = (f"{name}, {proc_row.workers} workers, {proc_row.flavour}: "
+                 f"{fmt_ms(proc.startup_s)} start-up, {fmt_ms(proc.first_s)} first call, "
+                 f"{fmt_ms(proc.warm_s)} warm; beats serial "
+                 + _calls_words(*vs_serial, proc_row, serial_row))
+        figures = [Figure("calls_to_beat_serial", vs_serial[1]),
+                   Figure("calls_to_beat_serial_low", vs_serial[2]),
+                   Figure("calls_to_beat_serial_high", vs_serial[3]),
+                   Figure("calls_to_beat_serial_status", vs_serial[0]),
                    Figure("process_strategy", proc_row.strategy),
                    Figure("workers", proc_row.workers), Figure("flavour", proc_row.flavour),
                    Figure("processes_startup", proc.startup_s, "s"),
@@ -124,13 +168,13 @@ def breakeven_calls(view: KernelView) -> Iterator[Finding]:
         runs = [serial_row.id, proc_row.id]
         if thr_row is not None:
             thr = ColdCost.of(thr_row)
-            vs_threads = breakeven(proc, thr)
-            words += (f", and a cold thread pool ({thr_row.strategy}: "
-                      f"{fmt_ms(thr.startup_s)} start-up, {fmt_ms(thr.warm_s)} warm) "
-                      + ("from the first call" if vs_threads == 1 else
-                         f"after {vs_threads} calls" if vs_threads else
-                         "at no number of calls: threads stay ahead"))
-            figures += [Figure("calls_to_beat_threads", vs_threads),
+            vs_threads = calls_interval(proc_row, thr_row)
+            words += (f", beats {t.display(thr_row.strategy)} "
+                      + _calls_words(*vs_threads, proc_row, thr_row))
+            figures += [Figure("calls_to_beat_threads", vs_threads[1]),
+                        Figure("calls_to_beat_threads_low", vs_threads[2]),
+                        Figure("calls_to_beat_threads_high", vs_threads[3]),
+                        Figure("calls_to_beat_threads_status", vs_threads[0]),
                         Figure("thread_strategy", thr_row.strategy),
                         Figure("threads_startup", thr.startup_s, "s"),
                         Figure("threads_first_call", thr.first_s, "s"),
@@ -139,10 +183,10 @@ def breakeven_calls(view: KernelView) -> Iterator[Finding]:
         share, busy = busy_machine_words([serial_row.utilisation])
         figures.append(Figure("serial_cpu_share", share))
         context = (("size", serial_row.size), ("chunks", serial_row.chunks))
-        if serial_row.axis is not None:
+        if serial_row.axis not in (None, "workers"):
             context += (("axis", serial_row.axis), ("axis_value", serial_row.axis_value))
         yield Finding(kernel=view.kernel, kind=BREAKEVEN, sentence=words + "." + busy,
                       runs=tuple(runs), figures=tuple(figures), context=context)
 
 
-__all__ = ["ColdCost", "breakeven", "breakeven_calls"]
+__all__ = ["ColdCost", "breakeven", "breakeven_calls", "calls_interval"]

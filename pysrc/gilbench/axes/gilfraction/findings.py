@@ -18,6 +18,8 @@ from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 from gilbench.axes.gilfraction import NAME, THRESHOLD
+from gilbench.roles import PROCESS_POOL, THREAD_POOL
+from gilbench.uncertainty import Ratio
 
 #: The axis whose runs this module reads.
 #: Threads "rival" processes while they reach this share of the processes' speedup.
@@ -72,6 +74,13 @@ class FractionPoint:
                 and self.processes.speedup):
             return None
         return self.threads.speedup / self.processes.speedup
+
+    @property
+    def rival_interval(self) -> Ratio | None:
+        """Threads' speedup over processes' with the interval of both medians."""
+        if self.rival_ratio is None:
+            return None
+        return self.threads.over(self.processes)
 
     # -- the threads' time, accounted -----------------------------------------------------
     def threads_figure(self, name: str) -> float | None:
@@ -169,13 +178,24 @@ class FractionCurve:
 
     def threshold(self) -> tuple[FractionPoint | None, FractionPoint | None]:
         """(the last point from f = 0 up where threads still reach RIVAL_SHARE of the
-        processes' speedup, the first point where they no longer do); None where none."""
+        processes' speedup, the first point where they surely no longer do: its ratio's
+        whole interval below RIVAL_SHARE); None where none."""
         last = None
         for point in self.paired():
-            if point.rival_ratio < RIVAL_SHARE:
+            if point.rival_interval.high < RIVAL_SHARE:
                 return last, point
             last = point
         return last, None
+
+    def threshold_interval(self) -> tuple[float | None, float | None, float | None]:
+        """The interpolated f where threads first fall below RIVAL_SHARE of processes'
+        speedup: ``(value, low, high)`` on the median ratios and on the pessimistic and
+        optimistic ends of each point's ratio interval; None where a curve never does."""
+        ends = []
+        for side in ("value", "low", "high"):
+            pts = [(p.f, getattr(p.rival_interval, side)) for p in self.paired()]
+            ends.append(_first_crossing(pts))
+        return ends[0], ends[1], ends[2]
 
     def interpolated_threshold(self) -> float | None:
         """The f where threads/processes crosses RIVAL_SHARE, linear between the points
@@ -223,6 +243,34 @@ def _f(row: Row) -> float | None:
         return None
 
 
+def _first_crossing(points: Sequence[tuple[float, float]]) -> float | None:
+    """The f, interpolated, where ``(f, ratio)`` first falls below RIVAL_SHARE (None:
+    it never does; 0 where it starts below)."""
+    last = None
+    for f, ratio in points:
+        if ratio < RIVAL_SHARE:
+            if last is None:
+                return 0.0
+            f0, r0 = last
+            return f0 + (r0 - RIVAL_SHARE) / (r0 - ratio) * (f - f0)
+        last = (f, ratio)
+    return None
+
+
+def _f_words(f: float | None, side: str, curve: FractionCurve) -> str:
+    """One end of the threshold's interval: where that end's curve never crosses, the
+    last f measured (read as "or more")."""
+    if f is not None:
+        return f"{f:.2f}"
+    return f"{max(p.f for p in curve.paired()):g}+" if side == "high" else "0"
+
+
+def _reference(t, rows: Sequence[Row], role: str) -> Row | None:
+    """The run of ``role``'s reference pool among ``rows`` (never the fastest pool)."""
+    name = t.reference_pool(role, {r.strategy for r in rows if t.role(r.strategy) == role})
+    return next((r for r in rows if r.strategy == name), None)
+
+
 def _fastest(rows: Sequence[Row]) -> Row | None:
     return min(rows, key=lambda r: r.median_s, default=None)
 
@@ -247,8 +295,10 @@ def fraction_curves(view: KernelView) -> list[FractionCurve]:
             at_f = [r for r in group if _f(r) == f]
             points.append(FractionPoint(
                 f, workers,
-                _fastest([r for r in thr if r.workers == workers and _f(r) == f]),
-                _fastest([r for r in proc if r.workers == workers and _f(r) == f]),
+                _reference(t, [r for r in thr if r.workers == workers and _f(r) == f],
+                           THREAD_POOL),
+                _reference(t, [r for r in proc if r.workers == workers and _f(r) == f],
+                           PROCESS_POOL),
                 _fastest([r for r in at_f if t.is_baseline(r.strategy)])))
         curves.append(FractionCurve(view.kernel, flavour, size, chunks, workers,
                                     tuple(points)))
@@ -311,26 +361,27 @@ def gil_fraction_threshold(view: KernelView) -> Iterator[Finding]:
         if not curve.paired():
             continue
         last, first_out = curve.threshold()
-        crossing = curve.interpolated_threshold()
-        head = f"{curve.flavour} on {curve.workers} workers:"
-        if last is None:
-            verdict = "never"
-            sentence = (f"{head} threads do not reach {RIVAL_SHARE:.0%} of warm processes' "
-                        f"speedup even at f = {first_out.f:g} ({first_out.threads.speedup:.2f}x"
-                        f" against {first_out.processes.speedup:.2f}x).")
-        elif first_out is None:
+        crossing, low, high = curve.threshold_interval()
+        head = f"{curve.flavour}, {curve.workers} workers:"
+        top = curve.paired()[-1]
+        if crossing is None:
             verdict = "always"
-            sentence = (f"{head} threads reach {RIVAL_SHARE:.0%} of warm processes' speedup "
-                        f"at every f measured, up to {last.f:g} "
-                        f"({last.threads.speedup:.2f}x against {last.processes.speedup:.2f}x).")
+            sentence = (f"{head} threads keep {RIVAL_SHARE:.0%} of warm processes' speedup "
+                        f"at every f measured, up to {top.f:g} ({top.threads.speedup:.2f}x "
+                        f"against {top.processes.speedup:.2f}x).")
+        elif high == 0:
+            verdict = "never"
+            first = curve.paired()[0]
+            sentence = (f"{head} threads stay below {RIVAL_SHARE:.0%} of warm processes' "
+                        f"speedup even at f = {first.f:g} ({first.threads.speedup:.2f}x "
+                        f"against {first.processes.speedup:.2f}x).")
         else:
             verdict = "threshold"
-            near = f" (about {crossing:.2g} interpolated)" if crossing is not None else ""
-            upto = "only at f = 0" if last.f == 0 else f"up to f = {last.f:g}"
+            span = f"{_f_words(low, 'low', curve)}-{_f_words(high, 'high', curve)}"
             sentence = (f"{head} threads keep {RIVAL_SHARE:.0%} of warm processes' speedup "
-                        f"{upto}{near}; at f = {first_out.f:g} they reach "
-                        f"{first_out.threads.speedup:.2f}x against processes' "
-                        f"{first_out.processes.speedup:.2f}x (Amdahl {first_out.amdahl:.2f}x).")
+                        f"while the GIL is held for up to f = {crossing:.2f} ({span}) of the "
+                        f"work; at f = {top.f:g}: {top.threads.speedup:.2f}x against "
+                        f"{top.processes.speedup:.2f}x.")
         why, why_figures = _explanation(curve, switch_s)
         if any(p.threads and p.threads.gil_enabled is False for p in curve.points):
             why += (" The GIL was off in this interpreter (a free-threaded build): held "
@@ -340,16 +391,19 @@ def gil_fraction_threshold(view: KernelView) -> Iterator[Finding]:
         busiest = curve.busiest()
         if busiest is not None and busiest[0] > BUSY_SHARE:
             why += (f" Caution: other work took the CPU for {busiest[0]:.0%} of the chunk "
-                    f"time of {busiest[1].id}; this machine was busy, so read these "
+                    f"time of the {busiest[1].strategy} run at f = {_f(busiest[1]):g} (size "
+                    f"{busiest[1].size}); this machine was busy, so read these "
                     f"speedups with care.")
             why_figures.append(Figure("busiest_off_cpu_share", busiest[0]))
         figures = [Figure("workers", curve.workers),
                    Figure("threshold_f", None if last is None else last.f),
                    Figure("interpolated_f", crossing),
+                   Figure("interpolated_f_low", low), Figure("interpolated_f_high", high),
                    Figure("first_below_f", None if first_out is None else first_out.f),
                    Figure("rival_share", RIVAL_SHARE), *why_figures]
-        yield Finding(kernel=view.kernel, kind=THRESHOLD, sentence=sentence + why,
-                      runs=curve.runs(), figures=tuple(figures), verdict=verdict,
+        yield Finding(kernel=view.kernel, kind=THRESHOLD, sentence=sentence,
+                      detail=why.strip(), runs=curve.runs(), figures=tuple(figures),
+                      verdict=verdict,
                       context=(("size", curve.size), ("chunks", curve.chunks),
                                ("axis", NAME)))
 

@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from gilbench.analysis.crossings import (
-    at_least,
-    at_most,
     busy_machine_words,
-    crossing,
     fmt_duration,
+    fmt_span,
 )
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
 from gilbench.analysis.verdicts import WORTHWHILE
 from gilbench.axes.granularity import CROSSOVER, NAME
+from gilbench.axes.granularity.fit import Crossover, TaskModel, fit, within
+from gilbench.roles import PROCESS_POOL, THREAD_POOL
 
 #: Processes "match" threads when they take at most this much longer.
 MATCH_MARGIN = 0.05
@@ -59,14 +59,31 @@ def granularity_points(view: KernelView, rows: Sequence[Row]) -> list[Granularit
         serial = next((r for r in group if t.is_baseline(r.strategy)), None)
         if serial is None:
             continue
-        threads = [r for r in group if t.is_thread_pool(r.strategy) and r.speedup]
-        procs = [r for r in group if t.is_process_pool(r.strategy) and r.speedup]
         tasks = tasks_of(serial)
-        points.append(GranularityPoint(
-            tasks, serial.median_s / tasks, serial,
-            min(threads, key=lambda r: r.median_s) if threads else None,
-            min(procs, key=lambda r: r.median_s) if procs else None))
+        points.append(GranularityPoint(tasks, serial.median_s / tasks, serial,
+                                       _reference(t, group, THREAD_POOL),
+                                       _reference(t, group, PROCESS_POOL)))
     return sorted(points, key=lambda p: p.task_s)
+
+
+def _reference(t, group: Sequence[Row], role: str) -> Row | None:
+    """The run of the reference pool of ``role`` in ``group`` (never the fastest of a
+    role: a best-of-N pick would turn noise into the curve)."""
+    runs = [r for r in group if t.role(r.strategy) == role and r.speedup]
+    name = t.reference_pool(role, {r.strategy for r in runs})
+    return next((r for r in runs if r.strategy == name), None)
+
+
+def models(points: Sequence[GranularityPoint]) -> dict[str, TaskModel]:
+    """The fitted time-against-tasks model of the serial run and of each pool role that
+    has at least three points (``serial``, ``threads``, ``processes``)."""
+    out = {}
+    for role in ("serial", "threads", "processes"):
+        pts = [(p.tasks, getattr(p, role).median_s) for p in points if getattr(p, role)]
+        model = fit([n for n, _ in pts], [s for _, s in pts])
+        if model is not None:
+            out[role] = model
+    return out
 
 
 def curves(view: KernelView) -> dict[tuple, list[Row]]:
@@ -94,71 +111,90 @@ def dispatch_costs(machine: Mapping[str, Any], workers: int) -> dict[str, float]
     return out
 
 
-def _where(c, what: str, lo: float, hi: float) -> str:
-    if c.status == "inside":
-        return f"{what} from {fmt_duration(c.x)} per task"
-    if c.status == "below":
-        return f"{what} at every measured duration, down to {fmt_duration(lo)}"
-    return f"{what} at no measured duration, up to {fmt_duration(hi)}"
+def _where(c: Crossover, what: str) -> str:
+    """``ThreadPoolExecutor from 52 µs (38-70 µs)``: a fitted crossover in words."""
+    if c.status == "always":
+        return f"{what} at any task duration"
+    if c.status == "never":
+        return f"{what} at no task duration"
+    return f"{what} from {fmt_duration(c.seconds)}{_span_words(c)}"
+
+
+def _span_words(c: Crossover) -> str:
+    """`` (38-70 µs)``: a crossover's interval, empty where it rounds to one value."""
+    if fmt_duration(c.low) == fmt_duration(c.high):
+        return ""
+    return f" ({fmt_span(c.low, c.high)})"
+
+
+def crossover_figures(name: str, c: Crossover) -> list[Figure]:
+    """``name`` (seconds), its interval and status, for findings.json."""
+    return [Figure(name, c.seconds, "s"), Figure(f"{name}_low", c.low, "s"),
+            Figure(f"{name}_high", c.high, "s"), Figure(f"{name}_status", c.status)]
 
 
 @register_finder(CROSSOVER,
                  "the work per task from which threads, then processes, beat serial, and "
                  "above which processes come within 5% of threads")
 def granularity_crossover(view: KernelView) -> Iterator[Finding]:
+    """Per curve: the fitted models of serial, the reference thread pool and the
+    reference process pool, and the crossovers that follow from them."""
+    t = view.traits
     for (flavour, size, workers), rows in curves(view).items():
         points = granularity_points(view, rows)
-        thr = [(p.task_s, p.threads.speedup) for p in points if p.threads]
-        proc = [(p.task_s, p.processes.speedup) for p in points if p.processes]
-        if len(points) < 2 or not (thr or proc):
+        fitted = models(points)
+        if "serial" not in fitted or not {"threads", "processes"} & set(fitted):
             continue
-        lo, hi = points[0].task_s, points[-1].task_s
-        threads_from = crossing(thr, WORTHWHILE, at_least) if thr else None
-        procs_from = crossing(proc, WORTHWHILE, at_least) if proc else None
-        ratio = [(p.task_s, p.processes.median_s / p.threads.median_s)
-                 for p in points if p.threads and p.processes]
-        match = crossing(ratio, 1 + MATCH_MARGIN, at_most) if ratio else None
-        thr_name = next((p.threads.strategy for p in points if p.threads), None)
-        proc_name = next((p.processes.strategy for p in points if p.processes), None)
-        parts = []
-        if threads_from:
-            parts.append(_where(threads_from, f"{thr_name} beat serial by {WORTHWHILE}x",
-                                lo, hi))
-        if procs_from:
-            parts.append(_where(procs_from, f"warm {proc_name}", lo, hi))
-        sentence = (f"{flavour} on {workers} workers, the same work cut into "
-                    f"{points[-1].tasks} to {points[0].tasks} tasks "
-                    f"({fmt_duration(hi)} down to {fmt_duration(lo)} each): "
+        serial = fitted["serial"]
+        work = serial.fixed_s  # the serial time of the whole work, less per-task costs
+        names = {role: next((getattr(p, role).strategy for p in points if getattr(p, role)),
+                            None) for role in ("threads", "processes")}
+        words = {role: t.display(name) for role, name in names.items() if name}
+        found: dict[str, Crossover] = {}
+        for role in ("threads", "processes"):
+            if role in fitted:
+                found[f"{role}_beat_serial_from"] = within(fitted[role], serial,
+                                                           1 / WORTHWHILE, work)
+        if {"threads", "processes"} <= set(fitted):
+            found["processes_match_threads_above"] = within(
+                fitted["processes"], fitted["threads"], 1 + MATCH_MARGIN, work)
+        parts = [_where(found[f"{role}_beat_serial_from"], words[role])
+                 for role in ("threads", "processes") if f"{role}_beat_serial_from" in found]
+        sentence = (f"{flavour}, {workers} workers: beating serial by {WORTHWHILE}x, "
                     + ", ".join(parts) + ".")
-        if match:
-            if match.status == "inside":
-                sentence += (f" Warm {proc_name} come within {MATCH_MARGIN:.0%} of "
-                             f"{thr_name} only above {fmt_duration(match.x)} per task: "
-                             f"below that, GIL-free threads beat them.")
-            elif match.status == "below":
-                sentence += (f" Warm {proc_name} stay within {MATCH_MARGIN:.0%} of "
-                             f"{thr_name} at every measured duration.")
-            else:
-                sentence += (f" Warm {proc_name} stay more than {MATCH_MARGIN:.0%} behind "
-                             f"{thr_name} at every measured duration.")
-        costs = dispatch_costs(view.machine, workers)
-        shown = [s for s in (thr_name, proc_name) if s in costs]
-        if shown:
-            sentence += " An empty task costs " + ", ".join(
-                f"{fmt_duration(costs[s])} on {s}" for s in shown) + "."
+        match = found.get("processes_match_threads_above")
+        if match is not None:
+            sentence += " " + _match_words(match, words)
         share, busy = busy_machine_words([p.serial.utilisation for p in points])
         sentence += busy
+        lo, hi = points[0].task_s, points[-1].task_s
         figures = [Figure("workers", workers), Figure("flavour", flavour),
                    Figure("serial_cpu_share", share),
                    Figure("shortest_task", lo, "s"), Figure("longest_task", hi, "s"),
-                   Figure("thread_strategy", thr_name), Figure("process_strategy", proc_name)]
-        for name, c in (("threads_beat_serial_from", threads_from),
-                        ("processes_beat_serial_from", procs_from),
-                        ("processes_match_threads_above", match)):
-            if c is not None:
-                figures += c.figures(name, "s")
-        figures += [Figure(f"empty_task_{s}", costs[s], "s") for s in shown]
+                   Figure("thread_strategy", names["threads"]),
+                   Figure("process_strategy", names["processes"])]
+        for name, c in found.items():
+            figures += crossover_figures(name, c)
+        for role, model in fitted.items():
+            figures += [Figure(f"per_task_{role}", model.per_task_s, "s"),
+                        Figure(f"per_task_{role}_low", model.per_task_low, "s"),
+                        Figure(f"per_task_{role}_high", model.per_task_high, "s"),
+                        Figure(f"fixed_{role}", model.fixed_s, "s"),
+                        Figure(f"fit_worst_residual_{role}", model.worst_residual)]
+        costs = dispatch_costs(view.machine, workers)
+        figures += [Figure(f"empty_task_{s}", costs[s], "s") for s in names.values()
+                    if s in costs]
         runs = tuple(r.id for p in points for r in (p.serial, p.threads, p.processes) if r)
         yield Finding(kernel=view.kernel, kind=CROSSOVER, sentence=sentence,
                       runs=runs, figures=tuple(figures),
                       context=(("size", size), ("workers", workers), ("flavour", flavour)))
+
+
+def _match_words(match: Crossover, words: dict[str, str]) -> str:
+    proc, thr = words.get("processes", "processes"), words.get("threads", "threads")
+    if match.status == "always":
+        return f"{proc} stays within {MATCH_MARGIN:.0%} of {thr} at any task duration."
+    if match.status == "never":
+        return f"{proc} stays more than {MATCH_MARGIN:.0%} behind {thr} at any task duration."
+    return (f"{proc} comes within {MATCH_MARGIN:.0%} of {thr} above "
+            f"{fmt_duration(match.seconds)}{_span_words(match)}.")

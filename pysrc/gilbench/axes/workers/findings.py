@@ -19,7 +19,7 @@ measured count are labelled as such, with the points they rest on.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,15 +155,10 @@ class ScalingCurve:
     runs: tuple[str, ...]
 
 
-def usable_cores(machine: Mapping) -> int | None:
-    cores = machine.get("usable_cores") or machine.get("cpu_count")
-    return int(cores) if cores else None
-
-
 def scaling_curves(view: KernelView) -> list[ScalingCurve]:
     """Every curve of the plain sweep, with the points within the usable cores."""
     t = view.traits
-    cores = usable_cores(view.machine)
+    cores = view.usable_cores
     rows = [r for r in view.main_rows() if r.speedup and not t.is_baseline(r.strategy)]
     curves = []
     for key, group in view.contexts(
@@ -188,7 +183,7 @@ def _fmt_points(points: Sequence[tuple[int, float]]) -> str:
                  "Amdahl and USL fitted to each speedup curve, projected to more cores")
 def scaling_fit(view: KernelView) -> Iterator[Finding]:
     curves = scaling_curves(view)
-    cores = usable_cores(view.machine)
+    cores = view.usable_cores
     fitted = [c for c in curves if len(c.points) >= MIN_WORKER_COUNTS]
     if curves and not fitted:
         counts = sorted({w for c in curves for w, _ in c.points})

@@ -1,0 +1,94 @@
+"""Uncertainty: the confidence interval of a run's median, and comparisons decided on the
+interval of a ratio, so that a verdict holds from one run of a sweep to the next.
+
+A run's median gets a distribution-free interval from the order statistics of its
+repeats (the interval between the j-th smallest and the j-th largest repeat contains
+the true median with a probability that follows from the binomial law alone; no
+assumption about the shape of the timing distribution). Two runs compare by the ratio of
+their medians, with the interval that the two intervals allow; a comparison claims a
+winner only where that interval lies wholly outside the tie band around 1.
+
+Nothing here imports the rest of gilbench: the harness records the interval of each run,
+and the analysis reads it back (or computes it from the recorded repeats).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: The confidence sought for a median's interval: the narrowest order-statistic interval
+#: whose coverage is at least this (with 5 repeats only [min, max] reaches it: 94%).
+LEVEL = 0.90
+#: Two times whose ratio's interval lies within 1 ± this band are a tie.
+TIE_BAND = 0.05
+
+
+def coverage(n: int, j: int) -> float:
+    """Probability that the j-th smallest and the j-th largest of ``n`` samples bracket
+    the true median: ``1 - 2 P(Binomial(n, 1/2) < j)``."""
+    below = sum(math.comb(n, i) for i in range(j)) / 2**n
+    return max(0.0, 1 - 2 * below)
+
+
+def median_interval(samples: Sequence[float],
+                    level: float = LEVEL) -> tuple[float, float, float]:
+    """``(low, high, coverage)`` of the median of ``samples``: the narrowest symmetric
+    order-statistic interval whose coverage reaches ``level``; with too few samples to
+    reach it, the widest one ([min, max]) and the coverage it has."""
+    xs = sorted(samples)
+    n = len(xs)
+    if n == 0:
+        raise ValueError("a median interval needs at least one sample")
+    j = 1
+    while j + 1 <= n // 2 and coverage(n, j + 1) >= level:
+        j += 1
+    return xs[j - 1], xs[n - j], coverage(n, j)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ratio:
+    """``value`` = numerator / denominator, and the interval ``[low, high]`` that their
+    medians' intervals allow (each end the extreme of one over the other)."""
+
+    value: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, num: float, num_interval: tuple[float, float], den: float,
+           den_interval: tuple[float, float]) -> Ratio:
+        """The ratio ``num / den`` of two medians, each with its interval."""
+        return cls(value=num / den, low=num_interval[0] / den_interval[1],
+                   high=num_interval[1] / den_interval[0])
+
+    @property
+    def spread(self) -> float:
+        """Half the interval's width relative to the value: the ``±x%`` of a tie."""
+        return (self.high - self.low) / 2 / self.value
+
+    def above(self, threshold: float) -> bool:
+        """The whole interval is above ``threshold``."""
+        return self.low > threshold
+
+    def below(self, threshold: float) -> bool:
+        """The whole interval is below ``threshold``."""
+        return self.high < threshold
+
+    def verdict(self, band: float = TIE_BAND) -> str:
+        """``win`` (the interval lies above 1 + band), ``lose`` (below 1 - band) or
+        ``tie`` (it reaches into the band: the difference is within noise)."""
+        if self.above(1 + band):
+            return "win"
+        if self.below(1 - band):
+            return "lose"
+        return "tie"
+
+    def words(self, digits: int = 2) -> str:
+        """``1.23x (1.10-1.35x)``: the value and its interval."""
+        return (f"{self.value:.{digits}f}x ({self.low:.{digits}f}-"
+                f"{self.high:.{digits}f}x)")
+
+
+__all__ = ["LEVEL", "TIE_BAND", "Ratio", "coverage", "median_interval"]

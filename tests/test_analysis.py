@@ -253,8 +253,15 @@ def test_terminal_prints_exactly_the_report_findings(tmp_path):
     document = load_results(REFERENCE)
     report = render_report(document, tmp_path, plots=False).read_text()
     console = Console(width=100_000, record=True, file=open("/dev/null", "w"))
-    print_summary(console, document, tmp_path)
+    print_summary(console, document, tmp_path, verbose=True)
     terminal = console.export_text()
+    # The answer comes last, so that it is what stays on screen: At a glance after the
+    # last run table, then the rules of thumb.
+    glance = terminal.rindex("At a glance")
+    assert glance > terminal.rindex("median ± IQR") and "Rules of thumb" in terminal[glance:]
+    quiet = Console(width=100_000, record=True, file=open("/dev/null", "w"))
+    print_summary(quiet, document, tmp_path)
+    assert "median ± IQR" not in quiet.export_text()  # run tables only with --verbose
     bullets = [line[2:] for line in report.splitlines() if line.startswith("- ")
                and "/" not in line[:40]]
     findings = load_findings(tmp_path)

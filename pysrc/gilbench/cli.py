@@ -178,6 +178,10 @@ def build_parser() -> Parser:
                         "maybe on other machines, need the same gilbench installed)")
     _output_options(p, DEFAULT_OUT, quiet="no progress and no summary table; print only "
                                           "where results went")
+    p.add_argument("--verbose", action="store_true",
+                   help="print every kernel's run table and findings before the answer "
+                        "(default: the answer only, At a glance and the rules of thumb; the "
+                        "tables are in report.md)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the planned runs by kernel, axis and strategy with a time "
                         "estimate (from earlier results in DIR where there are any); run "

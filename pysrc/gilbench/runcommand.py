@@ -152,7 +152,7 @@ def _run_plan(args: argparse.Namespace, plan: Plan, console: Console, err: Conso
     doc = load_results(outcome.path)
     report = render_report(doc, args.out, plots=not args.no_plots, source=str(outcome.path))
     if not args.quiet:
-        print_summary(console, doc, report.parent)
+        print_summary(console, doc, report.parent, verbose=getattr(args, "verbose", False))
         err.print(f"gilbench: {len(outcome.measurements)} runs in {outcome.elapsed_s:.1f} s; "
                   f"results {outcome.path}; findings {report.parent / FINDINGS_NAME}; "
                   f"report {report}")
@@ -175,11 +175,33 @@ def _announce(args: argparse.Namespace, plan: Plan, err: Console,
     err.print(f"gilbench: {len(plan.specs)} runs, profile {plan.profile.name}, "
               f"results in {args.out}/ ({len(plan.not_applicable)} kernel x flavour "
               "pairs are not applicable: gilbench list says why)")
-    for what, why in plan.skipped:
-        err.print(f"  unavailable here, skipped: {what}: {why}", style="yellow")
+    for why, names in skipped_by_cause(plan.skipped).items():
+        err.print(f"  unavailable here: {why}: {len(names)} skipped ({', '.join(names[:4])}"
+                  f"{', ...' if len(names) > 4 else ''}){install_hint(why)}", style="yellow")
     if plan.baselines:
         err.print(f"  added {len(plan.baselines)} baseline run(s) that speedups are "
                   "measured against (serial, or 1 OpenMP thread)")
+
+
+#: Modules an optional extra brings, for the hint beside what their absence skipped.
+EXTRAS = {"numba": "peers", "dask": "distributed", "joblib": "distributed"}
+
+
+def skipped_by_cause(skipped) -> dict[str, list[str]]:
+    """``{reason: [what, ...]}``: one line per cause, not one per skipped pair."""
+    out: dict[str, list[str]] = {}
+    for what, why in skipped:
+        out.setdefault(why, []).append(what)
+    return out
+
+
+def install_hint(why: str) -> str:
+    """`` (pip install -e '.[peers]')`` where an optional extra would bring what is
+    missing, unless the reason says so already."""
+    for module, extra in EXTRAS.items():
+        if why.startswith(module) and "pip install" not in why:
+            return f" (pip install -e '.[{extra}]')"
+    return ""
 
 
 def _report_failures_before_resuming(err: Console, resumption: Resumption | None) -> bool:
@@ -233,23 +255,52 @@ def _one_line(m: Measurement) -> str:
             f"{m.median_s * 1e3:.1f} ms")
 
 
-def print_summary(console: Console, doc: dict, findings_dir) -> None:
-    """The terminal's view of a sweep: per kernel, the run table and the findings, read
-    back from the findings.json the report was rendered from (so the two cannot differ)."""
-    from gilbench.analysis import VERDICT_TEXT, analyse, load_findings
-    from gilbench.report.markdown import TABLE_HEADER, finding_lines, row_cells
+def print_summary(console: Console, doc: dict, findings_dir, *, verbose: bool = False) -> None:
+    """The terminal's view of a sweep, read back from the findings.json the report was
+    rendered from (so the two cannot differ): with ``verbose``, per kernel the run table
+    and the findings; then, last so that it is what stays on screen, the answer: "At a
+    glance" and the rules of thumb."""
+    from gilbench.analysis import analyse, load_findings
+    from gilbench.report.markdown import TABLE_HEADER, glance_rows, row_cells
+    from gilbench.report.rules import rules_rows
 
     findings = load_findings(findings_dir)
-    for view in analyse(doc, kinds=()).kernels:
-        rows = view.main_rows()
-        table = Table(title=view.kernel, title_justify="left")
-        with_gbs = any(r.gbs for r in rows)
-        for col in TABLE_HEADER + (["GB/s"] if with_gbs else []):
-            table.add_column(col, justify="left" if col in ("flavour", "strategy") else "right")
-        for r in rows:
-            table.add_row(*row_cells(r, with_gbs))
-        console.print(table)
-        mine = [f for f in findings if f.kernel == view.kernel]
-        for f, line in zip(mine, finding_lines(mine), strict=True):
-            mark = f"[bold]{VERDICT_TEXT.get(f.verdict, f.verdict)}:[/bold] " if f.headline else ""
-            console.print(f"  • {mark}{line}", highlight=False)
+    analysis = analyse(doc, kinds=())
+    if verbose:
+        for view in analysis.kernels:
+            _kernel_table(console, view, [f for f in findings if f.kernel == view.kernel],
+                          TABLE_HEADER, row_cells)
+    analysis.findings = list(findings)  # the glance and the rules read these
+    answer = Table(title="At a glance: GIL-free threads against warm processes "
+                         "(workers = usable cores)", title_justify="left")
+    for col in ("kernel", "verdict", "why"):
+        answer.add_column(col)
+    for kernel, verdict, why in glance_rows(analysis):
+        answer.add_row(kernel, verdict, why)
+    if answer.row_count:
+        console.print(answer)
+    rules = Table(title="Rules of thumb on this machine", title_justify="left")
+    for col in ("condition", "on this machine", "rule of thumb"):
+        rules.add_column(col)
+    for condition, measured, rule, _ in rules_rows(analysis):
+        rules.add_row(condition, measured, rule.replace("`", ""))
+    if rules.row_count:
+        console.print(rules)
+
+
+def _kernel_table(console: Console, view, mine, header, row_cells) -> None:
+    """One kernel's run table and its findings (``--verbose``)."""
+    from gilbench.analysis import VERDICT_TEXT
+    from gilbench.report.markdown import finding_lines
+
+    rows = view.main_rows()
+    table = Table(title=view.kernel, title_justify="left")
+    with_gbs = any(r.gbs for r in rows)
+    for col in header + (["GB/s"] if with_gbs else []):
+        table.add_column(col, justify="left" if col in ("flavour", "strategy") else "right")
+    for r in rows:
+        table.add_row(*row_cells(r, with_gbs))
+    console.print(table)
+    for f, line in zip(mine, finding_lines(mine), strict=True):
+        mark = f"[bold]{VERDICT_TEXT.get(f.verdict, f.verdict)}:[/bold] " if f.headline else ""
+        console.print(f"  • {mark}{line}", highlight=False)

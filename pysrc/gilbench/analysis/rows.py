@@ -3,7 +3,7 @@ declared traits of flavours and strategies that analysis chooses roles by."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,6 +169,17 @@ class Row:
         if name in self.raw:
             return self.raw[name]
         return self.raw.get("extra", {}).get(name, default)
+
+
+def reference_run(traits: Traits, rows: Sequence[Row], role: str,
+                  start_method: str | None = None) -> Row | None:
+    """The run of ``role``'s reference pool among ``rows`` (those with a speedup), at
+    ``start_method`` where it ran with several: one declared run, never the fastest of a
+    role, as a best-of-N pick would turn noise into the verdict."""
+    runs = [r for r in rows if traits.role(r.strategy) == role and r.speedup]
+    name = traits.reference_pool(role, {r.strategy for r in runs})
+    runs = [r for r in runs if r.strategy == name]
+    return next((r for r in runs if r.start_method == start_method), runs[0] if runs else None)
 
 
 def _baseline_key(run: Mapping[str, Any]) -> tuple:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
-from gilbench.analysis.rows import Row
+from gilbench.analysis.rows import Row, reference_run
 from gilbench.analysis.runtime import gil_off_words, why_gil_on
 from gilbench.axes.workers import THREADS_VS_PROCESSES
 from gilbench.roles import NOGIL_TRAITS, PROCESS_POOL, THREAD_POOL
@@ -119,16 +119,12 @@ def headline_workers(view: KernelView, rows: Sequence[Row]) -> int | None:
 
 
 def reference_row(view: KernelView, rows: Sequence[Row], flavour: str, role: str,
-                   workers: int, gil_off: bool = False) -> Row | None:
-    """The run of ``flavour`` on the reference pool of ``role`` at ``workers`` (several
-    start methods: the recorded default one, the first)."""
-    t = view.traits
-    mine = [r for r in rows if r.flavour == flavour and r.workers == workers and r.speedup
-            and t.role(r.strategy) == role and (not gil_off or r.gil_enabled is False)]
-    name = t.reference_pool(role, {r.strategy for r in mine})
-    mine = [r for r in mine if r.strategy == name]
-    default = view.settings.get("default_start_method")
-    return next((r for r in mine if r.start_method == default), mine[0] if mine else None)
+                  workers: int, gil_off: bool = False) -> Row | None:
+    """The run of ``flavour`` on the reference pool of ``role`` at ``workers``, at the
+    sweep's default start method (thread runs without a GIL only, with ``gil_off``)."""
+    mine = [r for r in rows if r.flavour == flavour and r.workers == workers
+            and (not gil_off or r.gil_enabled is False)]
+    return reference_run(view.traits, mine, role, view.settings.get("default_start_method"))
 
 
 def _pair(view: KernelView, rows: Sequence[Row], flavour: str,

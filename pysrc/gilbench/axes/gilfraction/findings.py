@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
-from gilbench.analysis.rows import Row
+from gilbench.analysis.rows import Row, reference_run
 from gilbench.axes.gilfraction import NAME, THRESHOLD
 from gilbench.roles import PROCESS_POOL, THREAD_POOL
 from gilbench.uncertainty import Ratio
@@ -265,12 +265,6 @@ def _f_words(f: float | None, side: str, curve: FractionCurve) -> str:
     return f"{max(p.f for p in curve.paired()):g}+" if side == "high" else "0"
 
 
-def _reference(t, rows: Sequence[Row], role: str) -> Row | None:
-    """The run of ``role``'s reference pool among ``rows`` (never the fastest pool)."""
-    name = t.reference_pool(role, {r.strategy for r in rows if t.role(r.strategy) == role})
-    return next((r for r in rows if r.strategy == name), None)
-
-
 def _fastest(rows: Sequence[Row]) -> Row | None:
     return min(rows, key=lambda r: r.median_s, default=None)
 
@@ -279,6 +273,7 @@ def fraction_curves(view: KernelView) -> list[FractionCurve]:
     """The kernel's gil-fraction curves: one per tunable flavour, size and chunking, at
     the largest worker count where both a thread pool and a process pool ran."""
     t = view.traits
+    default = view.settings.get("default_start_method")
     rows = [r for r in view.axis_rows(NAME)
             if t.tunable_gil_share(r.flavour) and _f(r) is not None]
     curves = []
@@ -295,10 +290,10 @@ def fraction_curves(view: KernelView) -> list[FractionCurve]:
             at_f = [r for r in group if _f(r) == f]
             points.append(FractionPoint(
                 f, workers,
-                _reference(t, [r for r in thr if r.workers == workers and _f(r) == f],
-                           THREAD_POOL),
-                _reference(t, [r for r in proc if r.workers == workers and _f(r) == f],
-                           PROCESS_POOL),
+                reference_run(t, [r for r in thr if r.workers == workers and _f(r) == f],
+                              THREAD_POOL, default),
+                reference_run(t, [r for r in proc if r.workers == workers and _f(r) == f],
+                              PROCESS_POOL, default),
                 _fastest([r for r in at_f if t.is_baseline(r.strategy)])))
         curves.append(FractionCurve(view.kernel, flavour, size, chunks, workers,
                                     tuple(points)))

@@ -22,7 +22,7 @@ from gilbench.analysis.crossings import (
 )
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
-from gilbench.analysis.rows import Row
+from gilbench.analysis.rows import Row, reference_run
 from gilbench.analysis.verdicts import WORTHWHILE
 from gilbench.axes.granularity import CROSSOVER, NAME
 from gilbench.axes.granularity.fit import Crossover, TaskModel, fit, within
@@ -51,6 +51,7 @@ def tasks_of(row: Row) -> int:
 def granularity_points(view: KernelView, rows: Sequence[Row]) -> list[GranularityPoint]:
     """The points of one curve (one flavour, size and worker count), by task duration."""
     t = view.traits
+    default = view.settings.get("default_start_method")
     by_chunks: dict[int, list[Row]] = {}
     for r in rows:
         by_chunks.setdefault(r.chunks, []).append(r)
@@ -61,17 +62,9 @@ def granularity_points(view: KernelView, rows: Sequence[Row]) -> list[Granularit
             continue
         tasks = tasks_of(serial)
         points.append(GranularityPoint(tasks, serial.median_s / tasks, serial,
-                                       _reference(t, group, THREAD_POOL),
-                                       _reference(t, group, PROCESS_POOL)))
+                                       reference_run(t, group, THREAD_POOL, default),
+                                       reference_run(t, group, PROCESS_POOL, default)))
     return sorted(points, key=lambda p: p.task_s)
-
-
-def _reference(t, group: Sequence[Row], role: str) -> Row | None:
-    """The run of the reference pool of ``role`` in ``group`` (never the fastest of a
-    role: a best-of-N pick would turn noise into the curve)."""
-    runs = [r for r in group if t.role(r.strategy) == role and r.speedup]
-    name = t.reference_pool(role, {r.strategy for r in runs})
-    return next((r for r in runs if r.strategy == name), None)
 
 
 def models(points: Sequence[GranularityPoint]) -> dict[str, TaskModel]:

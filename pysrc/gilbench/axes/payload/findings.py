@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from gilbench.analysis.crossings import above, below, busy_machine_words, crossing, fmt_bytes
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
-from gilbench.analysis.rows import Row
-from gilbench.analysis.verdicts import TIE_MARGIN
+from gilbench.analysis.rows import Row, reference_run
+from gilbench.analysis.verdicts import TIE_MARGIN, fmt_ms
 from gilbench.axes.payload import CROSSOVER, NAME
+from gilbench.roles import PROCESS_POOL, SHIPPING, THREAD_POOL
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,10 @@ class PayloadPoint:
 def payload_points(view: KernelView, rows: Sequence[Row]) -> list[PayloadPoint]:
     """The points of one curve (one flavour, worker count and chunking), by ratio."""
     t = view.traits
+    default = view.settings.get("default_start_method")
     by_point: dict[object, list[Row]] = {}
     for r in rows:
         by_point.setdefault(r.axis_value, []).append(r)
-
-    def best(group, role):
-        runs = [r for r in group if role(r.strategy) and r.speedup]
-        return min(runs, key=lambda r: r.median_s) if runs else None
 
     points = []
     for value, group in by_point.items():
@@ -54,9 +52,22 @@ def payload_points(view: KernelView, rows: Sequence[Row]) -> list[PayloadPoint]:
         tasks = int(serial.get("tasks") or serial.chunks)
         points.append(PayloadPoint(
             float(value), input_bytes / tasks, input_bytes / serial.median_s, serial,
-            best(group, t.ships_inputs), best(group, t.is_process_pool),
-            best(group, t.is_thread_pool)))
+            *(reference_run(t, group, role, default)
+              for role in (SHIPPING, PROCESS_POOL, THREAD_POOL))))
     return sorted(points, key=lambda p: p.bytes_per_compute_s)
+
+
+def copy_cost_per_100mb(points: Sequence[PayloadPoint]) -> tuple[float, float, float] | None:
+    """Seconds the shipping strategy spends beyond shared memory per 100 MB of inputs it
+    copies (pickle, send, unpickle): the median over the points where copying shows, and
+    the lowest and highest of them; None where it never shows."""
+    costs = sorted((p.shipping.median_s - p.shared.median_s)
+                   / (p.bytes_per_task * (p.serial.get("tasks") or p.serial.chunks)) * 1e8
+                   for p in points if p.shipping and p.shared
+                   and p.shipping.median_s > p.shared.median_s)
+    if not costs:
+        return None
+    return costs[len(costs) // 2], costs[0], costs[-1]
 
 
 def curves(view: KernelView) -> dict[tuple, list[Row]]:
@@ -92,33 +103,35 @@ def copy_crossover(view: KernelView) -> Iterator[Finding]:
                           for p in with_shared], 1 + TIE_MARGIN, above) if with_shared else None
         shared = with_shared[0].shared.strategy if with_shared else None
         if erased.status == "inside":
-            erased_words = (f"erases the processes' gain (no faster than serial) above "
-                            f"{fmt_bytes(erased.x)} shipped per second of compute")
+            erased_words = (f"loses all gain over serial above {fmt_bytes(erased.x)} "
+                            f"shipped per second of compute")
         elif erased.status == "below":
-            erased_words = (f"left no gain at any measured ratio, down to {fmt_bytes(lo)} "
+            erased_words = (f"has no gain over serial even at {fmt_bytes(lo)} "
                             f"shipped per second of compute")
         else:
-            erased_words = (f"never erased the processes' gain in the measured range, up to "
-                            f"{fmt_bytes(hi)} shipped per second of compute")
-        sentence = f"Copying each task's inputs to {workers} worker processes ({ship}) "
+            erased_words = (f"keeps a gain over serial up to {fmt_bytes(hi)} shipped per "
+                            f"second of compute")
+        t = view.traits
+        per_100mb = copy_cost_per_100mb(with_shared)
+        sentence = f"{t.display(ship)}, {workers} workers: copying inputs costs "
+        sentence += (f"{fmt_ms(per_100mb[0])} per 100 MB ({fmt_ms(per_100mb[1])}-"
+                     f"{fmt_ms(per_100mb[2])}); it " if per_100mb else "; it ")
         if costs and shared:
             if costs.status == "inside":
-                sentence += (f"costs under {TIE_MARGIN:.0%} against shared memory ({shared}) "
-                             f"below {fmt_bytes(costs.x)} shipped per second of compute, and ")
+                sentence += (f"trails shared memory by over {TIE_MARGIN:.0%} above "
+                             f"{fmt_bytes(costs.x)} shipped per second of compute and ")
             elif costs.status == "below":
-                sentence += (f"costs more than {TIE_MARGIN:.0%} against shared memory "
-                             f"({shared}) at every measured ratio, and ")
+                sentence += f"trails shared memory by over {TIE_MARGIN:.0%} everywhere and "
             else:
-                sentence += (f"stays within {TIE_MARGIN:.0%} of shared memory ({shared}) "
-                             f"everywhere measured, and ")
+                sentence += f"stays within {TIE_MARGIN:.0%} of shared memory and "
         sentence += erased_words + "."
         top = points[-1]
+        detail = ""
         if top.threads:
-            sentence += (f" At {fmt_bytes(hi)} per second of compute "
-                         f"({fmt_bytes(top.bytes_per_task)} a task), {ship} reached "
-                         f"{top.shipping.speedup:.2f}x and "
-                         f"{top.threads.strategy}, which read the inputs in place, "
-                         f"{top.threads.speedup:.2f}x.")
+            detail = (f"At {fmt_bytes(hi)} per second of compute "
+                      f"({fmt_bytes(top.bytes_per_task)} a task), {t.display(ship)} reached "
+                      f"{top.shipping.speedup:.2f}x and {t.display(top.threads.strategy)}, "
+                      f"which reads the inputs in place, {top.threads.speedup:.2f}x.")
         share, busy = busy_machine_words([p.serial.utilisation for p in points])
         sentence += busy
         figures = [Figure("workers", workers), Figure("flavour", flavour),
@@ -128,8 +141,12 @@ def copy_crossover(view: KernelView) -> Iterator[Finding]:
                    *erased.figures("gain_erased_above", "B/s")]
         if costs:
             figures += costs.figures("copy_costs_5pct_above", "B/s")
+        if per_100mb:
+            figures += [Figure("copy_s_per_100mb", per_100mb[0], "s"),
+                        Figure("copy_s_per_100mb_low", per_100mb[1], "s"),
+                        Figure("copy_s_per_100mb_high", per_100mb[2], "s")]
         runs = tuple(r.id for p in points
                      for r in (p.serial, p.shipping, p.shared, p.threads) if r)
-        yield Finding(kernel=view.kernel, kind=CROSSOVER, sentence=sentence,
+        yield Finding(kernel=view.kernel, kind=CROSSOVER, sentence=sentence, detail=detail,
                       runs=runs, figures=tuple(figures),
                       context=(("workers", workers), ("chunks", chunks), ("flavour", flavour)))

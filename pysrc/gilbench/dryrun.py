@@ -12,6 +12,7 @@ from rich.table import Table
 from gilbench.calibration import REFERENCE_MACHINE
 from gilbench.estimate import CostModel, Estimate
 from gilbench.harness import RunSpec
+from gilbench.terminal import skipped_lines
 
 
 @dataclass
@@ -108,8 +109,8 @@ def print_dry_run(console: Console, plan, out_dir: str | Path | None = None, *,
                   f"({', '.join(parts)}; {fmt_duration(estimate.fixed_s)} of set-up, "
                   f"machine facts and report; reference: {REFERENCE_MACHINE}{scale}).",
                   highlight=False)
-    for what, why in plan.skipped:
-        console.print(f"  unavailable here, skipped: {what}: {why}", highlight=False)
+    for line in skipped_lines(plan.skipped):
+        console.print(line, highlight=False, markup=False)
     return estimate
 
 

@@ -20,7 +20,7 @@ from gilbench import interrupts, outdir
 from gilbench.limits import check_sweep
 from gilbench.plan import Plan, build_plan
 from gilbench.strategies import DEFAULT_TIMEOUT_S
-from gilbench.terminal import make_progress, say
+from gilbench.terminal import make_progress, say, skipped_lines
 
 if TYPE_CHECKING:
     from gilbench.harness import Measurement
@@ -175,33 +175,11 @@ def _announce(args: argparse.Namespace, plan: Plan, err: Console,
     err.print(f"gilbench: {len(plan.specs)} runs, profile {plan.profile.name}, "
               f"results in {args.out}/ ({len(plan.not_applicable)} kernel x flavour "
               "pairs are not applicable: gilbench list says why)")
-    for why, names in skipped_by_cause(plan.skipped).items():
-        err.print(f"  unavailable here: {why}: {len(names)} skipped ({', '.join(names[:4])}"
-                  f"{', ...' if len(names) > 4 else ''}){install_hint(why)}", style="yellow")
+    for line in skipped_lines(plan.skipped):
+        err.print(line, style="yellow", highlight=False, markup=False)
     if plan.baselines:
         err.print(f"  added {len(plan.baselines)} baseline run(s) that speedups are "
                   "measured against (serial, or 1 OpenMP thread)")
-
-
-#: Modules an optional extra brings, for the hint beside what their absence skipped.
-EXTRAS = {"numba": "peers", "dask": "distributed", "joblib": "distributed"}
-
-
-def skipped_by_cause(skipped) -> dict[str, list[str]]:
-    """``{reason: [what, ...]}``: one line per cause, not one per skipped pair."""
-    out: dict[str, list[str]] = {}
-    for what, why in skipped:
-        out.setdefault(why, []).append(what)
-    return out
-
-
-def install_hint(why: str) -> str:
-    """`` (pip install -e '.[peers]')`` where an optional extra would bring what is
-    missing, unless the reason says so already."""
-    for module, extra in EXTRAS.items():
-        if why.startswith(module) and "pip install" not in why:
-            return f" (pip install -e '.[{extra}]')"
-    return ""
 
 
 def _report_failures_before_resuming(err: Console, resumption: Resumption | None) -> bool:

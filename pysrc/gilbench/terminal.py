@@ -34,3 +34,33 @@ def say(err: Console | None, message: str) -> None:
             err.print(message)
     except OSError:
         pass
+
+
+#: Modules an optional extra brings, for the hint beside what their absence skipped.
+EXTRAS = {"numba": "peers", "dask": "distributed", "joblib": "distributed"}
+
+
+def skipped_by_cause(skipped) -> dict[str, list[str]]:
+    """``{reason: [what, ...]}``: one line per cause, not one per skipped pair."""
+    out: dict[str, list[str]] = {}
+    for what, why in skipped:
+        out.setdefault(why, []).append(what)
+    return out
+
+
+def install_hint(why: str) -> str:
+    """`` (pip install -e '.[peers]')`` where an optional extra would bring what is
+    missing, unless the reason says so already."""
+    for module, extra in EXTRAS.items():
+        if why.startswith(module) and "pip install" not in why:
+            return f" (pip install -e '.[{extra}]')"
+    return ""
+
+
+def skipped_lines(skipped) -> list[str]:
+    """One line per cause of what a plan skips (``(what, why)`` pairs), with the optional
+    extra that would bring it: "numba cannot be imported: 8 skipped (mandelbrot/numba,
+    ...) (pip install -e '.[peers]')", not one line per kernel and flavour."""
+    return [f"  unavailable here: {why}: {len(names)} skipped ({', '.join(names[:3])}"
+            f"{', ...' if len(names) > 3 else ''}){install_hint(why)}"
+            for why, names in skipped_by_cause(skipped).items()]

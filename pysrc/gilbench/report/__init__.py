@@ -49,7 +49,7 @@ def render_report(doc: Mapping[str, Any], out_dir: str | Path, *, plots: bool = 
     out.mkdir(parents=True, exist_ok=True)
     analysis = analyse(doc)
     write_findings(out / FINDINGS_NAME, analysis.findings,
-                   {"results": source, "created": doc.get("created"),
+                   {"results": _relative(source, out), "created": doc.get("created"),
                     "machine": doc.get("machine", {}).get("hostname")})
     images = draw_plots(analysis, out) if plots else {}
     text = render_markdown(ReportContext(analysis, doc, images))
@@ -57,6 +57,14 @@ def render_report(doc: Mapping[str, Any], out_dir: str | Path, *, plots: bool = 
     path.write_text(text)
     (out / "report.html").write_text(render_html(text, out))
     return path
+
+
+def _relative(path: str | None, base: Path) -> str | None:
+    """``path`` relative to the output folder: findings.json names no absolute path (it
+    is shared with the folder, and the sharer's home directory is nobody's business)."""
+    if path is None:
+        return None
+    return os.path.relpath(Path(path).resolve(), base.resolve())
 
 
 #: What forked plotting processes read: set just before the fork, cleared after.

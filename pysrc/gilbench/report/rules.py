@@ -135,7 +135,31 @@ def _calls(analysis: Analysis) -> list[str] | None:
             _kernels(found)]
 
 
-ROWS = (_task_duration, _gil_share, _data_per_task, _calls)
+#: Core counts the model speaks for beyond this machine.
+MODEL_CORES = (8, 16, 64)
+
+
+def amdahl_with_gil(held: float, cores: int) -> float:
+    """The most threads can give on ``cores`` when a share ``held`` of the work holds
+    the GIL: that share runs one thread at a time (Amdahl's law with f = ``held``)."""
+    return 1 / (held + (1 - held) / cores)
+
+
+def _more_cores(analysis: Analysis) -> list[str] | None:
+    found = _of(analysis, gilfraction.THRESHOLD)
+    share = _values(found, "interpolated_f")
+    if not share:
+        return None
+    held = min(v for v, _, _ in share)
+    bounds = ", ".join(f"{amdahl_with_gil(held, n):.1f}x on {n}" for n in MODEL_CORES)
+    return ["more cores than this machine (a model, not measured)",
+            f"Amdahl with the GIL at f = {held:.2f}: threads at most {bounds}",
+            "Code that holds the GIL for a share f of its time cannot beat 1/f on threads, "
+            "however many cores: release it, or use processes. `tools/manycore.sh` measures.",
+            _kernels(found)]
+
+
+ROWS = (_task_duration, _gil_share, _data_per_task, _calls, _more_cores)
 
 
 def rules_rows(analysis: Analysis) -> list[list[str]]:

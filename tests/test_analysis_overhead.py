@@ -37,12 +37,26 @@ def found(runs, kind):
 BASE = [run("fastc", "one-by-one", 1, 1.0)]
 
 
-def test_thread_strategies_within_the_margin_tie():
-    (f,) = found(BASE + [run("fastc", "lanes", 2, 0.50), run("fastc", "wires", 2, 0.51)],
+def noisy(r, *walls):
+    """``r`` with repeats ``walls`` (its median's interval spans them)."""
+    return {**r, "wall_s": list(walls)}
+
+
+def test_thread_strategies_whose_intervals_overlap_tie():
+    (f,) = found(BASE + [noisy(run("fastc", "lanes", 2, 0.50), 0.48, 0.49, 0.50, 0.51, 0.53),
+                         noisy(run("fastc", "wires", 2, 0.51), 0.50, 0.50, 0.51, 0.52, 0.52)],
                  "strategy-overhead")
     assert f.verdict == "tie" and f.figure("fastest") == "lanes"
-    assert "Thread strategies on fastc, 2 workers" in f.sentence
+    assert "Thread strategies on fastc, 2 workers: all 2 within noise" in f.sentence
     assert f.figure("spread") == pytest.approx(0.02)
+
+
+def test_a_place_is_claimed_only_where_the_intervals_separate():
+    # 0.50 against 0.51 is 2% apart, but with repeats that never overlap it is a place.
+    (f,) = found(BASE + [noisy(run("fastc", "lanes", 2, 0.50), 0.499, 0.50, 0.501),
+                         noisy(run("fastc", "wires", 2, 0.51), 0.509, 0.51, 0.511)],
+                 "strategy-overhead")
+    assert f.verdict == "spread" and f.figure("tier_wires") == 2
 
 
 def test_the_slowest_process_strategy_is_named_with_what_it_pays():
@@ -50,7 +64,7 @@ def test_the_slowest_process_strategy_is_named_with_what_it_pays():
                          run("fastc", "piped-crew", 2, 0.50),
                          run("fastc", "postal-crew", 2, 0.80)], "strategy-overhead")
     assert f.verdict == "spread" and f.figure("slowest") == "postal-crew"
-    assert "postal-crew pays 300 ms more per execution than piped-crew" in f.sentence
+    assert "the slowest, postal-crew, takes 300 ms more per execution" in f.sentence
     # Families are compared apart: threads are not in a process finding.
     assert all("lanes" not in r for r in f.runs)
 

@@ -32,13 +32,15 @@ def fmt_short(seconds: float) -> str:
     return f"{seconds * 1e6:.0f} µs" if abs(seconds) < 1e-3 else fmt_ms(seconds)
 
 
-def _by_strategy(rows: Sequence[Row]) -> dict[str, Row]:
-    """The fastest row of each strategy (several start methods: the fastest speaks)."""
-    best: dict[str, Row] = {}
+def _by_strategy(rows: Sequence[Row], start_method: str | None = None) -> dict[str, Row]:
+    """One row per strategy: at ``start_method`` where it ran with several (the sweep's
+    default), else its first; never the fastest of its start methods."""
+    out: dict[str, Row] = {}
     for r in rows:
-        if r.strategy not in best or r.median_s < best[r.strategy].median_s:
-            best[r.strategy] = r
-    return best
+        if r.strategy not in out or (r.start_method == start_method
+                                     and out[r.strategy].start_method != start_method):
+            out[r.strategy] = r
+    return out
 
 
 def _flavour_rank(view: KernelView, flavour: str) -> int:
@@ -49,18 +51,21 @@ def _flavour_rank(view: KernelView, flavour: str) -> int:
 
 def family_group(view: KernelView, rows: Sequence[Row], family: str
                  ) -> tuple[str, int, dict[str, Row]] | None:
-    """(flavour, workers, fastest row per strategy) where most strategies of ``family`` ran
+    """(flavour, workers, one row per strategy) where most strategies of ``family`` ran
     the same flavour on the same worker count (at least two), GIL-free flavours and more
-    workers preferred; None when no two strategies of the family meet."""
+    workers preferred, up to the usable cores (an oversubscribed count ranks nothing);
+    None when no two strategies of the family meet."""
     t = view.traits
+    cores = view.usable_cores
     groups: dict[tuple[str, int], list[Row]] = {}
     for r in rows:
-        if t.family(r.strategy) == family and r.workers > 1 and not t.parallel_inside(r.flavour):
+        if (t.family(r.strategy) == family and r.workers > 1
+                and (cores is None or r.workers <= cores) and not t.parallel_inside(r.flavour)):
             groups.setdefault((r.flavour, r.workers), []).append(r)
     order = t.flavour_order()
     best = None
     for (flavour, workers), members in groups.items():
-        by_strategy = _by_strategy(members)
+        by_strategy = _by_strategy(members, view.settings.get("default_start_method"))
         if len(by_strategy) < 2:
             continue
         key = (len(by_strategy), -_flavour_rank(view, flavour), workers,
@@ -71,7 +76,8 @@ def family_group(view: KernelView, rows: Sequence[Row], family: str
 
 
 @register_finder(STRATEGY_OVERHEAD,
-                 "each thread or process strategy against the fastest of its family")
+                 "the thread and the process strategies ranked, a place claimed only where the "
+                 "intervals of their medians separate")
 def strategy_overhead(view: KernelView) -> Iterator[Finding]:
     for rows in view.contexts().values():
         for family, words in FAMILY_WORDS.items():
@@ -80,27 +86,48 @@ def strategy_overhead(view: KernelView) -> Iterator[Finding]:
                 yield _overhead_finding(view, rows, words, *group)
 
 
+def tiers(ranked: Sequence[Row]) -> list[list[Row]]:
+    """``ranked`` (fastest first) in tiers: a run joins the tier of the fastest one still
+    open while their intervals overlap, and opens the next where its interval lies wholly
+    above the tier leader's: a ranking claims a place only where the intervals separate."""
+    out: list[list[Row]] = []
+    for r in ranked:
+        if out and out[-1][0].interval[1] >= r.interval[0]:
+            out[-1].append(r)
+        else:
+            out.append([r])
+    return out
+
+
 def _overhead_finding(view: KernelView, rows: Sequence[Row], words: str, flavour: str,
                       workers: int, by_strategy: dict[str, Row]) -> Finding:
+    t = view.traits
     ranked = sorted(by_strategy.values(), key=lambda r: r.median_s)
     fast, slow = ranked[0], ranked[-1]
     spread = slow.median_s / fast.median_s - 1
-    parts = [f"{r.strategy} {fmt_ms(r.median_s)}"
-             + ("" if r is fast else f" (+{r.median_s / fast.median_s - 1:.0%})")
-             for r in ranked]
-    if spread <= TIE_MARGIN:
-        verdict, tail = "tie", f"all within {spread:.0%} of the fastest"
+    groups = tiers(ranked)
+    head = f"{words} on {flavour}, {workers} workers: "
+    if len(groups) == 1:
+        verdict = "tie"
+        tail = f"all {len(ranked)} within noise of each other (spread {spread:.0%})"
     else:
         verdict = "spread"
-        tail = (f"{slow.strategy} pays {fmt_short(slow.median_s - fast.median_s)} more per "
-                f"execution than {fast.strategy}")
-    sentence = (f"{words} on {flavour}, {workers} workers, {fast.chunks} chunks: "
-                f"{', '.join(parts)}: {tail}.")
+        top = groups[0]
+        lead = (f"{t.display(fast.strategy)} fastest, apart from the rest" if len(top) == 1
+                else f"the fastest {len(top)} within noise of each other")
+        tail = (f"{lead}; the slowest, {t.display(slow.strategy)}, takes "
+                f"{fmt_short(slow.median_s - fast.median_s)} more per execution "
+                f"(+{spread:.0%})")
     figures = [Figure("workers", workers), Figure("flavour", flavour),
                Figure("fastest", fast.strategy), Figure("slowest", slow.strategy),
-               Figure("spread", spread, "x")]
-    figures += [Figure(f"median_{r.strategy}", r.median_s, "s") for r in ranked]
-    return Finding(kernel=view.kernel, kind=STRATEGY_OVERHEAD, sentence=sentence,
+               Figure("spread", spread, "x"), Figure("tiers", len(groups))]
+    for rank, group in enumerate(groups, 1):
+        for r in group:
+            figures += [Figure(f"median_{r.strategy}", r.median_s, "s"),
+                        Figure(f"median_low_{r.strategy}", r.interval[0], "s"),
+                        Figure(f"median_high_{r.strategy}", r.interval[1], "s"),
+                        Figure(f"tier_{r.strategy}", rank)]
+    return Finding(kernel=view.kernel, kind=STRATEGY_OVERHEAD, sentence=head + tail + ".",
                    runs=tuple(r.id for r in ranked), figures=tuple(figures), verdict=verdict,
                    context=context_of(rows))
 

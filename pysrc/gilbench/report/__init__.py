@@ -12,7 +12,7 @@ from typing import Any
 from gilbench import axes
 from gilbench.analysis import FINDINGS_NAME, Analysis, analyse, write_findings
 from gilbench.axes import gilfraction, workers
-from gilbench.report import rules, when
+from gilbench.report import components, rules, when
 from gilbench.report.html import render_html
 from gilbench.report.markdown import (
     CLOSING,
@@ -33,8 +33,8 @@ axes.load("plot")
 #: GIL-free threads rival processes, the headline verdicts, each kernel's table, the
 #: axes' own sections, then what was not measured or failed and how to read it all. A
 #: section registered by a plugin and not listed goes just before the closing ones.
-SECTION_ORDER = (HEADER, rules.SECTION, when.SECTION, GLANCE, KERNELS, gilfraction.NAME,
-                 workers.SCALING_FIT, *CLOSING)
+SECTION_ORDER = (HEADER, rules.SECTION, when.SECTION, GLANCE, KERNELS, components.SECTION,
+                 gilfraction.NAME, workers.SCALING_FIT, *CLOSING)
 set_section_order(SECTION_ORDER)
 
 __all__ = ["SECTION_ORDER", "render_report"]

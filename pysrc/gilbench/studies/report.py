@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gilbench.analysis import FINDINGS_NAME, Finding, write_findings
 from gilbench.report.html import render_html
-from gilbench.report.markdown import machine_lines
+from gilbench.report.markdown import machine_lines, table_cell
 from gilbench.results import check_name, write_atomic
 from gilbench.studies.base import STUDIES, StudyResult
 
@@ -96,7 +96,7 @@ def _header(results: Sequence[StudyResult]) -> list[str]:
         return out + ["No study results in this folder yet: run `gilbench study all`.", ""]
     newest = max(results, key=lambda r: r.created)
     out += ["| | |", "|---|---|"]
-    out += [f"| {k} | {v} |" for k, v in machine_lines(newest.machine, None, {})]
+    out += [f"| {k} | {table_cell(v)} |" for k, v in machine_lines(newest.machine, None, {})]
     out.append("| Studies | " + "; ".join(
         f"{r.study}: {r.created}, {r.elapsed_s:.0f} s, {r.preset} settings" for r in results)
         + " |")

@@ -13,15 +13,15 @@ from markdown.treeprocessors import Treeprocessor
 
 #: The schemes a link may keep (a URL without one is relative: a fragment or a file).
 LINK_SCHEMES = ("http", "https", "mailto")
-#: The only absolute image URLs kept: the plots the HTML renderer inlined.
+#: The only image URLs kept: the plots the HTML renderer inlined.
 IMAGE_DATA = "data:image/png;base64,"
 _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
 
 
 def markdown_to_html(text: str) -> str:
     """``text`` (Markdown, tables included) as an HTML fragment with raw HTML off: a tag in
-    the text is escaped, and a link or image whose URL could run something (any scheme but
-    http, https and mailto; for images, anything but an inlined PNG) loses it."""
+    the text is escaped, a link whose URL could run something (any scheme but http, https
+    and mailto) loses it, and so does an image that is not an inlined PNG."""
     return Markdown(extensions=["tables", NoRawHtml()]).convert(text)
 
 
@@ -30,11 +30,11 @@ def safe_url(url: str, *, image: bool) -> bool:
     # Read it as a browser does: entities decoded, and the whitespace and control
     # characters it skips inside a scheme ("java\tscript:") removed.
     seen = "".join(c for c in html.unescape(url) if c > " " and c != "\x7f").lower()
+    if image:  # the page's policy would block any other image anyway
+        return seen.startswith(IMAGE_DATA)
     scheme = _SCHEME.match(seen)
     if scheme is None:
         return not seen.startswith("//")  # relative, not another host's
-    if image:
-        return seen.startswith(IMAGE_DATA)
     return scheme.group(1) in LINK_SCHEMES
 
 

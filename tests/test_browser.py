@@ -1,5 +1,6 @@
 """report.html in a real browser: headless Chromium renders it, every plot loads, and the
-"At a glance" table is there. A screenshot is kept under the test's tmp_path.
+"At a glance" table is there. A screenshot is kept under the test's tmp_path. A report
+rendered from a hostile results file runs no script: no dialog, no injected element.
 
 Skipped, with the reason, where Chromium is not installed; CI installs Debian's
 ``chromium`` and sets ``GILBENCH_REQUIRE_CHROMIUM=1``, which turns the skip into a failure.
@@ -13,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from gilbench.report import render_report
+from gilbench.report.html import html_page
 from gilbench.results import load_results
 from tests.chromium import Chromium, find_chromium
+from tests.test_hostile_input import escaped, hostile_results
 
 COMMITTED = Path(__file__).resolve().parents[1] / "docs" / "results" / "2cpu-epyc-quick"
 
@@ -92,3 +95,70 @@ def test_report_html_renders_in_chromium_with_every_plot_and_the_glance_table(ch
     pixels = matplotlib.image.imread(shot)
     assert pixels.shape[0] > 3000 and pixels.shape[1] >= 1280
     assert pixels.std() > 0.05
+
+
+#: Run before any script of the page: dialogs are recorded instead of shown, so a page that
+#: runs script is seen (and cannot block the test on an open dialog).
+RECORD_DIALOGS = """
+window.__dialogs = [];
+for (const name of ['alert', 'confirm', 'prompt', 'print']) {
+  window[name] = (...args) => { window.__dialogs.push(name + ' ' + String(args[0])); };
+}
+"""
+
+#: What ran and what was made of the page: dialogs, scripts, event handlers, element names.
+SCRIPT_FACTS = """
+(() => {
+  const all = Array.from(document.querySelectorAll('*'));
+  return {
+    dialogs: window.__dialogs,
+    scripts: document.scripts.length,
+    handlers: all.flatMap(e => Array.from(e.attributes)
+      .filter(a => a.name.toLowerCase().startsWith('on')).map(a => e.tagName + ' ' + a.name)),
+    tags: Array.from(new Set(all.map(e => e.tagName.toLowerCase()))).sort(),
+    text: document.body.innerText,
+  };
+})()
+"""
+
+
+def open_recording_dialogs(browser: Chromium, url: str) -> tuple[str, list[dict]]:
+    """Open ``url`` in a new tab with :data:`RECORD_DIALOGS` installed first; returns the
+    session and the dialogs Chromium itself reported opening (none expected)."""
+    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = browser.send("Target.attachToTarget",
+                           {"targetId": target, "flatten": True})["sessionId"]
+    browser.send("Page.enable", session=session)
+    browser.send("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_DIALOGS},
+                 session=session)
+    browser.send("Page.navigate", {"url": url}, session=session)
+    browser.wait_event("Page.loadEventFired", session)
+    opened = [e for e in browser.events if e.get("method") == "Page.javascriptDialogOpening"]
+    return session, opened
+
+
+def test_a_report_from_a_hostile_results_file_runs_no_script_in_chromium(chromium, tmp_path):
+    out = tmp_path / "report"
+    render_report(hostile_results(), out, plots=False, source="results.json")
+    # The check itself: a page that runs script is seen, and the policy alone stops it.
+    injected = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    unsafe = tmp_path / "unsafe.html"
+    unsafe.write_text(f"<!DOCTYPE html><html><body>{injected}</body></html>")
+    guarded = tmp_path / "guarded.html"
+    guarded.write_text(html_page(injected, "guarded"))
+
+    with Chromium(chromium, tmp_path / "profile") as browser:
+        session, _ = open_recording_dialogs(browser, unsafe.as_uri())
+        assert sorted(browser.evaluate(session, SCRIPT_FACTS)["dialogs"]) == \
+            ["alert 1", "alert 2"]
+        session, opened = open_recording_dialogs(browser, guarded.as_uri())
+        assert browser.evaluate(session, SCRIPT_FACTS)["dialogs"] == [] and not opened
+        session, opened = open_recording_dialogs(browser, (out / "report.html").as_uri())
+        facts = browser.evaluate(session, SCRIPT_FACTS)
+
+    assert facts["dialogs"] == [] and not opened
+    assert facts["scripts"] == 0 and facts["handlers"] == []
+    assert not {"script", "iframe", "object", "embed", "svg", "div"} & set(facts["tags"])
+    # The hostile strings are on the page, as text.
+    assert "cpu_model<script>alert('cpu_model')</script>" in facts["text"]
+    assert escaped("cpu_model") in (out / "report.html").read_text()

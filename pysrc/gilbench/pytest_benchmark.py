@@ -20,7 +20,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from gilbench.results import SCHEMA, read_json, validate
+from gilbench.results import SCHEMA, check_run_names, read_json, validate
 
 #: The ``extra_info`` keys without which a benchmark is not a gilbench run.
 RUN_FIELDS = ("kernel", "flavour", "strategy", "workers", "size", "chunks")
@@ -80,10 +80,9 @@ def to_results(doc: Mapping[str, Any], where: str = "pytest-benchmark file") -> 
                 f"{where}: benchmark {name!r} has no gilbench run field(s) "
                 f"{', '.join(missing)} in extra_info (write the file with gilbench's "
                 "benchmarks/ suites or 'gilbench export')")
-        for f in ("workers", "size", "chunks"):
-            if isinstance(extra[f], bool) or not isinstance(extra[f], int) or extra[f] < 1:
-                raise ValueError(f"{where}: benchmark {name!r}: extra_info {f} must be an "
-                                 f"int >= 1. Got {extra[f]!r} instead.")
+        # Names and counts first: they become file names and report text.
+        check_run_names({**dict.fromkeys(_OPTIONAL_IDENTITY), **extra},
+                        f"{where}: benchmark {name!r}: extra_info")
         stats = bench.get("stats") or {}
         data = [float(x) for x in stats.get("data") or []]
         mean, stddev = stats.get("mean"), stats.get("stddev")

@@ -17,11 +17,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from gilbench.registry import NAME_RULE, is_name
+
 SCHEMA = 1
 RESULTS_NAME = "results.json"
 REQUIRED_RUN_FIELDS = ("kernel", "flavour", "strategy", "workers", "size", "chunks", "wall_s",
                        "median_s", "cpu_s", "startup_s", "gil_availability", "verified")
 
+
+#: Run fields that hold a registered name (None allowed for the optional ones): checked on
+#: read, since a name becomes a file name, a table cell and HTML text.
+NAME_FIELDS = ("kernel", "flavour", "strategy")
+OPTIONAL_NAME_FIELDS = ("axis", "schedule", "start_method")
+#: Run fields that hold a count >= 1 (they go into plot file names too).
+COUNT_FIELDS = ("workers", "size", "chunks")
+#: Settings that map names (kernels, flavours, strategies) to what was recorded of them.
+NAMED_SETTINGS = ("flavours", "strategies", "kernel_summaries", "axis_reasons")
 
 #: Run fields (besides kernel, flavour, strategy) that tell two runs of a sweep apart.
 IDENTITY_FIELDS = ("workers", "size", "chunks", "schedule", "start_method", "axis",
@@ -137,6 +148,52 @@ def validate(doc: Any, where: str = "results") -> None:
     if not isinstance(doc.get("machine"), dict) or not isinstance(doc.get("runs"), list):
         raise ValueError(f"{where}: 'machine' must be an object and 'runs' a list")
     for i, run in enumerate(doc["runs"]):
+        if not isinstance(run, dict):
+            raise ValueError(f"{where}: run {i} must be an object. Got {run!r} instead.")
         missing = [f for f in REQUIRED_RUN_FIELDS if f not in run]
         if missing:
             raise ValueError(f"{where}: run {i} lacks field(s) {', '.join(missing)}")
+        check_run_names(run, f"{where}: run {i}")
+    check_settings_names(doc.get("settings"), where)
+
+
+def check_name(value: Any, what: str) -> None:
+    """ValueError (one line: ``what``, the rule, the value as repr) unless ``value`` is a
+    name registration would allow (:data:`gilbench.registry.NAME_PATTERN`)."""
+    if not is_name(value):
+        raise ValueError(f"{what} must be {NAME_RULE}. Got {value!r} instead.")
+
+
+def check_run_names(run: Mapping[str, Any], where: str) -> None:
+    """Check a run's names and counts: files from another machine are refused here, before
+    a name reaches a file name or a report."""
+    for name in NAME_FIELDS:
+        check_name(run[name], f"{where} {name}")
+    for name in OPTIONAL_NAME_FIELDS:
+        if run.get(name) is not None:
+            check_name(run[name], f"{where} {name}")
+    for name in COUNT_FIELDS:
+        value = run[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{where} {name} must be an int >= 1. Got {value!r} instead.")
+
+
+def check_settings_names(settings: Any, where: str) -> None:
+    """Check the names under ``settings`` (the keys of :data:`NAMED_SETTINGS`, and the axis
+    names in ``axis_reasons``)."""
+    if settings is None:
+        return
+    if not isinstance(settings, dict):
+        raise ValueError(f"{where}: 'settings' must be an object. Got {settings!r} instead.")
+    for key in NAMED_SETTINGS:
+        named = settings.get(key)
+        if named is None:
+            continue
+        if not isinstance(named, dict):
+            raise ValueError(f"{where}: settings.{key} must be an object. "
+                             f"Got {named!r} instead.")
+        for name, value in named.items():
+            check_name(name, f"{where}: a name in settings.{key}")
+            if key == "axis_reasons" and isinstance(value, dict):
+                for axis in value:
+                    check_name(axis, f"{where}: an axis in settings.axis_reasons[{name!r}]")

@@ -116,6 +116,18 @@ def load_findings(path: str | os.PathLike[str]) -> list[Finding]:
     if not isinstance(doc, dict) or doc.get("schema") != FINDINGS_SCHEMA:
         raise ValueError(f"{p}: not a findings document of schema {FINDINGS_SCHEMA}")
     try:
-        return [Finding.from_dict(f) for f in doc["findings"]]
+        findings = [Finding.from_dict(f) for f in doc["findings"]]
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{p}: malformed finding ({exc})") from None
+    _check_names(findings, str(p))
+    return findings
+
+
+def _check_names(findings: Iterable[Finding], where: str) -> None:
+    """A finding's kernel and kind are names (they pick sections); the rest, its verdict
+    included ("processes only"), is free text, which every renderer escapes."""
+    from gilbench.results import check_name
+
+    for i, f in enumerate(findings):
+        check_name(f.kernel, f"{where}: finding {i} kernel")
+        check_name(f.kind, f"{where}: finding {i} kind")

@@ -11,7 +11,7 @@ from gilbench.analysis import FINDINGS_NAME, Finding, write_findings
 from gilbench.analysis.interpreters import interpreter_findings
 from gilbench.compare import AlignedRun, Comparison
 from gilbench.report.html import render_html
-from gilbench.report.markdown import Image, fmt_time
+from gilbench.report.markdown import Image, fmt_time, table_cell
 
 __all__ = ["COMPARE_MD", "COMPARE_HTML", "render_comparison"]
 
@@ -54,13 +54,18 @@ def _inputs_table(comparison: Comparison) -> list[str]:
         gil = m.get("gil", {})
         build = "free-threaded" if gil.get("free_threaded_build") else "default (GIL)"
         omp = m.get("build", {}).get("openmp")
-        out.append(
-            f"| {inp.label} | {m.get('versions', {}).get('python', '?')} | {build} | "
-            f"{inp.gil_words()} | {_gil_request(m)} | {m.get('cpu_model', '?')} | "
-            f"{m.get('usable_cores', '?')} | {'yes' if omp else 'no' if omp is False else '?'}"
-            f" | {m.get('git_commit') or '-'} | {inp.doc.get('created', '-')} | "
-            f"`{inp.path}` |")
+        cells = [inp.label, m.get("versions", {}).get("python", "?"), build,
+                 inp.gil_words(), _gil_request(m), m.get("cpu_model", "?"),
+                 m.get("usable_cores", "?"), "yes" if omp else "no" if omp is False else "?",
+                 m.get("git_commit") or "-", inp.doc.get("created", "-"), f"`{inp.path}`"]
+        out.append(_table_row(cells))
     return out + [""]
+
+
+def _table_row(cells: Sequence[object]) -> str:
+    """One Markdown table row; a cell's text (labels, CPU models, times from the inputs'
+    files) cannot split or end it."""
+    return "| " + " | ".join(table_cell(c) for c in cells) + " |"
 
 
 def _cell_speedup(row) -> str:
@@ -72,7 +77,7 @@ def _run_table(comparison: Comparison, aligned: Sequence[AlignedRun]) -> list[st
     head = (["flavour", "strategy", "workers", "size", "chunks"]
             + [f"median {lab}" for lab in labels] + [f"speedup {lab}" for lab in labels]
             + [f"time / {labels[0]} ({lab})" for lab in labels[1:]])
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out = [_table_row(head), "|" + "---|" * len(head)]
     for a in aligned:
         first = a.rows[0]
         strategy = a.field("strategy") + (f" ({a.field('schedule')})" if a.field("schedule")
@@ -87,7 +92,7 @@ def _run_table(comparison: Comparison, aligned: Sequence[AlignedRun]) -> list[st
         cells += [_cell_speedup(r) for r in a.rows]
         cells += [f"{r.median_s / first.median_s:.2f}x" if r is not None and first is not None
                   else "-" for r in a.rows[1:]]
-        out.append("| " + " | ".join(cells) + " |")
+        out.append(_table_row(cells))
     return out + [""]
 
 

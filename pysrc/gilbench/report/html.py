@@ -1,4 +1,11 @@
-"""Self-contained HTML: the Markdown report rendered, with its plots embedded inline."""
+"""Self-contained HTML: the Markdown report rendered with raw HTML off, its plots embedded
+inline, under a Content-Security-Policy that allows no script.
+
+Reports are rendered from files that may come from another machine (a shared results.json,
+pytest-benchmark JSON from CI), so nothing in the text may become markup: tags in the
+Markdown come out as text, links and images keep only URLs that cannot run anything, and
+the page's policy would stop a script even if one got through.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,9 @@ import base64
 import html
 import re
 from pathlib import Path
+
+#: No script, no fetch, no frame: only the page's inline styles and ``data:`` images.
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto;
@@ -19,11 +29,26 @@ code { background: #f3f3f3; padding: 0 0.2em; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
 """
 
+#: A plot the renderer inlines: a plain file name in the report's folder (no path, so a
+#: sentence from a hostile file cannot name a file elsewhere on this machine).
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([A-Za-z0-9][A-Za-z0-9._-]*\.png)\)")
+
+
+def html_page(body: str, title: str) -> str:
+    """A whole HTML document around ``body`` (HTML already safe, as
+    :func:`~gilbench.report.safe_markdown.markdown_to_html` makes it): the title escaped,
+    the style, and the Content-Security-Policy (:data:`CONTENT_SECURITY_POLICY`). Every
+    HTML file gilbench writes is one of these."""
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" "
+            f"content=\"{CONTENT_SECURITY_POLICY}\">"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n"
+            f"<body>\n{body}\n</body></html>\n")
+
 
 def render_html(markdown_text: str, image_dir: Path, title: str = "gilbench report") -> str:
     """HTML for ``markdown_text``; ``![..](name.png)`` images from ``image_dir`` are inlined
     as data URIs, so the file can be mailed or attached on its own."""
-    import markdown
 
     def inline(match: re.Match) -> str:
         alt, name = match.group(1), match.group(2)
@@ -33,8 +58,6 @@ def render_html(markdown_text: str, image_dir: Path, title: str = "gilbench repo
         data = base64.b64encode(path.read_bytes()).decode()
         return f"![{alt}](data:image/png;base64,{data})"
 
-    text = re.sub(r"!\[([^\]]*)\]\(([^)\s]+\.png)\)", inline, markdown_text)
-    body = markdown.markdown(text, extensions=["tables"])
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n"
-            f"<body>\n{body}\n</body></html>\n")
+    from gilbench.report.safe_markdown import markdown_to_html
+
+    return html_page(markdown_to_html(_IMAGE.sub(inline, markdown_text)), title)

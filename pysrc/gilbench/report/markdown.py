@@ -8,6 +8,7 @@ they come (:func:`set_section_order`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,15 @@ def fmt_time(seconds: float | None) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds * 1e6:.0f} µs"
+
+
+def table_cell(value: object) -> str:
+    """``value`` as the text of one Markdown table cell. Free text from another machine
+    (a CPU model, a host name) must not split or end a row: line breaks become spaces and a
+    ``|`` is escaped (with the backslashes before it, which would otherwise escape the
+    escape)."""
+    text = " ".join(str(value).splitlines())
+    return re.sub(r"(\\*)\|", lambda m: m.group(1) * 2 + "\\|", text)
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -228,9 +238,9 @@ def _header(ctx: ReportContext) -> list[str]:
     out = ["# gilbench report", "",
            "When does releasing the GIL let plain threads rival processes? Measured here:", "",
            "| | |", "|---|---|"]
-    out += [f"| {k} | {v} |" for k, v in machine_lines(ctx.analysis.machine,
-                                                         ctx.doc.get("created"),
-                                                         ctx.doc.get("settings", {}))]
+    lines = machine_lines(ctx.analysis.machine, ctx.doc.get("created"),
+                          ctx.doc.get("settings", {}))
+    out += [f"| {k} | {table_cell(v)} |" for k, v in lines]
     return out + [""]
 
 

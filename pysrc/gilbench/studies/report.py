@@ -10,8 +10,8 @@ from pathlib import Path
 
 from gilbench.analysis import FINDINGS_NAME, Finding, write_findings
 from gilbench.report.html import render_html
-from gilbench.report.markdown import machine_lines
-from gilbench.results import write_atomic
+from gilbench.report.markdown import machine_lines, table_cell
+from gilbench.results import check_name, write_atomic
 from gilbench.studies.base import STUDIES, StudyResult
 
 REPORT_NAME = "studies.md"
@@ -39,13 +39,27 @@ def load_result(path: str | os.PathLike[str]) -> StudyResult:
         raise ValueError(f"no study results at {str(p)!r}") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read study results {str(p)!r}: {exc}") from None
-    return StudyResult.from_document(doc, str(p))
+    result = StudyResult.from_document(doc, str(p))
+    # Names pick the study that renders the file and appear in the report: a file from
+    # another machine is refused here when they are not names registration would allow.
+    check_name(result.study, f"{p}: 'study'")
+    check_name(result.preset, f"{p}: 'preset'")
+    return result
 
 
 def load_folder(out_dir: str | os.PathLike[str]) -> list[StudyResult]:
-    """Every registered study's results found in ``out_dir``, in registry order."""
-    return [load_result(result_path(out_dir, name)) for name in STUDIES
-            if result_path(out_dir, name).is_file()]
+    """Every registered study's results found in ``out_dir``, in registry order; ValueError
+    when a ``NAME.json`` holds another study's results."""
+    out = []
+    for name in STUDIES:
+        path = result_path(out_dir, name)
+        if path.is_file():
+            result = load_result(path)
+            if result.study != name:
+                raise ValueError(f"{path}: holds the results of study {result.study!r}, "
+                                 f"not {name!r}")
+            out.append(result)
+    return out
 
 
 def render_studies(out_dir: str | os.PathLike[str], *, plots: bool = True) -> Path:
@@ -82,7 +96,7 @@ def _header(results: Sequence[StudyResult]) -> list[str]:
         return out + ["No study results in this folder yet: run `gilbench study all`.", ""]
     newest = max(results, key=lambda r: r.created)
     out += ["| | |", "|---|---|"]
-    out += [f"| {k} | {v} |" for k, v in machine_lines(newest.machine, None, {})]
+    out += [f"| {k} | {table_cell(v)} |" for k, v in machine_lines(newest.machine, None, {})]
     out.append("| Studies | " + "; ".join(
         f"{r.study}: {r.created}, {r.elapsed_s:.0f} s, {r.preset} settings" for r in results)
         + " |")

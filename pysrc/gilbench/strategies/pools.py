@@ -33,14 +33,14 @@ from gilbench.strategies.processes import (
     Launcher,
     ProcessStrategy,
     SharedWorkspace,
-    _worker_init,
-    _worker_ready,
-    _worker_run,
     describe_exit,
     fork_hint,
     starting_workers,
+    worker_init,
+    worker_ready,
+    worker_run,
 )
-from gilbench.strategies.workers import POLL_S, kill_children
+from gilbench.strategies.workerloop import POLL_S, kill_children
 
 #: Seconds a polite close waits for the Pool before killing its workers.
 CLOSE_S = 5.0
@@ -51,7 +51,7 @@ TERMINATE_GRACE_S = 0.2
 def _worker_run_indexed(task: tuple[int, Chunk]) -> tuple[int, Any]:
     """For ``imap_unordered``: results come back in any order, with their index."""
     index, chunk = task
-    return index, _worker_run(chunk)
+    return index, worker_run(chunk)
 
 
 def _worker_run_args(index: int, chunk: Chunk) -> tuple[int, Any]:
@@ -82,14 +82,14 @@ class PoolSession(Session):
             barrier = context.Barrier(workers)
             with deferred():  # the Pool forks its workers at once
                 self.pool = context.Pool(
-                    workers, initializer=_worker_init,
+                    workers, initializer=worker_init,
                     initargs=(self.shared.layout, dict(problem.params), impl.fn,
                               impl.prepare, barrier, os.getpid(), worker_imports()))
             # The processes the Pool started with: a later one is a replacement for a
             # worker that died, whose chunk the Pool would wait for forever.
             self.procs = [p for p in mp.active_children() if p not in self._children_before]
             # A barrier of `workers` parties, one task each: every worker is up and ready.
-            warm = self.pool.map_async(_worker_ready, [timeout] * workers, chunksize=1)
+            warm = self.pool.map_async(worker_ready, [timeout] * workers, chunksize=1)
             self.wait(warm.wait, warm.ready, "start the workers", time.monotonic() + timeout)
             #: Each worker's GIL state by pid: from the ready handshake, updated by chunks.
             self._gil = {state["pid"]: state for state in warm.get(0)}
@@ -186,7 +186,7 @@ def _finish(call: Callable[[], Any], pool, procs: list, before: set | None,
 
 # -- the variants -------------------------------------------------------------------------
 def _run_map(session: PoolSession, chunks, deadline):
-    result = session.pool.map_async(_worker_run, chunks)
+    result = session.pool.map_async(worker_run, chunks)
     session.wait(result.wait, result.ready, f"run {len(chunks)} chunks", deadline)
     return result.get(0)
 
@@ -198,7 +198,7 @@ def _run_starmap(session: PoolSession, chunks, deadline):
 
 
 def _run_imap(session: PoolSession, chunks, deadline):
-    iterator = session.pool.imap(_worker_run, chunks)
+    iterator = session.pool.imap(worker_run, chunks)
     what = f"run {len(chunks)} chunks"
     return [session.next_result(iterator, what, deadline) for _ in chunks]
 
@@ -214,7 +214,7 @@ def _run_imap_unordered(session: PoolSession, chunks, deadline):
 
 
 def _run_apply_async(session: PoolSession, chunks, deadline):
-    results = [session.pool.apply_async(_worker_run, (chunk,)) for chunk in chunks]
+    results = [session.pool.apply_async(worker_run, (chunk,)) for chunk in chunks]
     what = f"run {len(chunks)} chunks"
     for result in results:
         session.wait(result.wait, result.ready, what, deadline)

@@ -188,12 +188,16 @@ def _check_shm_space(nbytes: int) -> None:
 
 
 # -- worker side (module globals live in each worker process) ---------------------------
-_WORKER: dict[str, Any] = {}
+#: This worker process's state: its workspace, chunk function, segments, GIL record
+#: (empty in the parent).
+WORKER_STATE: dict[str, Any] = {}
 
 
-def _worker_init(layout: dict[str, SharedArray], params: dict[str, Any],
-                 fn: ChunkFunction, prepare, barrier, parent_pid: int,
-                 imports: WorkerImports | None = None) -> None:
+def worker_init(layout: dict[str, SharedArray], params: dict[str, Any],
+                fn: ChunkFunction, prepare, barrier, parent_pid: int,
+                imports: WorkerImports | None = None) -> None:
+    """Initialise a worker process: attach to the shared workspace ``layout``, import the
+    user's modules, and load the chunk function into :data:`WORKER_STATE`."""
     # The parent decides what Ctrl-C, SIGTERM and SIGHUP mean; workers must not die
     # half-way through a chunk, and must not outlive the parent.
     detach_worker(parent_pid)
@@ -207,66 +211,68 @@ def _worker_init(layout: dict[str, SharedArray], params: dict[str, Any],
 
         # One process per core already: native thread pools inside workers would
         # oversubscribe.
-        _WORKER["limits"] = threadpool_limits(limits=1)
+        WORKER_STATE["limits"] = threadpool_limits(limits=1)
         segments = {name: _attach(spec.segment) for name, spec in layout.items()}
         arrays = {name: _view(segments[name], spec) for name, spec in layout.items()}
-        _WORKER.update(segments=segments, fn=fn, barrier=barrier,
-                       workspace=Workspace(params, arrays))
+        WORKER_STATE.update(segments=segments, fn=fn, barrier=barrier,
+                            workspace=Workspace(params, arrays))
         atexit.register(_worker_detach)
         if prepare is not None:
             prepare()
-    _WORKER["gil"] = gilwatch.gil_enabled()
+    WORKER_STATE["gil"] = gilwatch.gil_enabled()
 
 
 def _worker_detach() -> None:
-    ws = _WORKER.pop("workspace", None)
+    ws = WORKER_STATE.pop("workspace", None)
     if ws is not None:
         ws.arrays.clear()
-    for shm in _WORKER.pop("segments", {}).values():
+    for shm in WORKER_STATE.pop("segments", {}).values():
         try:
             shm.close()
         except BufferError:
             pass
 
 
-def _worker_ready(timeout: float) -> dict[str, Any]:
+def worker_ready(timeout: float) -> dict[str, Any]:
     """The ready handshake: wait for every worker, then report this one's GIL state."""
-    _WORKER["barrier"].wait(timeout)
+    WORKER_STATE["barrier"].wait(timeout)
     return gilwatch.state()
 
 
 def _gil_change() -> dict[str, Any] | None:
     """This worker's GIL state if a chunk turned the GIL on (or off) since it last said."""
     now = gilwatch.gil_enabled()
-    if now == _WORKER.get("gil"):
+    if now == WORKER_STATE.get("gil"):
         return None
-    _WORKER["gil"] = now
+    WORKER_STATE["gil"] = now
     return gilwatch.state()
 
 
-def _gil_report() -> dict[str, Any] | None:
+def gil_report() -> dict[str, Any] | None:
     """This worker's GIL state the first time it is asked (for strategies without a ready
     handshake that carries it), then only when a chunk changed it."""
-    if not _WORKER.get("gil_reported"):
-        _WORKER["gil_reported"] = True
-        _WORKER["gil"] = gilwatch.gil_enabled()
+    if not WORKER_STATE.get("gil_reported"):
+        WORKER_STATE["gil_reported"] = True
+        WORKER_STATE["gil"] = gilwatch.gil_enabled()
         return gilwatch.state()
     return _gil_change()
 
 
-def _call(ws: Workspace, chunk: Chunk) -> Any:
-    if _WORKER.get("ran"):
-        return _WORKER["fn"](ws, chunk)
+def call_chunk_function(ws: Workspace, chunk: Chunk) -> Any:
+    """This worker's chunk function on ``chunk`` over ``ws``, its partial returned."""
+    if WORKER_STATE.get("ran"):
+        return WORKER_STATE["fn"](ws, chunk)
     # The first chunk (a warm-up, untimed) may import lazily: record what turns the GIL on.
     with gilwatch.watching_imports():
-        partial = _WORKER["fn"](ws, chunk)
-    _WORKER["ran"] = True
+        partial = WORKER_STATE["fn"](ws, chunk)
+    WORKER_STATE["ran"] = True
     return partial
 
 
-def _worker_run(chunk: Chunk) -> tuple[Any, float, dict[str, Any] | None]:
+def worker_run(chunk: Chunk) -> tuple[Any, float, dict[str, Any] | None]:
+    """One chunk on this worker's workspace: (partial, CPU seconds, GIL change or None)."""
     c0 = time.process_time()
-    partial = _call(_WORKER["workspace"], chunk)
+    partial = call_chunk_function(WORKER_STATE["workspace"], chunk)
     return partial, time.process_time() - c0, _gil_change()
 
 
@@ -274,9 +280,9 @@ def _worker_run_shipped(shipped: tuple[Chunk, dict[str, np.ndarray]]
                         ) -> tuple[Any, float, dict[str, Any] | None]:
     c0 = time.process_time()
     chunk, inputs = shipped
-    base = _WORKER["workspace"]
+    base = WORKER_STATE["workspace"]
     ws = Workspace(base.params, {**base.arrays, **inputs}, base.threads, base.schedule)
-    partial = _call(ws, chunk)
+    partial = call_chunk_function(ws, chunk)
     return partial, time.process_time() - c0, _gil_change()
 
 
@@ -387,13 +393,13 @@ class ProcessSession(Session):
             self.workspace = self.shared.workspace
             barrier = context.Barrier(workers)
             self.pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=context, initializer=_worker_init,
+                max_workers=workers, mp_context=context, initializer=worker_init,
                 initargs=(self.shared.layout, dict(problem.params), impl.fn, impl.prepare,
                           barrier, os.getpid(), worker_imports()))
             # Workers may spawn lazily; a barrier of `workers` parties proves all are up.
             # Submitting forks them: no interruption until the pool has recorded them all.
             with deferred():
-                warm = [self.pool.submit(_worker_ready, timeout) for _ in range(workers)]
+                warm = [self.pool.submit(worker_ready, timeout) for _ in range(workers)]
             for state in self._wait(warm, "start the workers"):
                 self._gil[state["pid"]] = state
         self.startup_s = time.perf_counter() - t0
@@ -419,7 +425,7 @@ class ProcessSession(Session):
         if self.pool is None:
             raise RuntimeError("session is closed")
         if self.payload is None:
-            futures = [self.pool.submit(_worker_run, chunk) for chunk in chunks]
+            futures = [self.pool.submit(worker_run, chunk) for chunk in chunks]
         else:  # slicing and pickling the inputs is part of what this variant measures
             futures = [self.pool.submit(_worker_run_shipped, self.payload(chunk))
                        for chunk in chunks]

@@ -29,16 +29,15 @@ from gilbench.interrupts import deferred, detach_worker
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.plugins import worker_imports
 from gilbench.strategies.base import MapResult, WorkerCrashed
-from gilbench.strategies.processes import _WORKER, ProcessStrategy, _worker_init
-from gilbench.strategies.workers import (
-    QueueSession,
-    RemoteChunkError,
-    Tally,
-    WorkerSession,
-    _call,
-    _execute,
-    _gil_report,
+from gilbench.strategies.processes import (
+    WORKER_STATE,
+    ProcessStrategy,
+    call_chunk_function,
+    gil_report,
+    worker_init,
 )
+from gilbench.strategies.workerloop import RemoteChunkError, Tally, execute
+from gilbench.strategies.workers import QueueSession, WorkerSession
 
 
 # -- shared-array -------------------------------------------------------------------------
@@ -74,14 +73,14 @@ def _absorb(totals: tuple[Any, Any], value: Any) -> tuple[Any, float]:
 
 
 def _serve_shared(init: tuple, ready, tasks, results, arrays: dict, totals) -> None:
-    _worker_init(*init)
-    _WORKER["workspace"].arrays.update(
+    worker_init(*init)
+    WORKER_STATE["workspace"].arrays.update(
         {name: _view(*spec) for name, spec in arrays.items()})
     if totals is not None:
-        _WORKER["absorb"] = partial(_absorb, totals)
+        WORKER_STATE["absorb"] = partial(_absorb, totals)
     ready.release()
     for task in iter(tasks.get, None):
-        results.put(_execute(task))
+        results.put(execute(task))
 
 
 class ArrayWorkspace:
@@ -168,9 +167,9 @@ def _manager_init(parent_pid: int) -> None:
 
 
 def _serve_manager(init: tuple, ready, tasks, partials, done) -> None:
-    _worker_init(*init)
+    worker_init(*init)
     ready.release()
-    ws = _WORKER["workspace"]
+    ws = WORKER_STATE["workspace"]
     while True:
         task = tasks.get()  # a round trip, blocked in the server until a chunk comes
         if task is None:
@@ -179,11 +178,11 @@ def _serve_manager(init: tuple, ready, tasks, partials, done) -> None:
         c0 = time.process_time()
         error = None
         try:
-            partials[index] = (number, _call(ws, chunk))  # a round trip
+            partials[index] = (number, call_chunk_function(ws, chunk))  # a round trip
         except BaseException as exc:  # noqa: BLE001 - it travels to the caller
             error = exc
         cpu = time.process_time() - c0
-        gil = _gil_report()  # this worker's GIL: first time, then when a chunk changed it
+        gil = gil_report()  # this worker's GIL: first time, then when a chunk changed it
         try:
             done.put((number, index, error, cpu, gil))  # a round trip
         except Exception:  # noqa: BLE001 - the error did not pickle: its type and text

@@ -2,28 +2,21 @@
 Queue, a JoinableQueue or one Pipe each (``process-queue``, ``joinable-queue``, ``pipe``),
 and the session they share with ``shared-array`` and ``manager``.
 
-Every chunk travels as ``(map number, index, chunk)`` pickled by the caller: an
-unpicklable chunk raises there, where a Queue would have dropped it in its feeder thread
-and left the map waiting. Every result travels back as ``(map number, index, ok, partial
-or exception, CPU seconds, lock-wait seconds)``, pickled by the worker for the same reason;
-a chunk's exception reaches the caller as itself (type and message), or, if it cannot be
-pickled, as :class:`RemoteChunkError` naming its type. Every wait polls the workers'
-exit codes, so a worker that dies fails the map within :data:`POLL_S`, and ends at the
-run's timeout at the latest.
+What the workers run, and the messages they exchange with the session, are in
+:mod:`.workerloop`. Every wait polls the workers' exit codes, so a worker that dies fails
+the map within :data:`~.workerloop.POLL_S`, and ends at the run's timeout at the latest.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import pickle
 import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait as wait_connections
-from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from gilbench.interrupts import deferred
@@ -36,185 +29,23 @@ from gilbench.strategies.base import (
     WorkerCrashed,
 )
 from gilbench.strategies.processes import (
-    _WORKER,
     Launcher,
     ProcessStrategy,
     SharedWorkspace,
-    _call,
-    _gil_report,
-    _worker_init,
-    describe_exit,
     fork_hint,
     starting_workers,
 )
-
-#: Seconds between two looks at the workers' exit codes while waiting for them.
-POLL_S = 0.05
-#: Seconds ``close`` gives workers to leave after being asked, before killing them.
-JOIN_S = 5.0
-
-
-class RemoteChunkError(RuntimeError):
-    """A chunk raised an exception that could not travel back as itself (its type and
-    message are in the text)."""
-
-
-def dumps(obj: Any) -> bytes:
-    """Pickle as multiprocessing does (its reducers included), into plain bytes."""
-    return bytes(ForkingPickler.dumps(obj))
-
-
-# -- worker side --------------------------------------------------------------------------
-def _start_worker(init: tuple, ready) -> None:
-    """The worker initialiser of :mod:`.processes`, then one release of ``ready``."""
-    _worker_init(*init)
-    ready.release()
-
-
-def _execute(task: bytes) -> bytes:
-    """Run one pickled task on this worker's workspace; the pickled result message."""
-    number, index, chunk = pickle.loads(task)
-    c0 = time.process_time()
-    waited = 0.0
-    try:
-        partial = _call(_WORKER["workspace"], chunk)
-        absorb = _WORKER.get("absorb")
-        if absorb is not None:  # shared-array: numeric partials go into a Value
-            partial, waited = absorb(partial)
-    except BaseException as exc:  # noqa: BLE001 - it travels to the caller
-        return _failure(number, index, exc, time.process_time() - c0)
-    cpu = time.process_time() - c0
-    try:
-        return dumps((number, index, True, partial, cpu, waited, _gil_report()))
-    except Exception as exc:  # noqa: BLE001 - any pickling failure
-        return _failure(number, index, pickle.PicklingError(
-            f"the partial of chunk {index} cannot be pickled: {type(exc).__name__}: {exc}"),
-            cpu)
-
-
-def _failure(number: int, index: int, exc: BaseException, cpu: float) -> bytes:
-    try:
-        message = dumps((number, index, False, exc, cpu, 0.0, None))
-        pickle.loads(message)  # an exception that pickles may still fail to unpickle
-        return message
-    except Exception:  # noqa: BLE001 - fall back to its type and text
-        return dumps((number, index, False,
-                      RemoteChunkError(f"{type(exc).__qualname__}: {exc}"), cpu, 0.0, None))
-
-
-def _serve_queue(init: tuple, ready, tasks, results) -> None:
-    _start_worker(init, ready)
-    for task in iter(tasks.get, None):
-        results.put(_execute(task))
-
-
-def _serve_joinable(init: tuple, ready, tasks, results) -> None:
-    _start_worker(init, ready)
-    while True:
-        task = tasks.get()
-        try:
-            if task is None:
-                return
-            results.put(_execute(task))
-        finally:
-            tasks.task_done()
-
-
-def _serve_pipe(init: tuple, ready, conn) -> None:
-    _start_worker(init, ready)
-    while True:
-        try:
-            task = conn.recv_bytes()
-        except EOFError:
-            return
-        if not task:
-            return
-        conn.send_bytes(_execute(task))
-
-
-# -- parent side --------------------------------------------------------------------------
-class WorkerGroup:
-    """The started worker processes of one session, and what can be asked of them."""
-
-    def __init__(self, context: mp.context.BaseContext) -> None:
-        self.context = context
-        self.procs: list[mp.process.BaseProcess] = []
-
-    def start(self, target: Callable, args: tuple) -> None:
-        proc = self.context.Process(target=target, args=args, daemon=True,
-                                    name=f"gilbench-worker-{len(self.procs)}")
-        self.procs.append(proc)
-        proc.start()
-
-    @property
-    def sentinels(self) -> list[int]:
-        return [p.sentinel for p in self.procs]
-
-    def check(self, what: str, wait: float = 0.0) -> None:
-        """WorkerCrashed naming the first worker that has exited, waiting up to ``wait``
-        seconds for one to (after a channel saw EOF, the exit is on its way)."""
-        if wait:
-            ready = wait_connections(self.sentinels, timeout=wait)
-            for proc in self.procs:
-                if proc.sentinel in ready:
-                    # Its sentinel closes as it exits, a moment before its exit status
-                    # can be collected.
-                    proc.join(wait)
-        for proc in self.procs:
-            if proc.exitcode is not None:
-                raise WorkerCrashed(f"worker process {proc.pid} {describe_exit(proc.exitcode)} "
-                                    f"while the session tried to {what}")
-
-    def join(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        for proc in self.procs:
-            proc.join(max(0.0, deadline - time.monotonic()))
-
-
-def kill_children(procs: Sequence[mp.process.BaseProcess],
-                  before: set[mp.process.BaseProcess] | None) -> None:
-    """SIGKILL ``procs`` and every child started since ``before`` was taken (a worker
-    forked but not yet recorded when an interruption landed), then reap them."""
-    victims = [p for p in procs if p.exitcode is None]
-    if before is not None:
-        victims += [p for p in mp.active_children() if p not in before and p not in victims]
-    for proc in victims:
-        try:
-            proc.kill()
-        except (OSError, AttributeError, ValueError):  # gone already, or never started
-            pass
-    for proc in victims:
-        try:
-            proc.join(timeout=5)  # reaped: not even a zombie outlives the run
-        except (AssertionError, ValueError):  # never started
-            pass
-
-
-class Tally:
-    """The results of one map as they arrive."""
-
-    def __init__(self, number: int, n: int) -> None:
-        self.number = number
-        self.partials: list[Any] = [None] * n
-        self.left = n
-        self.cpu_s = 0.0
-        self.lock_wait_s = 0.0
-        #: GIL states workers reported with their results (first result, then changes).
-        self.gil_states: list[dict[str, Any]] = []
-
-    def accept(self, message: bytes) -> None:
-        """Store one result message; a chunk's exception is raised here, as itself."""
-        number, index, ok, value, cpu, waited, gil = pickle.loads(message)
-        if number != self.number:
-            return  # a straggler of a map that failed
-        if not ok:
-            raise value
-        if gil is not None:
-            self.gil_states.append(gil)
-        self.partials[index] = value
-        self.cpu_s += cpu
-        self.lock_wait_s += waited
-        self.left -= 1
+from gilbench.strategies.workerloop import (
+    JOIN_S,
+    POLL_S,
+    Tally,
+    WorkerGroup,
+    dumps,
+    kill_children,
+    serve_joinable,
+    serve_pipe,
+    serve_queue,
+)
 
 
 class WorkerSession(Session):
@@ -377,7 +208,7 @@ def _retire(q) -> None:
 class QueueSession(WorkerSession):
     """A task Queue and a result Queue shared by every worker."""
 
-    serve = staticmethod(_serve_queue)
+    serve = staticmethod(serve_queue)
     tasks: Any = None
     results: Any = None
 
@@ -413,7 +244,7 @@ class JoinableQueueSession(QueueSession):
     failure, ``task_done`` calls for the chunks nobody will finish release it.
     """
 
-    serve = staticmethod(_serve_joinable)
+    serve = staticmethod(serve_joinable)
 
     def _open_channels(self, context, workers):
         self.tasks, self.results = context.JoinableQueue(), context.Queue()
@@ -448,7 +279,7 @@ class PipeSession(WorkerSession):
     """One duplex Pipe per worker; each worker has at most one chunk at a time, the next
     going to whichever answers first."""
 
-    serve = staticmethod(_serve_pipe)
+    serve = staticmethod(serve_pipe)
 
     def _open_channels(self, context, workers):
         self.conns, self.worker_conns = [], []
@@ -549,5 +380,5 @@ class PipeStrategy(QueueStrategy):
     session_class = PipeSession
 
 
-__all__ = ["JoinableQueueStrategy", "PipeStrategy", "QueueStrategy", "RemoteChunkError",
-           "WorkerSession", "kill_children"]
+__all__ = ["JoinableQueueSession", "JoinableQueueStrategy", "PipeSession", "PipeStrategy",
+           "QueueSession", "QueueStrategy", "WorkerSession"]

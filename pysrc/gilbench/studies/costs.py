@@ -2,7 +2,8 @@
 
 Creation, memory and crash isolation are measured by ``standalone/workers.py`` in a fresh,
 minimal interpreter (what a worker costs at least, whatever the parent imported); hand-off
-latency and the shared counter run here, with this machine's default start method.
+latency (timed by :mod:`.handoff`) and the shared counter run here, with this machine's
+default start method.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from gilbench.analysis import Figure, Finding
 from gilbench.report.markdown import Image
 from gilbench.studies.base import Progress, Study, StudyError, StudyResult, Table
 from gilbench.studies.children import collect, run_script, worker_processes
+from gilbench.studies.handoff import (
+    ConditionChannel,
+    EventChannel,
+    QueueChannel,
+    process_handoff,
+    thread_handoff,
+)
 from gilbench.studies.timing import distribution, fmt_bytes, fmt_duration, fmt_rate, ratio_text
 
 #: Two measurements within this relative margin tie.
@@ -41,144 +49,14 @@ class Settings:
     timeout_s: float = 60.0
 
 
-# -- hand-off: one message to the other side and back ------------------------------------
-class _EventChannel:
-    """A one-way doorbell: ``send`` rings it, ``recv`` waits for the ring and resets it."""
-
-    def __init__(self) -> None:
-        self.bell = threading.Event()
-        self.closed = False
-
-    def send(self, msg: Any) -> None:
-        self.closed = msg is None
-        self.bell.set()
-
-    def recv(self, timeout: float) -> Any:
-        if not self.bell.wait(timeout):
-            raise TimeoutError
-        self.bell.clear()
-        return None if self.closed else 1
-
-
-class _ConditionChannel:
-    """A one-slot mailbox guarded by a Condition."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.slot: list[Any] = []
-
-    def send(self, msg: Any) -> None:
-        with self.cond:
-            self.slot.append(msg)
-            self.cond.notify()
-
-    def recv(self, timeout: float) -> Any:
-        with self.cond:
-            if not self.cond.wait_for(lambda: self.slot, timeout):
-                raise TimeoutError
-            return self.slot.pop()
-
-
-class _QueueChannel:
-    def __init__(self, q: Any) -> None:
-        self.q = q
-
-    def send(self, msg: Any) -> None:
-        self.q.put(msg)
-
-    def recv(self, timeout: float) -> Any:
-        try:
-            return self.q.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError from None
-
-
-class _PipeEnd:
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-
-    def send(self, msg: Any) -> None:
-        self.conn.send(msg)
-
-    def recv(self, timeout: float) -> Any:
-        if not self.conn.poll(timeout):
-            raise TimeoutError
-        return self.conn.recv()
-
-
-def _echo(inbox: Any, outbox: Any, timeout: float) -> None:
-    """The other side of a ping-pong: send back every message until None (or silence)."""
-    while True:
-        try:
-            msg = inbox.recv(timeout)
-        except TimeoutError:
-            return
-        if msg is None:
-            return
-        outbox.send(msg)
-
-
-def _echo_pipe(conn: Any, timeout: float) -> None:
-    end = _PipeEnd(conn)
-    _echo(end, end, timeout)
-
-
-def _echo_queues(q_in: Any, q_out: Any, timeout: float) -> None:
-    _echo(_QueueChannel(q_in), _QueueChannel(q_out), timeout)
-
-
-def _round_trips(ping: Any, pong: Any, n: int, timeout: float) -> list[float]:
-    clock = time.perf_counter
-    times = []
-    for _ in range(n):
-        t0 = clock()
-        ping.send(1)
-        try:
-            pong.recv(timeout)
-        except TimeoutError:
-            raise StudyError(f"no answer within {timeout:g} s in a ping-pong") from None
-        times.append(clock() - t0)
-    return times
-
-
-def _thread_handoff(make: Callable[[], Any], s: Settings) -> list[float]:
-    ping, pong = make(), make()
-    echo = threading.Thread(target=_echo, args=(ping, pong, s.timeout_s), daemon=True)
-    echo.start()
-    try:
-        return _round_trips(ping, pong, s.warmup_round_trips + s.round_trips,
-                            s.timeout_s)[s.warmup_round_trips:]
-    finally:
-        ping.send(None)
-        echo.join(s.timeout_s)
-
-
-def _process_handoff(kind: str, s: Settings) -> list[float]:
-    ctx = mp.get_context()
-    if kind == "pipe":
-        mine, theirs = ctx.Pipe()
-        ping = pong = _PipeEnd(mine)
-        target, args = _echo_pipe, [(theirs, s.timeout_s)]
-    else:
-        q_ping, q_pong = ctx.Queue(), ctx.Queue()
-        ping, pong = _QueueChannel(q_ping), _QueueChannel(q_pong)
-        target, args = _echo_queues, [(q_ping, q_pong, s.timeout_s)]
-    with worker_processes(ctx, target, args, timeout=s.timeout_s):
-        try:
-            times = _round_trips(ping, pong, s.warmup_round_trips + s.round_trips,
-                                 s.timeout_s)
-        finally:
-            ping.send(None)
-    return times[s.warmup_round_trips:]
-
-
+# -- hand-off: one message to the other side and back (see :mod:`.handoff`) ------------
 #: (label, side, measure(settings) -> round-trip times)
 HANDOFFS: tuple[tuple[str, str, Callable[[Settings], list[float]]], ...] = (
-    ("threading.Event", THREAD, lambda s: _thread_handoff(_EventChannel, s)),
-    ("threading.Condition", THREAD, lambda s: _thread_handoff(_ConditionChannel, s)),
-    ("queue.Queue", THREAD, lambda s: _thread_handoff(lambda: _QueueChannel(queue.Queue()), s)),
-    ("multiprocessing.Pipe", "process", lambda s: _process_handoff("pipe", s)),
-    ("multiprocessing.Queue", "process", lambda s: _process_handoff("queue", s)),
+    ("threading.Event", THREAD, lambda s: thread_handoff(EventChannel, s)),
+    ("threading.Condition", THREAD, lambda s: thread_handoff(ConditionChannel, s)),
+    ("queue.Queue", THREAD, lambda s: thread_handoff(lambda: QueueChannel(queue.Queue()), s)),
+    ("multiprocessing.Pipe", "process", lambda s: process_handoff("pipe", s)),
+    ("multiprocessing.Queue", "process", lambda s: process_handoff("queue", s)),
 )
 
 

@@ -1,12 +1,17 @@
 """Hand-off instruments of the ``costs`` study: one message to the other side and back,
 timed between two threads (Event, Condition, queue.Queue) or two processes
 (multiprocessing Pipe, Queue).
+
+The measured calls are the idiom users write: a blocking ``recv()``, ``get()``, ``wait()``.
+A timeout argument on them would change what is measured (``Connection.poll(timeout)``
+then ``recv()`` costs twice a blocking ``recv()`` on Linux, ``Lock.acquire(timeout=...)``
+takes the lock's timed path), so nothing hangs because of a :class:`Watchdog` instead: a
+timer that, past the deadline, wakes the waiting side with a message of its own.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -26,21 +31,21 @@ class HandoffSettings(Protocol):
 
 
 class EventChannel:
-    """A one-way doorbell: ``send`` rings it, ``recv`` waits for the ring and resets it."""
+    """A one-way doorbell: ``send`` leaves a message and rings, ``recv`` waits for the
+    ring, resets it and takes the message."""
 
     def __init__(self) -> None:
         self.bell = threading.Event()
-        self.closed = False
+        self.msg: Any = None
 
     def send(self, msg: Any) -> None:
-        self.closed = msg is None
+        self.msg = msg
         self.bell.set()
 
-    def recv(self, timeout: float) -> Any:
-        if not self.bell.wait(timeout):
-            raise TimeoutError
+    def recv(self) -> Any:
+        self.bell.wait()
         self.bell.clear()
-        return None if self.closed else 1
+        return self.msg
 
 
 class ConditionChannel:
@@ -55,10 +60,9 @@ class ConditionChannel:
             self.slot.append(msg)
             self.cond.notify()
 
-    def recv(self, timeout: float) -> Any:
+    def recv(self) -> Any:
         with self.cond:
-            if not self.cond.wait_for(lambda: self.slot, timeout):
-                raise TimeoutError
+            self.cond.wait_for(lambda: self.slot)
             return self.slot.pop()
 
 
@@ -71,60 +75,86 @@ class QueueChannel:
     def send(self, msg: Any) -> None:
         self.q.put(msg)
 
-    def recv(self, timeout: float) -> Any:
-        try:
-            return self.q.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError from None
+    def recv(self) -> Any:
+        return self.q.get()
 
 
-class _PipeEnd:
-    """Both directions over one end of a ``multiprocessing.Pipe``."""
+class PipeEnd:
+    """Both directions over one end of a ``multiprocessing.Pipe``: a blocking ``recv()``,
+    or, with ``poll_s``, the guarded form ``poll(poll_s)`` then ``recv()`` (kept only to
+    measure what such a guard costs: see tests/test_handoff.py)."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, poll_s: float | None = None) -> None:
         self.conn = conn
+        self.poll_s = poll_s
 
     def send(self, msg: Any) -> None:
         self.conn.send(msg)
 
-    def recv(self, timeout: float) -> Any:
-        if not self.conn.poll(timeout):
-            raise TimeoutError
+    def recv(self) -> Any:
+        if self.poll_s is not None and not self.conn.poll(self.poll_s):
+            return TIMED_OUT
         return self.conn.recv()
 
 
-def _echo(inbox: Any, outbox: Any, timeout: float) -> None:
-    """The other side of a ping-pong: send back every message until None (or silence)."""
+#: What a watchdog sends the waiting side when the deadline passes.
+TIMED_OUT = "gilbench: timed out"
+
+
+class Watchdog:
+    """A timer: unless cancelled (leaving the ``with`` block) within ``timeout_s``, it
+    sends :data:`TIMED_OUT` through ``wake`` so that a blocking receive returns."""
+
+    def __init__(self, timeout_s: float, wake: Callable[[Any], None]) -> None:
+        self.fired = False
+
+        def fire() -> None:
+            self.fired = True
+            wake(TIMED_OUT)
+
+        self.timer = threading.Timer(timeout_s, fire)
+        self.timer.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.cancel()
+
+
+def _echo(inbox: Any, outbox: Any) -> None:
+    """The other side of a ping-pong: send back every message until None."""
     while True:
-        try:
-            msg = inbox.recv(timeout)
-        except TimeoutError:
-            return
-        if msg is None:
+        msg = inbox.recv()
+        if msg is None or msg == TIMED_OUT:
             return
         outbox.send(msg)
 
 
-def _echo_pipe(conn: Any, timeout: float) -> None:
-    end = _PipeEnd(conn)
-    _echo(end, end, timeout)
+def _echo_pipe(conn: Any, poll_s: float | None = None) -> None:
+    end = PipeEnd(conn, poll_s)
+    _echo(end, end)
 
 
-def _echo_queues(q_in: Any, q_out: Any, timeout: float) -> None:
-    _echo(QueueChannel(q_in), QueueChannel(q_out), timeout)
+def _echo_queues(q_in: Any, q_out: Any) -> None:
+    _echo(QueueChannel(q_in), QueueChannel(q_out))
 
 
-def _round_trips(ping: Any, pong: Any, n: int, timeout: float) -> list[float]:
+def round_trips(ping: Any, pong: Any, n: int, timeout: float,
+                wake: Callable[[Any], None]) -> list[float]:
+    """``n`` timed round trips: send on ``ping``, a blocking receive on ``pong``; a
+    watchdog calls ``wake`` (which must reach ``pong``'s receiver) after ``timeout``."""
     clock = time.perf_counter
     times = []
-    for _ in range(n):
-        t0 = clock()
-        ping.send(1)
-        try:
-            pong.recv(timeout)
-        except TimeoutError:
-            raise StudyError(f"no answer within {timeout:g} s in a ping-pong") from None
-        times.append(clock() - t0)
+    with Watchdog(timeout, wake):
+        for _ in range(n):
+            t0 = clock()
+            ping.send(1)
+            answer = pong.recv()
+            times.append(clock() - t0)
+            if answer == TIMED_OUT:
+                raise StudyError(f"no answer within {timeout:g} s in a ping-pong")
     return times
 
 
@@ -132,36 +162,41 @@ def thread_handoff(make: Callable[[], Any], s: HandoffSettings) -> list[float]:
     """Round-trip times between this thread and an echoing one over two channels that
     ``make()`` builds, the warm-up round trips left out."""
     ping, pong = make(), make()
-    echo = threading.Thread(target=_echo, args=(ping, pong, s.timeout_s), daemon=True)
+    echo = threading.Thread(target=_echo, args=(ping, pong), daemon=True)
     echo.start()
     try:
-        return _round_trips(ping, pong, s.warmup_round_trips + s.round_trips,
-                            s.timeout_s)[s.warmup_round_trips:]
+        return round_trips(ping, pong, s.warmup_round_trips + s.round_trips, s.timeout_s,
+                           pong.send)[s.warmup_round_trips:]
     finally:
         ping.send(None)
         echo.join(s.timeout_s)
 
 
-def process_handoff(kind: str, s: HandoffSettings) -> list[float]:
+def process_handoff(kind: str, s: HandoffSettings, *,
+                    poll_s: float | None = None) -> list[float]:
     """Round-trip times between this process and an echoing child over a ``"pipe"`` or
-    two ``"queue"``s (the default start method), the warm-up round trips left out."""
+    two ``"queue"``s (the default start method), the warm-up round trips left out.
+
+    ``poll_s`` (pipe only) guards every receive with ``poll(poll_s)``, both sides: the
+    form an instrument must not use, measured only to know what it would add."""
     ctx = mp.get_context()
     if kind == "pipe":
         mine, theirs = ctx.Pipe()
-        ping = pong = _PipeEnd(mine)
-        target, args = _echo_pipe, [(theirs, s.timeout_s)]
+        ping = pong = PipeEnd(mine, poll_s)
+        # The watchdog speaks from the child's end, which this process keeps open.
+        target, args, wake = _echo_pipe, [(theirs, poll_s)], theirs.send
     else:
         q_ping, q_pong = ctx.Queue(), ctx.Queue()
         ping, pong = QueueChannel(q_ping), QueueChannel(q_pong)
-        target, args = _echo_queues, [(q_ping, q_pong, s.timeout_s)]
+        target, args, wake = _echo_queues, [(q_ping, q_pong)], q_pong.put
     with worker_processes(ctx, target, args, timeout=s.timeout_s):
         try:
-            times = _round_trips(ping, pong, s.warmup_round_trips + s.round_trips,
-                                 s.timeout_s)
+            times = round_trips(ping, pong, s.warmup_round_trips + s.round_trips,
+                                s.timeout_s, wake)
         finally:
             ping.send(None)
     return times[s.warmup_round_trips:]
 
 
-__all__ = ["ConditionChannel", "EventChannel", "HandoffSettings", "QueueChannel",
-           "process_handoff", "thread_handoff"]
+__all__ = ["TIMED_OUT", "ConditionChannel", "EventChannel", "HandoffSettings", "PipeEnd",
+           "QueueChannel", "Watchdog", "process_handoff", "round_trips", "thread_handoff"]

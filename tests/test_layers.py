@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md hold: import-linter's contracts pass, a forbidden import breaks
+"""The layers (CONTRIBUTING.md) hold: import-linter's contracts pass, a forbidden import breaks
 them, and at run time a reader loads no runner (the axes' findings and plots are loaded
 by name, where a static checker cannot follow)."""
 

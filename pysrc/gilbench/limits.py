@@ -2,7 +2,7 @@
 
 Absurd values are bad input: they are refused when a plan is built (the CLI exits 2) and
 by :meth:`RunSpec.validate` with the same message, instead of being found out by every
-run. Each cap is a module constant, documented in the README.
+run. Each cap is a module constant, documented in docs/commands.md.
 """
 
 from __future__ import annotations

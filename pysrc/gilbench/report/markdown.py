@@ -129,7 +129,7 @@ def machine_lines(machine: Mapping[str, Any], created: str | None,
         ("Platform", f"{machine.get('platform', '?')}"),
     ]
     if "allocator_equalised" in machine:
-        lines.append(("Allocator", "glibc top padding equalised (see README)"
+        lines.append(("Allocator", "glibc top padding equalised (see How to read this report)"
                       if machine["allocator_equalised"] else "as the platform set it"))
     if machine.get("copy_bandwidth_gbs"):
         lines.append(("Memory copy", f"{machine['copy_bandwidth_gbs']:.1f} GB/s "
@@ -227,7 +227,20 @@ HOW_TO_READ_TEXT = """\
   workspace, the worker processes and their imports). It is measured once and kept out of
   the timed repeats, which run on a warm pool after a warm-up.
 - Times are medians of the repeats ± inter-quartile range; `~` marks runs whose
-  coefficient of variation exceeded 10%.
+  coefficient of variation exceeded 10%. Each median also has a confidence interval (the
+  order statistics of the repeats, in findings.json and results.json): a comparison
+  names a winner only where the interval of the ratio lies outside 1 ± 5%, else it is a
+  tie within noise.
+- **[fork]**, **[spawn]**, **[forkserver]** beside a strategy: the multiprocessing start
+  method its worker processes were started with.
+- **Allocator: glibc top padding equalised**: before measuring, gilbench gives glibc's
+  main-thread heap the slack that thread heaps get (64 MiB of top padding). Without it
+  the main heap trims and regrows around large temporaries, so numpy code runs slower on
+  the main thread (serial, openmp) than on pool threads: a false "threads beat serial".
+  "as the platform set it": gilbench left the allocator alone.
+- Headlines (At a glance, the rules of thumb) compare ThreadPoolExecutor and
+  ProcessPoolExecutor at workers = the usable cores; more workers than cores are shown
+  apart (oversubscription) and feed no headline.
 - Every run was verified against the kernel's reference outside the timed region.
 - Every sentence above is a finding computed from the measurements; `findings.json`
   beside this report holds each one with its figures and the runs it rests on.

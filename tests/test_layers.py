@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "pysrc" / "gilbench"
 
-pytest.importorskip("importlinter", reason="import-linter comes with the [test] extra")
+pytest.importorskip("importlinter", reason="optional extra [lint]: import-linter is not "
+                    "installed (pip install -e '.[lint]')")
 
 
 def lint_imports(src: Path, config: Path) -> subprocess.CompletedProcess:

@@ -195,6 +195,9 @@ def pyplot() -> Any:
 def save_figure(fig: Any, path: Path, *, dpi: float = DPI) -> Path:
     """Write ``fig`` as a PNG at ``dpi`` with no overlapping tick labels, then close it."""
     fig.set_dpi(dpi)  # lay the ticks out at the resolution they are saved at
+    engine = fig.get_layout_engine()
+    if engine is not None:  # place the axes first: their size decides the tick spacing
+        engine.execute(fig)
     hide_overlapping_ticklabels(fig)
     fig.savefig(path, dpi=dpi)
     pyplot().close(fig)

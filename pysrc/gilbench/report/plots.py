@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gilbench import roles
-from gilbench.analysis import Analysis, Finding, KernelView, Traits
+from gilbench.analysis import Analysis, Finding, KernelView
 from gilbench.registry import add
 from gilbench.report.markdown import Image
-from gilbench.report.plotstyle import pyplot, save_figure
+from gilbench.report.plotstyle import pyplot, save_figure, strategy_style
 
 __all__ = ["PLOTTERS", "SWEEP_PLOTTERS", "axis_figure", "axis_panels", "plot_scaling", "pyplot",
            "register_plotter", "register_sweep_plotter", "strategy_style"]
@@ -62,30 +61,6 @@ def axis_panels(count: int) -> tuple[Any, Any, list[Any]]:
     fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.35 / height, bottom=0.55 / height,
                         hspace=0.6 / 4.1)
     return plt, fig, [row[0] for row in axes]
-
-
-#: Process pools' markers by how partials come back, then by how chunks travel.
-RETURNS_MARKERS = {"shared": "D", "proxy": "P"}
-IPC_MARKERS = {"pipe": "v", "proxy": "P"}
-
-
-def strategy_style(traits: Traits, strategy: str) -> tuple[str, str]:
-    """(line style, marker) by role: threads solid, processes dashed (squares over queues,
-    triangles over pipes, diamonds where partials go into shared memory, plus signs through
-    proxies), self-parallel dotted, input-shipping dash-dot; anything else dash-dot with
-    diamonds."""
-    role = traits.role(strategy)
-    if role == roles.PARALLEL_INSIDE:
-        return ":", "^"
-    if role == roles.SHIPPING:
-        return "-.", "x"
-    if role == roles.THREAD_POOL:
-        return "-", "o"
-    if role == roles.PROCESS_POOL:
-        marker = (RETURNS_MARKERS.get(traits.value(strategy, "returns"))
-                  or IPC_MARKERS.get(traits.value(strategy, "ipc")) or "s")
-        return "--", marker
-    return "-.", "d"
 
 
 def plot_scaling(view: KernelView, findings: Sequence[Finding], out_dir: Path) -> list[Image]:

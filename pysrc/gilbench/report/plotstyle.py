@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gilbench import roles
+
+if TYPE_CHECKING:
+    from gilbench.analysis import Traits
 
 #: The most entries one legend may list: a reader matches up to about eight styles.
 MAX_LEGEND_ENTRIES = 8
@@ -66,6 +69,31 @@ def role_shades(role: str, count: int) -> list[tuple[float, float, float, float]
 def role_colour(role: str) -> tuple[float, float, float, float]:
     """The one colour of ``role``'s family (its darker middle shade)."""
     return role_shades(role, 1)[0]
+
+
+#: Process pools' markers by how partials come back, then by how chunks travel.
+RETURNS_MARKERS = {"shared": "D", "proxy": "P"}
+IPC_MARKERS = {"pipe": "v", "proxy": "P"}
+
+
+def strategy_style(traits: Traits, strategy: str) -> tuple[str, str]:
+    """(line style, marker) by role: threads solid, processes dashed (squares over queues,
+    triangles over pipes, diamonds where partials go into shared memory, plus signs through
+    proxies), self-parallel dotted, input-shipping dash-dot; anything else dash-dot with
+    diamonds."""
+    role = traits.role(strategy)
+    if role == roles.PARALLEL_INSIDE:
+        return ":", "^"
+    if role == roles.SHIPPING:
+        return "-.", "x"
+    if role == roles.THREAD_POOL:
+        return "-", "o"
+    if role == roles.PROCESS_POOL:
+        marker = (RETURNS_MARKERS.get(traits.value(strategy, "returns"))
+                  or IPC_MARKERS.get(traits.value(strategy, "ipc")) or "s")
+        return "--", marker
+    return "-.", "d"
+
 
 
 def check_legend_size(count: int) -> None:
@@ -208,4 +236,4 @@ __all__ = ["DPI", "GIL_COLOURS", "GIL_WORDS", "MAX_LEGEND_ENTRIES", "NO_GIL", "R
            "ROLE_WORDS", "check_legend_size", "extent_in", "gil_colour", "gil_words",
            "hide_overlapping_ticklabels", "legend_below", "legend_beside", "make_room_beside",
            "pyplot", "role_colour", "role_shades", "save_figure", "seconds_label",
-           "text_width_in", "widen_right"]
+           "strategy_style", "text_width_in", "widen_right"]

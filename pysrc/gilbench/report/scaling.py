@@ -16,7 +16,6 @@ from typing import Any
 
 from gilbench import roles
 from gilbench.analysis import KernelView, Row
-from gilbench.report.plots import strategy_style
 from gilbench.report.plotstyle import (
     MAX_LEGEND_ENTRIES,
     NO_GIL,
@@ -30,6 +29,7 @@ from gilbench.report.plotstyle import (
     pyplot,
     role_shades,
     seconds_label,
+    strategy_style,
     text_width_in,
 )
 
@@ -248,6 +248,7 @@ def _bars_panel(ax: Any, view: KernelView) -> list[str]:
     ax.xaxis.set_minor_formatter(as_seconds)
     ax.tick_params(axis="y", labelsize=FONT)
     ax.tick_params(axis="x", which="both", labelsize=8)
+    ax.tick_params(axis="x", which="minor", pad=5.0)  # labels in line with the majors'
     ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.set_xlabel("median time at the best worker count (log); 2w: 2 workers")
     ax.set_title(f"{view.kernel}: fastest time per flavour x strategy", fontsize=10)

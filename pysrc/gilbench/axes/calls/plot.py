@@ -33,11 +33,14 @@ def _total(f: Finding, prefix: str, calls: int) -> float:
 
 
 def _breakeven_words(f: Finding, other: str, key: str) -> str:
-    """"4 calls", "never"; against threads, with the thread strategy: "156 calls
-    (asyncio-to-thread)"."""
+    """"4 calls", "never"; against threads, naming the thread strategy: "156 calls to
+    beat asyncio-to-thread", "never beats threads"."""
     n = f.figure(key)
-    calls = "never" if not n else "1 call" if n == 1 else f"{n} calls"
-    return f"{calls} ({f.figure('thread_strategy')})" if other == "threads" else calls
+    if other == "threads":
+        strategy = f.figure("thread_strategy")
+        return f"never beats {strategy}" if not n else \
+            f"{n} call{'s' if n > 1 else ''} to beat {strategy}"
+    return "never" if not n else "1 call" if n == 1 else f"{n} calls"
 
 
 def row_label(kernel: str, f: Finding) -> str:

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from gilbench import report  # noqa: E402
 from gilbench.analysis import analyse  # noqa: E402
+from gilbench.axes.calls import BREAKEVEN  # noqa: E402
 from gilbench.compare import AlignedRun, Comparison, build_comparison, load_inputs  # noqa: E402
 from gilbench.report.compare import render_comparison  # noqa: E402
 from gilbench.report.compareplot import MAX_HEIGHT_PX, ratio_figures, row_labels  # noqa: E402
@@ -261,7 +262,10 @@ def test_calls_plot_names_strategy_and_workers_and_its_breakevens_do_not_overlap
     strips = [ax for ax in fig.axes if "break-even" in ax.get_title(loc="left")]
     assert len(strips) == 2
     rows = [t.get_text() for t in strips[0].get_yticklabels()]
-    assert "mandelbrot: shared-array, 4 workers" in rows  # strategy and worker count
+    analysis = analyse(load_results(RESULTS / "2cpu-epyc-standard" / "results.json"))
+    f = next(f for f in analysis.findings if f.kind == BREAKEVEN and f.kernel == "mandelbrot")
+    # Each row names the kernel, the process strategy and the worker count.
+    assert f"mandelbrot: {f.figure('process_strategy')}, {f.figure('workers')} workers" in rows
     for strip in strips:
         dots = [line for line in strip.get_lines() if line.get_marker() == "o"]
         boxes = [d.get_window_extent(renderer) for d in dots]

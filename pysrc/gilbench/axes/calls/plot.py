@@ -33,14 +33,16 @@ def _total(f: Finding, prefix: str, calls: int) -> float:
 
 
 def _breakeven_words(f: Finding, other: str, key: str) -> str:
-    """"4 calls", "never"; against threads, naming the thread strategy: "156 calls to
-    beat asyncio-to-thread", "never beats threads"."""
-    n = f.figure(key)
-    if other == "threads":
-        strategy = f.figure("thread_strategy")
-        return f"never beats {strategy}" if not n else \
-            f"{n} call{'s' if n > 1 else ''} to beat {strategy}"
-    return "never" if not n else "1 call" if n == 1 else f"{n} calls"
+    """"4 calls", "never", "equal within noise"; against threads, naming the thread
+    strategy: "156 calls to beat asyncio-to-thread", "never beats threads"."""
+    n, against = f.figure(key), f.figure("thread_strategy")
+    if not n and f.figure(f"{key}_status") == "equal":  # a finding with intervals says so
+        words = "no break-even: warm times equal within noise"
+        return f"{words} (vs {against})" if other == "threads" else words
+    if not n:
+        return f"never beats {against}" if other == "threads" else "never"
+    calls = "1 call" if n == 1 else f"{n} calls"
+    return f"{calls} to beat {against}" if other == "threads" else calls
 
 
 def row_label(kernel: str, f: Finding) -> str:
@@ -92,7 +94,8 @@ def calls_figure(analysis: Analysis) -> tuple[Any, list[str]] | None:
                 _strip_mark(strip, row, f, other, key, top, colours[kernel])
         ax.set_title(f"cold process pool against {words}", fontsize=10)
         ax.grid(True, which="both", alpha=0.25)
-        _strip_axis(strip, kernels, names, colours, show_names=col == 0)
+        _strip_axis(strip, kernels, names, colours, show_names=col == 0,
+                    intervals=any(findings[k].figure(f"{key}_low") for k in kernels))
         strip.set_xlabel("calls of the same work, from cold")
     axes[0][0].set_ylabel("total time of the process pool / the other\n(below 1: it wins)")
     axes[0][1].tick_params(axis="y", labelleft=False)
@@ -112,17 +115,23 @@ def _strip_mark(strip: Any, row: int, f: Finding, other: str, key: str, top: int
                        textcoords="offset points", xytext=(-6, 0), ha="right", va="center",
                        fontsize=FONT)
         return
+    low, high = f.figure(f"{key}_low") or n, min(f.figure(f"{key}_high") or n, top)
+    if (low, high) != (n, n):  # the break-even's interval, where the finding gives one
+        strip.plot([low, high], [row, row], color=colour, lw=2, alpha=0.5,
+                   solid_capstyle="butt", zorder=2)
+        text += f" ({f.figure(f'{key}_low')}-{f.figure(f'{key}_high')})"
     strip.plot([n], [row], "o", color=colour, ms=6, zorder=3)
     fig = strip.figure
-    at = strip.transAxes.inverted().transform(strip.transData.transform((n, row)))[0]
+    at = strip.transAxes.inverted().transform(strip.transData.transform((high, row)))[0]
     room = (1 - at) * strip.get_position().width * fig.get_size_inches()[0]
     right = text_width_in(fig, [text], FONT) + 0.15 < room
-    strip.annotate(text, (n, row), textcoords="offset points", xytext=(6 if right else -6, 0),
-                   ha="left" if right else "right", va="center", fontsize=FONT)
+    strip.annotate(text, (high if right else low, row), textcoords="offset points",
+                   xytext=(6 if right else -6, 0), ha="left" if right else "right",
+                   va="center", fontsize=FONT)
 
 
 def _strip_axis(strip: Any, kernels: Sequence[str], names: Sequence[str],
-                colours: dict[str, Any], show_names: bool) -> None:
+                colours: dict[str, Any], show_names: bool, intervals: bool) -> None:
     strip.set_ylim(len(kernels) - 0.5, -0.5)
     strip.set_yticks(range(len(kernels)))
     if show_names:
@@ -132,8 +141,8 @@ def _strip_axis(strip: Any, kernels: Sequence[str], names: Sequence[str],
     else:
         strip.tick_params(axis="y", labelleft=False)
     strip.grid(True, axis="x", which="both", alpha=0.25)
-    strip.set_title("break-even (dot): the calls after which the process pool is ahead",
-                    fontsize=8, loc="left")
+    strip.set_title(f"break-even (dot{'; bar: its interval' if intervals else ''}): the "
+                    "calls after which the process pool is ahead", fontsize=8, loc="left")
 
 
 def plot_calls(analysis: Analysis, out_dir: Path) -> dict[str, list[Image]]:

@@ -153,44 +153,8 @@ def render_markdown(comparison: Comparison, findings: Sequence[Finding],
 
 # -- the ratio plot ----------------------------------------------------------------------
 def plot_ratios(comparison: Comparison, kernel: str, out_dir: Path) -> list[Image]:
-    """Per aligned run of ``kernel``: each later input's time over the first input's, on a
-    log axis with 1 marked (left of 1: faster than the first)."""
-    from gilbench.report.plots import pyplot
+    """Per aligned run of ``kernel``: each later input's time over the first input's
+    (:mod:`gilbench.report.compareplot`)."""
+    from gilbench.report.compareplot import plot_ratios as draw
 
-    runs = [a for a in comparison.for_kernel(kernel) if a.complete]
-    if not runs or len(comparison.inputs) < 2:
-        return []
-    plt = pyplot()
-    labels = comparison.labels
-    names = [f"{a.field('flavour')} + {a.field('strategy')} x{a.field('workers')}"
-             + (f" ({a.field('schedule')})" if a.field("schedule") else "")
-             + (f" size {a.field('size')}" if len({r.field('size') for r in runs}) > 1
-                else "") for a in runs]
-    height = max(3.0, 0.28 * len(runs) * (len(labels) - 1) + 1.5)
-    fig, ax = plt.subplots(figsize=(10, height), constrained_layout=True)
-    bar = 0.8 / (len(labels) - 1)
-    for j, label in enumerate(labels[1:], 1):
-        ratios = [a.rows[j].median_s / a.rows[0].median_s for a in runs]
-        ys = [i + (j - 1) * bar for i in range(len(runs))]
-        # Bars run from 1 to the ratio: left for faster, right for slower.
-        ax.barh(ys, [r - 1 for r in ratios], height=bar, left=1, label=label,
-                color=plt.get_cmap("tab10")((j - 1) % 10))
-    ax.axvline(1.0, color="0.3", lw=1)
-    ax.set_xscale("log")
-    import matplotlib.ticker
-
-    as_ratio = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x")
-    ax.xaxis.set_major_formatter(as_ratio)
-    ax.xaxis.set_minor_formatter(as_ratio)
-    ax.tick_params(axis="x", which="both", labelsize=7)
-    ax.set_yticks([i + bar * (len(labels) - 2) / 2 for i in range(len(runs))])
-    ax.set_yticklabels(names, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel(f"median time / {labels[0]} (log; below 1 is faster)")
-    ax.set_title(f"{kernel}: each run's time against {labels[0]}")
-    ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(fontsize=7)
-    name = f"compare-{kernel}.png"
-    fig.savefig(out_dir / name, dpi=110)
-    plt.close(fig)
-    return [Image(name, f"{kernel}: time of each run against {labels[0]}")]
+    return draw(comparison, kernel, out_dir)

@@ -138,12 +138,12 @@ class Study(ABC):
         """Draw the study's plots into ``out_dir``; return the files written."""
 
     def save_plot(self, fig: Any, out_dir: Path, alt: str) -> list[Image]:
-        """Write the matplotlib figure ``fig`` as ``study-NAME.png`` and close it."""
-        from gilbench.report.plots import pyplot
+        """Write the matplotlib figure ``fig`` as ``study-NAME.png`` (no overlapping tick
+        labels) and close it."""
+        from gilbench.report.plotstyle import save_figure
 
         name = f"study-{self.name}.png"
-        fig.savefig(Path(out_dir) / name, dpi=100)
-        pyplot().close(fig)
+        save_figure(fig, Path(out_dir) / name, dpi=100)
         return [Image(name, alt)]
 
     def run(self, preset: str = "default", progress: Progress | None = None, *,

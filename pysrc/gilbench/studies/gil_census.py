@@ -316,7 +316,9 @@ class GilCensusStudy(Study):
                       tuple(rows), "The census", CENSUS_NOTES)]
 
     def plot(self, result: StudyResult, out_dir: Path) -> list[Image]:
-        from gilbench.report.plots import pyplot
+        from matplotlib.patches import Patch
+
+        from gilbench.report.plotstyle import gil_colour, legend_below, pyplot
 
         rows = {k: v for k, v in result.data["operations"].items()
                 if v.get("gil_free") is not None}
@@ -324,16 +326,20 @@ class GilCensusStudy(Study):
             return []
         plt = pyplot()
         names = list(rows)[::-1]
-        colours = {"releases": "tab:blue", "partly": "tab:olive", "holds": "tab:red"}
-        fig, ax = plt.subplots(figsize=(9, 0.35 * len(names) + 1.5), constrained_layout=True)
+        # A verdict's colour is the colour of the GIL trait it reads as, in every plot.
+        trait = {"releases": "releases", "partly": "partial", "holds": "holds"}
+        verdicts = [verdict(rows[n]["gil_free"]) for n in names]
+        fig, ax = plt.subplots(figsize=(9, 0.35 * len(names) + 2.0), constrained_layout=True)
         ax.barh(names, [rows[n]["gil_free"] for n in names],
-                color=[colours.get(verdict(rows[n]["gil_free"]), "0.5") for n in names])
+                color=[gil_colour(trait.get(v)) for v in verdicts])
         for x in (HOLDS_AT, RELEASES_AT):
             ax.axvline(x, color="0.6", lw=1, ls=":")
         ax.set_xlim(0, 1.05)
-        ax.set_xlabel("GIL free while it runs (probe reading; blue releases, red holds)")
+        ax.set_xlabel("GIL free while it runs (probe reading)")
         ax.set_title("gil-census: does the operation release the GIL?")
         ax.tick_params(axis="y", labelsize=8)
+        present = [v for v in ("releases", "partly", "holds") if v in verdicts]
+        legend_below(ax, [Patch(color=gil_colour(trait[v])) for v in present], present)
         return self.save_plot(fig, out_dir, "gil-census: GIL free per operation")
 
 

@@ -359,13 +359,13 @@ class SwitchIntervalStudy(Study):
                       f"{d['throughput_threads']}")]
 
     def plot(self, result: StudyResult, out_dir: Path) -> list[Image]:
-        from gilbench.report.plots import pyplot
+        from gilbench.report.plotstyle import legend_below, pyplot
 
         d = result.data
         if not d["loads"]:
             return []
         plt = pyplot()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6), constrained_layout=True)
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5.4), constrained_layout=True)
         colours = {GIL_HOLDING: "tab:red", NOGIL: "tab:blue"}
         xs_all = sorted({p["interval_s"] for sw in d["loads"].values() for p in sw["points"]})
         ax1.plot(xs_all, xs_all, color="0.7", lw=1, label="= the interval")
@@ -386,7 +386,7 @@ class SwitchIntervalStudy(Study):
         ax1.set_xlabel("switch interval (s)")
         ax1.set_ylabel("echo round trip (s)")
         ax1.set_title("latency of a responsive thread beside CPU-bound threads")
-        ax1.legend(fontsize=8)
+        legend_below(ax1, ncol=2)
         ax1.grid(True, alpha=0.3)
         ax2.axhline(1, color="0.7", lw=1)
         ax2.set_xscale("log")
@@ -394,7 +394,7 @@ class SwitchIntervalStudy(Study):
         ax2.set_ylabel(f"{d['throughput_threads']} threads / one thread alone")
         ax2.set_title("throughput, and work per CPU second (what switching costs)")
         ax2.set_ylim(bottom=0)
-        ax2.legend(fontsize=8)
+        legend_below(ax2, ncol=2)
         ax2.grid(True, alpha=0.3)
         return self.save_plot(fig, out_dir,
                               "switch-interval: latency and throughput against the interval")

@@ -285,11 +285,11 @@ class SyncStudy(Study):
                       f"started with {result.data['start_method']})", notes)]
 
     def plot(self, result: StudyResult, out_dir: Path) -> list[Image]:
-        from gilbench.report.plots import pyplot
+        from gilbench.report.plotstyle import legend_below, pyplot
 
         rows = result.data["primitives"]
         plt = pyplot()
-        fig, ax = plt.subplots(figsize=(11, 4.5), constrained_layout=True)
+        fig, ax = plt.subplots(figsize=(11, 4.9), constrained_layout=True)
         series = [("threading, alone", THREADING, _alone, "tab:blue", None),
                   ("threading, contended", THREADING, _together, "tab:blue", "//"),
                   ("multiprocessing, alone", MULTIPROCESSING, _alone, "tab:orange", None),
@@ -305,7 +305,7 @@ class SyncStudy(Study):
         ax.set_yscale("log")
         ax.set_ylabel("seconds per round trip (log scale)")
         ax.set_title("sync: a round trip through each primitive")
-        ax.legend(fontsize=8)
+        legend_below(ax)
         ax.grid(True, axis="y", alpha=0.3)
         return self.save_plot(fig, out_dir, "sync: round-trip cost per primitive")
 

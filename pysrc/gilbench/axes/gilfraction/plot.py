@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from gilbench import roles
 from gilbench.analysis import Finding, KernelView
 from gilbench.axes.gilfraction import NAME
 from gilbench.axes.gilfraction.findings import (
@@ -19,7 +20,8 @@ from gilbench.axes.gilfraction.findings import (
     slowest_reacquire,
 )
 from gilbench.report.markdown import Image, ReportContext, register_section
-from gilbench.report.plots import pyplot, register_plotter
+from gilbench.report.plots import register_plotter
+from gilbench.report.plotstyle import legend_below, pyplot, role_colour, save_figure
 
 TABLE_HEADER = ["f", "held share (measured)", "threads", "Amdahl", "Amdahl (measured share)",
                 "processes", "threads / processes", "re-acquires", "wait per re-acquire",
@@ -110,9 +112,9 @@ def plot_gil_fraction(view: KernelView, findings: Sequence[Finding],
         if not points:
             continue
         plt = pyplot()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))  # fixed margins, as in
-        fig.subplots_adjust(left=0.06, right=0.99, top=0.9, bottom=0.12,  # granularity
-                            wspace=0.18)
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5.6))  # fixed margins, as in
+        fig.subplots_adjust(left=0.06, right=0.99, top=0.92, bottom=0.24,  # granularity;
+                            wspace=0.18)  # the legends below the axes, off the data
         fs = [p.f for p in points]
         n = curve.workers
         dense = sorted({0.0, 1.0, *fs, *(i / 200 for i in range(201))})
@@ -124,12 +126,13 @@ def plot_gil_fraction(view: KernelView, findings: Sequence[Finding],
         if realised:
             ax1.plot(*zip(*realised, strict=True), color="0.5", lw=0, marker="+",
                      label="Amdahl at the measured held share")
-        for role, style in (("threads", ("-", "o")), ("processes", ("--", "s"))):
+        for role, style in (("threads", ("-", "o", roles.THREAD_POOL)),
+                            ("processes", ("--", "s", roles.PROCESS_POOL))):
             xy = [(p.f, getattr(p, role).speedup) for p in points
                   if getattr(p, role) and getattr(p, role).speedup]
             if xy:
                 ax1.plot(*zip(*xy, strict=True), ls=style[0], marker=style[1],
-                         label=f"{role} (measured)")
+                         color=role_colour(style[2]), label=f"{role} (measured)")
         last, _ = curve.threshold()
         crossing = curve.interpolated_threshold()
         if last is not None:
@@ -142,7 +145,7 @@ def plot_gil_fraction(view: KernelView, findings: Sequence[Finding],
         ax1.set_ylabel("speedup over the same f, serial")
         ax1.set_title(f"{view.kernel}: {curve.flavour}, {n} workers")
         ax1.grid(True, alpha=0.3)
-        ax1.legend(fontsize=7)
+        legend_below(ax1, ncol=2)
 
         stacked = [(p.f, p.time_shares()) for p in points if p.time_shares()]
         if stacked:
@@ -157,13 +160,13 @@ def plot_gil_fraction(view: KernelView, findings: Sequence[Finding],
                 ax2.bar(labels, heights, bottom=bottom, color=colour, label=label)
                 bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
             ax2.set_ylim(0, 1.05)
-            ax2.legend(fontsize=7, loc="lower left")
         ax2.set_xlabel("f")
+        if stacked:
+            legend_below(ax2, ncol=2)
         ax2.set_ylabel("share of the threads' time (wall x workers)")
         ax2.set_title("where the threads' time went")
         name = f"{view.kernel}-gil-fraction-{curve.flavour}-{curve.size}-{curve.chunks}.png"
-        fig.savefig(out_dir / name, dpi=110)
-        plt.close(fig)
+        save_figure(fig, out_dir / name)
         images.append(Image(name, f"{view.kernel}: speedup against the GIL-held share f",
                             NAME))
     return images

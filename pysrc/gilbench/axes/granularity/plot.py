@@ -1,54 +1,107 @@
 """The granularity plot: speedup against work per task (log x), one line per flavour x
-strategy, the empty-task cost of each strategy marked, and where the crossovers fall."""
+strategy, the empty-task cost of each strategy marked, and where the crossovers fall.
+
+Thread pools are drawn in blues and process pools in oranges (a shade per flavour); the
+legend sits beside the axes, and curves beyond its eight entries go to a second panel.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from gilbench import roles
 from gilbench.analysis import Finding, KernelView
 from gilbench.analysis.verdicts import WORTHWHILE
 from gilbench.axes.granularity import CROSSOVER, NAME
 from gilbench.axes.granularity.findings import curves, dispatch_costs, granularity_points
 from gilbench.report.markdown import Image
-from gilbench.report.plots import axis_figure, register_plotter, strategy_style
+from gilbench.report.plots import axis_panels, register_plotter, strategy_style
+from gilbench.report.plotstyle import (
+    MAX_LEGEND_ENTRIES,
+    legend_beside,
+    make_room_beside,
+    role_shades,
+    save_figure,
+)
+
+#: The point of each role that speaks for a chunking, and the role it is drawn as.
+ROLES = (("threads", roles.THREAD_POOL), ("processes", roles.PROCESS_POOL))
 
 
-def plot_granularity(view: KernelView, findings: Sequence[Finding],
-                     out_dir: Path) -> list[Image]:
-    """One PNG per kernel with granularity runs (nothing otherwise)."""
-    groups = curves(view)
-    if not groups:
-        return []
-    plt, fig, ax = axis_figure()
-    flavours = list(dict.fromkeys(f for f, _, _ in groups))
-    colour = {f: plt.get_cmap("tab10")(i % 10) for i, f in enumerate(flavours)}
-    lo, hi = float("inf"), 0.0
-    workers_shown = set()
-    for (flavour, _size, workers), rows in groups.items():
+def _lines(view: KernelView) -> list[tuple[tuple, str, list]]:
+    """(curve key, role, [(task seconds, row)]) of every line, curve by curve."""
+    out = []
+    for key, rows in curves(view).items():
         points = granularity_points(view, rows)
-        workers_shown.add(workers)
-        for role in ("threads", "processes"):
-            pts = [(p.task_s, getattr(p, role)) for p in points if getattr(p, role)]
-            if not pts:
-                continue
+        for attr, role in ROLES:
+            pts = [(p.task_s, getattr(p, attr)) for p in points if getattr(p, attr)]
+            if pts:
+                out.append((key, role, pts))
+    return out
+
+
+def _panels(lines: list[tuple[tuple, str, list]]) -> list[list[tuple[tuple, str, list]]]:
+    """Lines in panels of at most eight, a curve's threads and processes kept together."""
+    panels: list[list] = [[]]
+    for key in dict.fromkeys(k for k, _, _ in lines):
+        mine = [line for line in lines if line[0] == key]
+        if len(panels[-1]) + len(mine) > MAX_LEGEND_ENTRIES:
+            panels.append([])
+        panels[-1].extend(mine)
+    return panels
+
+
+def granularity_figure(view: KernelView, findings: Sequence[Finding]) -> Any:
+    """The figure (None where the kernel has no granularity runs)."""
+    lines = _lines(view)
+    if not lines:
+        return None
+    panels = _panels(lines)
+    _, fig, axes = axis_panels(len(panels))
+    keys = list(dict.fromkeys(k for k, _, _ in lines))
+    shades = {role: role_shades(role, len(keys)) for _, role in ROLES}
+    for n, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
+        for key, role, pts in panel:
+            flavour, _size, workers = key
             strategy = pts[0][1].strategy
             ls, marker = strategy_style(view.traits, strategy)
             ax.plot([x for x, _ in pts], [r.speedup for _, r in pts], ls=ls, marker=marker,
-                    color=colour[flavour], label=f"{flavour} + {strategy} ({workers} workers)")
-            lo, hi = min(lo, pts[0][0]), max(hi, pts[-1][0])
+                    color=shades[role][keys.index(key)],
+                    label=f"{flavour} + {strategy} ({workers} workers)")
+        _guides(ax, view, {k[2] for k, _, _ in lines})
+        if n == 0:
+            _crossovers(ax, findings)
+        ax.set_xscale("log")
+        ax.set_ylabel("speedup over serial with the same tasks")
+        ax.grid(True, which="both", alpha=0.25)
+        legend_beside(ax, title="blue: thread pool, orange: process pool;\na shade per flavour")
+    axes[-1].set_xlabel("work per task (serial time / tasks), seconds")
+    axes[0].set_title(f"{view.kernel}: speedup against task duration (same total work)")
+    make_room_beside(fig)
+    return fig
+
+
+def _guides(ax: Any, view: KernelView, workers_shown: set[int]) -> None:
+    """1x, the worthwhile line, and each strategy's empty-task cost."""
     ax.axhline(1.0, color="0.6", lw=1)
     ax.axhline(WORTHWHILE, color="0.75", lw=1, ls=":")
-    ax.annotate(f"{WORTHWHILE}x", (hi, WORTHWHILE), fontsize=7, color="0.4", va="bottom",
-                ha="right")
+    ax.annotate(f"{WORTHWHILE}x", (0.005, WORTHWHILE), xycoords=("axes fraction", "data"),
+                fontsize=7, color="0.4", va="bottom", ha="left")
     for workers in sorted(workers_shown)[:1]:
         for strategy, cost in dispatch_costs(view.machine, workers).items():
             if view.traits.is_baseline(strategy) or cost <= 0:
                 continue
             ls, _ = strategy_style(view.traits, strategy)
             ax.axvline(cost, color="0.35", lw=1, ls=ls)
-            ax.annotate(f" empty task, {strategy}", (cost, ax.get_ylim()[1]), rotation=90,
-                        va="top", fontsize=7, color="0.35")
+            ax.annotate(f" empty task, {strategy}", (cost, 1.0),
+                        xycoords=("data", "axes fraction"), rotation=90, va="top",
+                        fontsize=7, color="0.35")
+
+
+def _crossovers(ax: Any, findings: Sequence[Finding]) -> None:
+    """The first flavour's crossovers (one set of markers stays readable)."""
     for f in findings:
         if f.kind != CROSSOVER:
             continue
@@ -60,16 +113,17 @@ def plot_granularity(view: KernelView, findings: Sequence[Finding],
                 ax.plot([f.figure(name)], [y], marker=marker, ms=9, mfc="none", color="black")
                 ax.annotate(words, (f.figure(name), y), textcoords="offset points",
                             xytext=(6, -14), fontsize=7)
-        break  # the first flavour's crossovers: one set of markers stays readable
-    ax.set_xscale("log")
-    ax.set_xlabel("work per task (serial time / tasks), seconds")
-    ax.set_ylabel("speedup over serial with the same tasks")
-    ax.set_title(f"{view.kernel}: speedup against task duration (same total work)")
-    ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7)
+        break
+
+
+def plot_granularity(view: KernelView, findings: Sequence[Finding],
+                     out_dir: Path) -> list[Image]:
+    """One PNG per kernel with granularity runs (nothing otherwise)."""
+    fig = granularity_figure(view, findings)
+    if fig is None:
+        return []
     name = f"{view.kernel}-granularity.png"
-    fig.savefig(out_dir / name, dpi=110)
-    plt.close(fig)
+    save_figure(fig, out_dir / name)
     return [Image(name, f"{view.kernel}: speedup against work per task", NAME)]
 
 

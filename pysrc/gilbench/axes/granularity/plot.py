@@ -1,5 +1,6 @@
-"""The granularity plot: speedup against work per task (log x), one line per flavour x
-strategy, the empty-task cost of each strategy marked, and where the crossovers fall.
+"""The granularity plot: speedup against work per task (log x), the measured points of
+each flavour x strategy with the fitted model drawn through them, the empty-task cost of
+each strategy marked, and where the crossovers fall.
 
 Thread pools are drawn in blues and process pools in oranges (a shade per flavour); the
 legend sits beside the axes, and curves beyond its eight entries go to a second panel.
@@ -15,7 +16,12 @@ from gilbench import roles
 from gilbench.analysis import Finding, KernelView
 from gilbench.analysis.verdicts import WORTHWHILE
 from gilbench.axes.granularity import CROSSOVER, NAME
-from gilbench.axes.granularity.findings import curves, dispatch_costs, granularity_points
+from gilbench.axes.granularity.findings import (
+    curves,
+    dispatch_costs,
+    granularity_points,
+    models,
+)
 from gilbench.report.markdown import Image
 from gilbench.report.plots import axis_panels, register_plotter, strategy_style
 from gilbench.report.plotstyle import (
@@ -62,14 +68,21 @@ def granularity_figure(view: KernelView, findings: Sequence[Finding]) -> Any:
     _, fig, axes = axis_panels(len(panels))
     keys = list(dict.fromkeys(k for k, _, _ in lines))
     shades = {role: role_shades(role, len(keys)) for _, role in ROLES}
+    fits = _fitted(view)
     for n, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
         for key, role, pts in panel:
             flavour, _size, workers = key
             strategy = pts[0][1].strategy
             ls, marker = strategy_style(view.traits, strategy)
-            ax.plot([x for x, _ in pts], [r.speedup for _, r in pts], ls=ls, marker=marker,
-                    color=shades[role][keys.index(key)],
-                    label=f"{flavour} + {strategy} ({workers} workers)")
+            colour = shades[role][keys.index(key)]
+            fitted = fits.get((key, role))
+            # The measured points as markers, the fitted model T(n) = A + c n through them
+            # as the line (where it fitted: at least three points).
+            ax.plot([x for x, _ in pts], [r.speedup for _, r in pts], ls="none" if fitted
+                    else ls, marker=marker, color=colour,
+                    label=f"{view.traits.display(strategy)}, {flavour} ({workers} w)")
+            if fitted:
+                ax.plot(*fitted, ls=ls, color=colour, lw=1.2)
         _guides(ax, view, {k[2] for k, _, _ in lines})
         if n == 0:
             _crossovers(ax, findings)
@@ -81,6 +94,27 @@ def granularity_figure(view: KernelView, findings: Sequence[Finding]) -> Any:
     axes[0].set_title(f"{view.kernel}: speedup against task duration (same total work)")
     make_room_beside(fig)
     return fig
+
+
+def _fitted(view: KernelView) -> dict[tuple, tuple[list[float], list[float]]]:
+    """``{(curve key, role): (task seconds, speedup)}`` of each fitted model, on a fine
+    grid spanning the measured task durations: serial's model over the role's."""
+    out = {}
+    for key, rows in curves(view).items():
+        points = granularity_points(view, rows)
+        fitted = models(points)
+        serial = fitted.get("serial")
+        if serial is None or len(points) < 2:
+            continue
+        work = serial.fixed_s
+        lo, hi = points[0].task_s, points[-1].task_s
+        grid = [lo * (hi / lo) ** (i / 60) for i in range(61)]
+        for attr, role in ROLES:
+            model = fitted.get(attr)
+            if model is not None:
+                out[(key, role)] = (grid, [serial.seconds(work / d) / model.seconds(work / d)
+                                           for d in grid])
+    return out
 
 
 def _guides(ax: Any, view: KernelView, workers_shown: set[int]) -> None:

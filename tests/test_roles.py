@@ -44,3 +44,15 @@ def test_nogil_flavours_put_full_release_before_partial():
     assert roles.nogil_flavours(gils, best_only=True) == ["c", "d"]
     assert roles.nogil_flavours([("a", "partial")], best_only=True) == ["a"]
     assert roles.nogil_flavours([("b", "holds")]) == []
+
+
+def test_adaptive_repeats_continue_only_while_the_interval_is_wide():
+    from gilbench.uncertainty import adaptive_more
+
+    steady = [1.00, 1.01, 0.99, 1.00, 1.01]
+    assert not adaptive_more(steady, 5)
+    settling = [1.60, 1.00, 1.01, 0.99, 1.00]  # a first repeat still settling
+    assert adaptive_more(settling, 5)
+    # With enough further repeats the outlier no longer spans the interval.
+    assert not adaptive_more(settling + [1.00, 1.01, 0.99, 1.00], 5)
+    assert not adaptive_more([1.0, 2.0] * 5, 5)  # never more than twice the repeats

@@ -27,8 +27,6 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from gilbench import allocator, gilwatch
 from gilbench.compat import unavailable_reason
 from gilbench.flavours import Flavour, get_flavour
@@ -37,7 +35,7 @@ from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import Implementation, Kernel, Problem, get_kernel
 from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
 from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, Strategy, get_strategy
-from gilbench.uncertainty import median_interval
+from gilbench.uncertainty import adaptive_more, summarise
 
 #: Coefficient of variation above which a run is flagged as noisy.
 NOISY_CV = 0.10
@@ -217,19 +215,6 @@ class Measurement:
         if self.median_ci_s is not None:
             d["median_ci_s"] = list(self.median_ci_s)
         return d
-
-
-def summarise(wall: list[float]) -> dict[str, Any]:
-    """Median with its confidence interval, inter-quartile range, minimum and coefficient
-    of variation of wall times."""
-    arr = np.asarray(wall, dtype=float)
-    q1, q3 = np.percentile(arr, [25, 75])
-    mean = float(arr.mean())
-    cv = float(arr.std(ddof=1) / mean) if arr.size > 1 and mean > 0 else 0.0
-    low, high, level = median_interval(wall)
-    return {"median_s": float(np.median(arr)), "iqr_s": float(q3 - q1),
-            "min_s": float(arr.min()), "cv": cv, "median_ci_s": (float(low), float(high)),
-            "median_ci_level": level}
 
 
 class ReferenceCache:
@@ -427,7 +412,9 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
         # Inside the try: a kernel whose problem, reference or split fails fails this run.
         with prepare(run, seed=seed, timeout=timeout, references=references) as prepared:
             done_warmup, first = prepared.warm_up(warmup, warmup_s, clock)
-            for i in range(repeats):
+            i = 0
+            while i < repeats or adaptive_more(wall, repeats):
+                i += 1
                 prepared.reset()
                 counters: dict[str, float] = {}
                 c0 = time.process_time()
@@ -437,7 +424,7 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
                 cpu.append(time.process_time() - c0 + worker_cpu)
                 wall.append(t1 - t0)
                 counted.append(counters)
-                prepared.verify(result, f"repeat {i + 1}")
+                prepared.verify(result, f"repeat {i}")
                 if impl.figures is not None:
                     figures.append(impl.figures(partials))
             if probe:

@@ -8,21 +8,31 @@ assumption about the shape of the timing distribution). Two runs compare by the 
 their medians, with the interval that the two intervals allow; a comparison claims a
 winner only where that interval lies wholly outside the tie band around 1.
 
-Nothing here imports the rest of gilbench: the harness records the interval of each run,
-and the analysis reads it back (or computes it from the recorded repeats).
+Nothing here imports the rest of gilbench: the harness records the interval of each run
+(and times more repeats while it is wide, :func:`adaptive_more`), and the analysis reads
+it back (or computes it from the recorded repeats).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 #: The confidence sought for a median's interval: the narrowest order-statistic interval
 #: whose coverage is at least this (with 5 repeats only [min, max] reaches it: 94%).
 LEVEL = 0.90
 #: Two times whose ratio's interval lies within 1 ± this band are a tie.
 TIE_BAND = 0.05
+#: Adaptive repeats: while the median's interval is wider than this share of the median
+#: either side, time more repeats, up to ADAPTIVE_FACTOR x the asked-for ones (a first
+#: repeat still settling, or one preempted, then no longer spans the whole interval).
+ADAPTIVE_SPREAD = 0.03
+ADAPTIVE_FACTOR = 2
 
 
 def coverage(n: int, j: int) -> float:
@@ -45,6 +55,29 @@ def median_interval(samples: Sequence[float],
     while j + 1 <= n // 2 and coverage(n, j + 1) >= level:
         j += 1
     return xs[j - 1], xs[n - j], coverage(n, j)
+
+
+def summarise(wall: list[float]) -> dict[str, Any]:
+    """Median with its confidence interval, inter-quartile range, minimum and coefficient
+    of variation of wall times."""
+    arr = np.asarray(wall, dtype=float)
+    q1, q3 = np.percentile(arr, [25, 75])
+    mean = float(arr.mean())
+    cv = float(arr.std(ddof=1) / mean) if arr.size > 1 and mean > 0 else 0.0
+    low, high, level = median_interval(wall)
+    return {"median_s": float(np.median(arr)), "iqr_s": float(q3 - q1),
+            "min_s": float(arr.min()), "cv": cv, "median_ci_s": (float(low), float(high)),
+            "median_ci_level": level}
+
+
+def adaptive_more(wall: Sequence[float], repeats: int) -> bool:
+    """Whether to time one more repeat after ``wall``: the median's interval is wider
+    than ±ADAPTIVE_SPREAD and fewer than ADAPTIVE_FACTOR x ``repeats`` were timed."""
+    if len(wall) >= ADAPTIVE_FACTOR * repeats or len(wall) < 3:
+        return False
+    low, high, _ = median_interval(wall)
+    middle = statistics.median(wall)
+    return middle > 0 and (high - low) / 2 / middle > ADAPTIVE_SPREAD
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,4 +124,5 @@ class Ratio:
                 f"{self.high:.{digits}f}x)")
 
 
-__all__ = ["LEVEL", "TIE_BAND", "Ratio", "coverage", "median_interval"]
+__all__ = ["ADAPTIVE_FACTOR", "ADAPTIVE_SPREAD", "LEVEL", "TIE_BAND", "Ratio",
+           "adaptive_more", "coverage", "median_interval", "summarise"]

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from gilbench import KERNELS, register_kernel, sweep
+from gilbench import KERNELS, register_kernel
 from gilbench.cli import main
-from gilbench.harness import RunError, RunSpec, measure
+from gilbench.harness import ResolvedRun, RunError, RunSpec, measure
 from gilbench.plan import build_plan
 from gilbench.results import load_results
 from gilbench.sweep import run_sweep
@@ -146,7 +146,7 @@ def test_a_kernel_whose_reference_raises_fails_only_that_run(registered):
 POOL_START_SCRIPT = r"""
 import json, os, resource, sys
 import psutil
-from gilbench.harness import RunError, RunSpec, measure
+from gilbench.harness import ResolvedRun, RunError, RunSpec, measure
 from gilbench.strategies.processes import SEGMENT_PREFIX
 
 spec = RunSpec("mandelbrot", "python", "processes", 2, 32, 2)
@@ -221,14 +221,15 @@ def test_a_run_refused_when_its_turn_comes_fails_alone(tmp_path, monkeypatch):
     # made a later run too big once (a traceback ended a 592-run sweep): now it fails alone.
     plan = build_plan("quick", kernels=["mandelbrot"], flavours=["cython-nogil"],
                       strategies=["serial", "threads"], workers=[2], sizes=[64])
-    original = sweep.resolve  # the sweep resolves (and so checks) each run at its turn
+    # The plan resolved each run once; the sweep checks memory again at each run's turn.
+    original = ResolvedRun.recheck
 
-    def resolve(spec):
-        if spec.strategy == "threads":
+    def recheck(run):
+        if run.spec.strategy == "threads":
             raise ValueError("mandelbrot size 64 needs about 1 TiB of memory")
-        return original(spec)
+        return original(run)
 
-    monkeypatch.setattr(sweep, "resolve", resolve)
+    monkeypatch.setattr(ResolvedRun, "recheck", recheck)
     outcome = run_sweep(plan, tmp_path, repeats=1, warmup=0)
     status = {r["strategy"]: (r["status"], r["error"]) for r in load_results(tmp_path)["runs"]}
     assert status["serial"] == ("ok", None)

@@ -123,6 +123,12 @@ class ResolvedRun:
         """The run's id (see :attr:`RunSpec.label`)."""
         return self.spec.label
 
+    def recheck(self) -> ResolvedRun:
+        """Check again what may have changed since the plan resolved it (the memory free
+        for the problem, when its turn comes in a long sweep); returns itself."""
+        self.kernel.check_size(self.spec.size, copies=self.strategy.memory_copies)
+        return self
+
 
 def resolve(spec: RunSpec) -> ResolvedRun:
     """Look up the names of ``spec`` and check them together; ValueError/TypeError names

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from gilbench.compat import incompatible_reason
 from gilbench.flavours import FLAVOURS, SCHEDULES, Flavour, get_flavour
-from gilbench.harness import RunSpec
+from gilbench.harness import ResolvedRun, RunSpec, resolve
 from gilbench.kernels import KERNELS, Kernel, get_kernel
 from gilbench.limits import check_workers, usable_cores
 from gilbench.profiles import PROFILES, Profile
@@ -76,6 +76,9 @@ class Plan:
     baselines: list[RunSpec] = field(default_factory=list)
     #: The start method process runs use when none was named (recorded in settings).
     default_start_method: str | None = None
+    #: Each spec with the registered objects it names, looked up and checked once here;
+    #: the sweep hands these on to the harness.
+    resolved: dict[RunSpec, ResolvedRun] = field(default_factory=dict)
 
 
 def build_plan(profile: str = "quick", *, kernels: Sequence[str] = (),
@@ -315,8 +318,7 @@ def _order_and_validate(plan: Plan) -> None:
     """Put self-parallel runs last (no worker process is forked after an OpenMP team
     ran) and refuse here, not in every run, sizes, memory or chunks beyond the caps."""
     plan.specs.sort(key=lambda spec: get_strategy(spec.strategy).drives_parallel_flavours)
-    for spec in plan.specs:
-        spec.validate()
+    plan.resolved = {spec: resolve(spec) for spec in plan.specs}
 
 
 def with_start_methods(spec: RunSpec, methods: Sequence[str],

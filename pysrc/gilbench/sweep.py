@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from gilbench.axes.registry import axis_reasons
 from gilbench.harness import (
     Measurement,
     ReferenceCache,
+    ResolvedRun,
     RunError,
     RunSpec,
     failed,
@@ -86,7 +87,7 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     store = ResultsStore(Path(out_dir) / RESULTS_NAME, machine, settings)
     return _measure_all(store, plan.specs, 0, repeats=repeats, explicit=explicit,
                         warmup=warmup, warmup_s=plan.profile.warmup_s, probe=probe, seed=seed,
-                        timeout=timeout, on_run=on_run)
+                        timeout=timeout, on_run=on_run, resolved=plan.resolved)
 
 
 def _resume_sweep(resume: Resumption, out_dir: str | Path, *, probe: bool,
@@ -107,10 +108,12 @@ def _resume_sweep(resume: Resumption, out_dir: str | Path, *, probe: bool,
 def _measure_all(store: ResultsStore, specs: list[RunSpec], finished: int, *,
                  repeats: int, explicit: bool, warmup: int, warmup_s: float, probe: bool,
                  seed: int, timeout: float,
-                 on_run: Callable[[int, int, Measurement], None] | None) -> SweepOutcome:
+                 on_run: Callable[[int, int, Measurement], None] | None,
+                 resolved: Mapping[RunSpec, ResolvedRun] | None = None) -> SweepOutcome:
     from gilbench.axes.registry import measure_settings
 
     outcome = SweepOutcome(store.path)
+    resolved = resolved or {}
     references = ReferenceCache()
     t0 = time.perf_counter()
     total = finished + len(specs)
@@ -118,8 +121,11 @@ def _measure_all(store: ResultsStore, specs: list[RunSpec], finished: int, *,
         raise_if_pending()
         run_repeats, run_probe = measure_settings(spec, repeats, explicit=explicit, probe=probe)
         try:
-            # Resolved at its turn: what the machine has (free memory) may have changed.
-            run = resolve(spec)
+            # Resolved by the plan once; what the machine has (free memory) may have
+            # changed since, so that is checked again at its turn. A resumed sweep's
+            # specs come from results.json and are resolved here.
+            known = resolved.get(spec)
+            run = known.recheck() if known is not None else resolve(spec)
             m = measure(run, repeats=run_repeats, warmup=warmup, warmup_s=warmup_s,
                         probe=run_probe, seed=seed, timeout=timeout, references=references)
         except RunError as exc:

@@ -114,3 +114,19 @@ def test_docs_python_examples_run(page, capsys):
     finally:
         KERNELS.pop("sum-of-squares", None)
     assert capsys.readouterr().out
+
+
+def test_the_readme_rules_of_thumb_are_a_committed_reports():
+    # The README quotes no figure by hand: its table is the one a committed report holds
+    # (tools/readme_excerpt.py copies it; rerun it after committing new results).
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "readme_excerpt", README.parent / "tools" / "readme_excerpt.py")
+    excerpt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(excerpt)
+    match = excerpt.MARKED.search(README.read_text())
+    assert match is not None
+    report = (README.parent / match["source"]).read_text()
+    assert match["body"] == excerpt.rules_table(report)
+    assert match["body"].count("\n") >= 3  # a header, its rule and at least one row

@@ -47,7 +47,7 @@ ORDER = (
     verdicts.MEMORY_BOUND,
     verdicts.COPY_COST,
     verdicts.NOISY,
-    verdicts.OVERSUBSCRIPTION,
+    workers.OVERSUBSCRIPTION,
     calls.BREAKEVEN,
     ecosystem.SUBINTERPRETERS,
     ecosystem.DISTRIBUTED_OVERHEAD,

@@ -29,7 +29,6 @@ COMPILED_VS_PYTHON = "compiled-vs-python"
 MEMORY_BOUND = "memory-bound"
 COPY_COST = "copy-cost"
 NOISY = "noisy"
-OVERSUBSCRIPTION = "oversubscription"
 
 #: Within this relative margin two strategies "tie".
 TIE_MARGIN = 0.05
@@ -140,9 +139,9 @@ def _pair(view: KernelView, rows: Sequence[Row], flavour: str,
 
 
 def _startup_words(view: KernelView, proc: Row) -> str:
-    words = f"{view.traits.display(proc.strategy)} paid {fmt_ms(proc.startup_s)} start-up"
+    words = f"{view.traits.display(proc.strategy)} start-up {fmt_ms(proc.startup_s)}"
     if proc.first_s:
-        words += f" and {fmt_ms(proc.first_s)} on its first call"
+        words += f", first call {fmt_ms(proc.first_s)}"
     return words
 
 
@@ -174,8 +173,7 @@ def tie_words(ratio: Ratio, rows: Sequence[Row]) -> str:
     """``a tie within noise (±4%)``, with the reason when the noise is large."""
     words = f"a tie within noise (±{ratio.spread:.0%})"
     if ratio.spread > 2 * TIE_BAND:
-        cv = max(r.cv for r in rows)
-        words += f": the repeats varied by up to {cv:.0%}, too much to tell them apart"
+        words += f": repeats varied up to {max(r.cv for r in rows):.0%}"
     return words
 
 
@@ -238,42 +236,11 @@ def _threads_vs_processes(view: KernelView, rows: Sequence[Row], flavour: str, t
         noise = (f"; {tie_words(ratio, (thr, proc))}" if verdict == "tie" else
                  f" (interval {ratio.low:.2f}-{ratio.high:.2f}x)")
         sentence = (f"{flavour} on {thr_name}: {thr.speedup:.2f}x on {thr.workers} workers"
-                    f"{runtime}, {rel} warm {proc_name} ({proc.speedup:.2f}x){noise}; "
+                    f"{runtime}, {rel} {proc_name} ({proc.speedup:.2f}x){noise}; "
                     f"{_startup_words(view, proc)}.")
     return Finding(kernel=view.kernel, kind=THREADS_VS_PROCESSES, sentence=sentence,
                    runs=tuple(runs), figures=tuple(figures), verdict=verdict,
                    context=context_of(rows), headline=headline)
-
-
-@register_finder(OVERSUBSCRIPTION,
-                 "what more workers than usable cores did to the reference pools")
-def oversubscription(view: KernelView) -> Iterator[Finding]:
-    """Per size and chunking: the reference pools' speedups beyond the usable cores
-    against theirs at the cores. These runs feed no headline, crossover or threshold."""
-    cores = view.usable_cores
-    if cores is None:
-        return
-    t = view.traits
-    for rows in view.contexts().values():
-        over = sorted({r.workers for r in rows if r.workers > cores})
-        at = headline_workers(view, rows)
-        flavours = nogil_flavours(view, rows)
-        if not over or at is None or not flavours:
-            continue
-        parts, runs = [], []
-        for role in (THREAD_POOL, PROCESS_POOL):
-            base = reference_row(view, rows, flavours[0], role, at)
-            beyond = reference_row(view, rows, flavours[0], role, over[-1])
-            if base and beyond:
-                parts.append(f"{t.display(beyond.strategy)} {beyond.speedup:.2f}x against "
-                             f"{base.speedup:.2f}x at {at}")
-                runs += [base.id, beyond.id]
-        if parts:
-            yield Finding(kernel=view.kernel, kind=OVERSUBSCRIPTION,
-                          sentence=(f"Oversubscribed, {over[-1]} workers on {cores} usable "
-                                    f"cores ({flavours[0]}): {'; '.join(parts)}."),
-                          runs=tuple(runs), context=context_of(rows),
-                          figures=(Figure("workers", over[-1]), Figure("usable_cores", cores)))
 
 
 # -- the GIL ------------------------------------------------------------------------------

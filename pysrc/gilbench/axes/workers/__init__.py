@@ -12,6 +12,8 @@ NAME = "workers"
 #: condition (a core verdict, :mod:`gilbench.analysis.verdicts`), the scaling fits are here.
 THREADS_VS_PROCESSES = "threads-vs-processes"
 SCALING_FIT = "scaling-fit"
+#: What more workers than usable cores did (these runs feed no headline).
+OVERSUBSCRIPTION = "oversubscription"
 
 INFO = AxisInfo(
     name=NAME,

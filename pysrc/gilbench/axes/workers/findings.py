@@ -27,7 +27,14 @@ import numpy as np
 from gilbench.analysis.engine import KernelView, register_finder
 from gilbench.analysis.findings import Figure, Finding
 from gilbench.analysis.rows import Row
-from gilbench.axes.workers import SCALING_FIT
+from gilbench.analysis.verdicts import (
+    context_of,
+    headline_workers,
+    nogil_flavours,
+    reference_row,
+)
+from gilbench.axes.workers import OVERSUBSCRIPTION, SCALING_FIT
+from gilbench.roles import PROCESS_POOL, THREAD_POOL
 
 #: Worker counts (the 1-worker baseline included) a curve needs before a fit means
 #: anything: with 1 and 2 only, any serial fraction passes through both points.
@@ -237,5 +244,38 @@ def scaling_fit(view: KernelView) -> Iterator[Finding]:
                       context=(("size", curve.size), ("chunks", curve.chunks)))
 
 
+
+
+@register_finder(OVERSUBSCRIPTION,
+                 "what more workers than usable cores did to the reference pools")
+def oversubscription(view: KernelView) -> Iterator[Finding]:
+    """Per size and chunking: the reference pools' speedups beyond the usable cores
+    against theirs at the cores. These runs feed no headline, crossover or threshold."""
+    cores = view.usable_cores
+    if cores is None:
+        return
+    t = view.traits
+    for rows in view.contexts().values():
+        over = sorted({r.workers for r in rows if r.workers > cores})
+        at = headline_workers(view, rows)
+        flavours = nogil_flavours(view, rows)
+        if not over or at is None or not flavours:
+            continue
+        parts, runs = [], []
+        for role in (THREAD_POOL, PROCESS_POOL):
+            base = reference_row(view, rows, flavours[0], role, at)
+            beyond = reference_row(view, rows, flavours[0], role, over[-1])
+            if base and beyond:
+                parts.append(f"{t.display(beyond.strategy)} {beyond.speedup:.2f}x against "
+                             f"{base.speedup:.2f}x at {at}")
+                runs += [base.id, beyond.id]
+        if parts:
+            yield Finding(kernel=view.kernel, kind=OVERSUBSCRIPTION,
+                          sentence=(f"Oversubscribed, {over[-1]} workers on {cores} usable "
+                                    f"cores ({flavours[0]}): {'; '.join(parts)}."),
+                          runs=tuple(runs), context=context_of(rows),
+                          figures=(Figure("workers", over[-1]), Figure("usable_cores", cores)))
+
 __all__ = ["MIN_WORKER_COUNTS", "PROJECT_TO", "Fit", "ScalingCurve", "amdahl_speedup",
-           "fit_amdahl", "fit_usl", "scaling_curves", "scaling_fit", "usl_speedup"]
+           "fit_amdahl", "fit_usl", "oversubscription", "scaling_curves", "scaling_fit",
+           "usl_speedup"]

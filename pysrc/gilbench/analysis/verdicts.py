@@ -236,7 +236,7 @@ def _threads_vs_processes(view: KernelView, rows: Sequence[Row], flavour: str, t
         noise = (f"; {tie_words(ratio, (thr, proc))}" if verdict == "tie" else
                  f" (interval {ratio.low:.2f}-{ratio.high:.2f}x)")
         sentence = (f"{flavour} on {thr_name}: {thr.speedup:.2f}x on {thr.workers} workers"
-                    f"{runtime}, {rel} {proc_name} ({proc.speedup:.2f}x){noise}; "
+                    f"{runtime}, {rel} warm {proc_name} ({proc.speedup:.2f}x){noise}; "
                     f"{_startup_words(view, proc)}.")
     return Finding(kernel=view.kernel, kind=THREADS_VS_PROCESSES, sentence=sentence,
                    runs=tuple(runs), figures=tuple(figures), verdict=verdict,

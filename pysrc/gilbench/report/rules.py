@@ -87,9 +87,14 @@ def _task_duration(analysis: Analysis) -> list[str] | None:
     return ["task duration", "; ".join(parts), rule + ".", _kernels(found)]
 
 
-def _gil_share(analysis: Analysis) -> list[str] | None:
+def _thresholds(analysis: Analysis) -> tuple[list[Finding], list[tuple[float, float, float]]]:
+    """The GIL-fraction findings and their thresholds ``(f, low, high)``."""
     found = _of(analysis, gilfraction.THRESHOLD)
-    share = _values(found, "interpolated_f")
+    return found, _values(found, "interpolated_f")
+
+
+def _gil_share(analysis: Analysis) -> list[str] | None:
+    found, share = _thresholds(analysis)
     if not share:
         return None
     top = min(v for v, _, _ in share)
@@ -146,8 +151,7 @@ def amdahl_with_gil(held: float, cores: int) -> float:
 
 
 def _more_cores(analysis: Analysis) -> list[str] | None:
-    found = _of(analysis, gilfraction.THRESHOLD)
-    share = _values(found, "interpolated_f")
+    found, share = _thresholds(analysis)
     if not share:
         return None
     held = min(v for v, _, _ in share)

@@ -198,13 +198,10 @@ class FractionCurve:
         return ends[0], ends[1], ends[2]
 
     def interpolated_threshold(self) -> float | None:
-        """The f where threads/processes crosses RIVAL_SHARE, linear between the points
-        either side (None when the curve does not cross it)."""
-        last, first_out = self.threshold()
-        if last is None or first_out is None:
-            return None
-        r0, r1 = last.rival_ratio, first_out.rival_ratio
-        return last.f + (r0 - RIVAL_SHARE) / (r0 - r1) * (first_out.f - last.f)
+        """The f where threads/processes first crosses RIVAL_SHARE on the median ratios,
+        linear between the points either side (None when the curve does not cross it):
+        the finding's value, which the plot marks too."""
+        return self.threshold_interval()[0]
 
     def widest_gap(self) -> FractionPoint | None:
         """The point strictly between f = 0 and 1 where threads fall furthest below Amdahl

@@ -101,7 +101,7 @@ def test_start_methods_compare_start_up_and_warm_speed():
     (f,) = found(runs, "start-method")
     assert f.verdict == "fork"
     assert f.figure("startup_spawn") == pytest.approx(0.40)
-    assert "fork 20 ms, forkserver 200 ms (starting its server included), spawn 400 ms" \
+    assert "fork 20.0 ms, forkserver 200 ms (starting its server included), spawn 400 ms" \
         in f.sentence
     assert "within 2% of each other" in f.sentence
 

@@ -45,7 +45,7 @@ def test_openmp_runs_one_chunk_others_share_the_chunking():
 
 
 def test_copying_strategy_runs_one_representative_flavour():
-    plan = build_plan("quick", kernels=["reduction"])
+    plan = build_plan("standard", kernels=["reduction"])
     shipped = {s.flavour for s in plan.specs if s.strategy == "processes-pickle"}
     assert shipped == {"cython-nogil"}  # the first flavour, in registry order, to drop the GIL
     # Flavours that exist without any optional extra, so this holds on a fresh machine.
@@ -88,7 +88,8 @@ def test_quick_runs_core_strategies_the_others_join_standard_with_one_flavour():
     from gilbench.strategies import STRATEGIES
 
     components = {s.name for s in STRATEGIES.values() if not s.core}
-    quick = build_plan("quick", kernels=["reduction"])  # it ships inputs: every core one
+    # hashing ships small inputs, reduction has OpenMP flavours: every core strategy
+    quick = build_plan("quick", kernels=["reduction", "hashing"])
     ran = {s.strategy for s in quick.specs}
     assert {"serial", "threads", "processes", "processes-pickle", "openmp"} <= ran
     assert not ran & components
@@ -138,3 +139,20 @@ def test_components_run_where_workers_run_side_by_side_unless_counts_are_named()
     assert 1 in core_counts and 1 not in counts and counts == core_counts - {1}
     named = build_plan("standard", kernels=["mandelbrot"], strategies=["pipe"], workers=[1, 2])
     assert {s.workers for s in named.specs if s.strategy == "pipe"} == {1, 2}
+
+
+def test_quick_profile_leaves_out_pickling_a_huge_problem_and_says_so():
+    from gilbench.kernels import get_kernel
+    from gilbench.profiles import LEFT_OUT
+
+    cap = PROFILES["quick"].max_shipped_bytes
+    kernel = get_kernel("reduction")
+    assert kernel.memory_bytes(kernel.size_for("quick", "cython-nogil")) > cap
+    plan = build_plan("quick", kernels=["reduction", "hashing"])
+    shipped = {s.kernel for s in plan.specs if s.strategy == "processes-pickle"}
+    assert shipped == {"hashing"}  # under the cap: still measured
+    [(what, why)] = [(w, y) for w, y in plan.skipped if w == "reduction/processes-pickle"]
+    assert why.startswith(LEFT_OUT) and "--profile standard" in why
+    # Named, it runs: the cap trims a default sweep, never what the user asked for.
+    named = build_plan("quick", kernels=["reduction"], strategies=["processes-pickle"])
+    assert any(s.strategy == "processes-pickle" for s in named.specs)

@@ -35,6 +35,9 @@ def _schedstat(tid: int) -> tuple[int, int] | None:
         return None
 
 
+#: [monotonic time, ticks a second] of the latest idle measurement, for ``reuse_idle_s``.
+_LAST_IDLE: list[float] = [0.0, 0.0]
+
 #: ``GilProbe.method`` when the interpreter ran without a GIL.
 NO_GIL = "no GIL"
 
@@ -50,8 +53,11 @@ class GilProbe:
     ``method`` is :data:`NO_GIL` and every reading stays None.
     """
 
-    def __init__(self, idle_s: float = 0.05) -> None:
+    def __init__(self, idle_s: float = 0.05, reuse_idle_s: float = 0.0) -> None:
         self.idle_s = idle_s
+        #: An idle rate measured by another probe less than this many seconds ago is
+        #: reused instead of sleeping ``idle_s`` again (a sweep probes every run).
+        self.reuse_idle_s = reuse_idle_s
         self.availability: float | None = None
         self.tick_ratio: float | None = None
         self.idle_rate: float | None = None
@@ -80,10 +86,15 @@ class GilProbe:
         self._thread = threading.Thread(target=self._tick, name="gilbench-probe", daemon=True)
         self._thread.start()
         time.sleep(0.005)  # let the ticker reach its loop before measuring
-        t0, n0 = time.perf_counter(), self._ticks
-        time.sleep(self.idle_s)
-        t1, n1 = time.perf_counter(), self._ticks
-        self.idle_rate = (n1 - n0) / (t1 - t0)
+        measured_at, rate = _LAST_IDLE
+        if rate and time.monotonic() - measured_at < self.reuse_idle_s:
+            self.idle_rate = rate
+        else:
+            t0, n0 = time.perf_counter(), self._ticks
+            time.sleep(self.idle_s)
+            t1, n1 = time.perf_counter(), self._ticks
+            self.idle_rate = (n1 - n0) / (t1 - t0)
+            _LAST_IDLE[:] = [time.monotonic(), self.idle_rate]
         self._sched0 = _schedstat(self._tid) if self._tid else None
         self._t0, self._n0 = time.perf_counter(), self._ticks
         return self

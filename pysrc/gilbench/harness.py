@@ -359,7 +359,8 @@ class PreparedRun:
     def probe_gil(self, clock: Callable[[], float] = time.perf_counter) -> float | None:
         """GIL availability (0..1, None when unjudged) during untimed, verified executions
         lasting at least PROBE_S, so the figure rests on more than a few scheduler ticks."""
-        with GilProbe() as gil:
+        # A sweep probes run after run: the idle tick rate of the last 10 s still holds.
+        with GilProbe(reuse_idle_s=10.0) as gil:
             probe_start = clock()
             while True:
                 self.reset()
@@ -433,7 +434,9 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
                 prepared.verify(result, f"repeat {i}")
                 if impl.figures is not None:
                     figures.append(impl.figures(partials))
-            if probe:
+            # The probe reads this interpreter's GIL: workers in other processes have
+            # their own, so there it would only time the parent waiting (and cost a run).
+            if probe and not run.strategy.uses_processes:
                 availability = prepared.probe_gil(clock)
             startup = prepared.startup_s
             problem = prepared.problem

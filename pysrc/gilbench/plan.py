@@ -12,7 +12,7 @@ from gilbench.flavours import FLAVOURS, SCHEDULES, Flavour, get_flavour
 from gilbench.harness import ResolvedRun, RunSpec, resolve
 from gilbench.kernels import KERNELS, Kernel, get_kernel
 from gilbench.limits import check_workers, usable_cores
-from gilbench.profiles import PROFILES, Profile
+from gilbench.profiles import LEFT_OUT, PROFILES, Profile
 from gilbench.strategies import STRATEGIES, Strategy, baseline_strategy, get_strategy
 from gilbench.strategies.startmethod import check_start_method, default_start_method
 
@@ -241,8 +241,29 @@ def _plan_plain_sweep(plan: Plan, chosen: _Chosen, counts: _WorkerCounts,
                 continue
             for strategy in strategies:
                 if _pair_runs(plan, kernel, flavour, strategy, representative, filters):
-                    plan.specs += _pair_specs(plan.profile.name, kernel, flavour, strategy,
-                                              sizes, chunk_counts, counts, filters)
+                    specs = _pair_specs(plan.profile.name, kernel, flavour, strategy,
+                                        sizes, chunk_counts, counts, filters)
+                    plan.specs += _within_shipping_cap(plan, kernel, strategy, specs,
+                                                       filters)
+
+
+def _within_shipping_cap(plan: Plan, kernel: Kernel, strategy: Strategy,
+                         specs: list[RunSpec], filters: _Filters) -> list[RunSpec]:
+    """``specs`` without the runs that would pickle more than the profile allows (unless
+    the user named the strategy); what is left out goes to ``plan.skipped``, saying why."""
+    cap = plan.profile.max_shipped_bytes
+    if cap is None or not strategy.ships_inputs or filters.strategies:
+        return specs
+    kept = [s for s in specs if kernel.memory_bytes(s.size) <= cap]
+    if len(kept) < len(specs):
+        biggest = max(kernel.memory_bytes(s.size) for s in specs)
+        plan.skipped.append((
+            f"{kernel.name}/{strategy.name}",
+            f"{LEFT_OUT}{plan.profile.name} profile, which pickles at most "
+            f"{cap / 2**20:.0f} MiB a run: this problem holds {biggest / 2**20:.0f} MiB "
+            f"(seconds a repeat); "
+            f"--profile standard or --strategies {strategy.name} measures it"))
+    return kept
 
 
 def _pair_runs(plan: Plan, kernel: Kernel, flavour: Flavour, strategy: Strategy,

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PROFILES", "Profile"]
+__all__ = ["LEFT_OUT", "PROFILES", "Profile"]
+
+#: How the reason begins for runs that a profile leaves out on purpose (not because
+#: something is missing here), so that the terminal can tell the two apart.
+LEFT_OUT = "left out by the "
 
 
 @dataclass(frozen=True)
@@ -28,13 +32,17 @@ class Profile:
     #: Also run the strategies that are not ``core`` (one per component of threading,
     #: asyncio and multiprocessing), each with one representative flavour per kernel.
     components: bool = False
+    #: Leave out runs of strategies that pickle the inputs with each task when the
+    #: kernel's problem holds more than this many bytes (None: no limit): pickling
+    #: half a GiB takes seconds a repeat and would be most of a quick sweep.
+    max_shipped_bytes: int | None = None
 
 
 #: Every profile by name, in order of thoroughness; a kernel has a size for each.
 PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers, core "
                               "strategies: the thesis in about a minute", 5, warmup_s=0.1,
-                     skip_single_worker_pools=True),
+                     skip_single_worker_pools=True, max_shipped_bytes=256 * 2**20),
     "standard": Profile("standard", "medium sizes, 5 repeats, pools at 2+ workers, every "
                                     "strategy (the components with one flavour per "
                                     "kernel)", 5, skip_single_worker_pools=True,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from gilbench.profiles import LEFT_OUT
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
@@ -61,6 +63,7 @@ def skipped_lines(skipped) -> list[str]:
     """One line per cause of what a plan skips (``(what, why)`` pairs), with the optional
     extra that would bring it: "numba cannot be imported: 8 skipped (mandelbrot/numba,
     ...) (pip install -e '.[peers]')", not one line per kernel and flavour."""
-    return [f"  unavailable here: {why}: {len(names)} skipped ({', '.join(names[:3])}"
+    return [f"  {'' if why.startswith(LEFT_OUT) else 'unavailable here: '}{why}: "
+            f"{len(names)} skipped ({', '.join(names[:3])}"
             f"{', ...' if len(names) > 3 else ''}){install_hint(why)}"
             for why, names in skipped_by_cause(skipped).items()]

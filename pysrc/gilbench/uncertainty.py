@@ -33,6 +33,10 @@ TIE_BAND = 0.05
 #: repeat still settling, or one preempted, then no longer spans the whole interval).
 ADAPTIVE_SPREAD = 0.03
 ADAPTIVE_FACTOR = 2
+#: ... but only while the timed repeats so far took less than this many seconds: a
+#: run of a second a repeat keeps its asked-for repeats (its interval is then reported
+#: as it is), so that extra repeats cannot blow a profile's time budget.
+ADAPTIVE_BUDGET_S = 2.0
 
 
 def coverage(n: int, j: int) -> float:
@@ -72,8 +76,10 @@ def summarise(wall: list[float]) -> dict[str, Any]:
 
 def adaptive_more(wall: Sequence[float], repeats: int) -> bool:
     """Whether to time one more repeat after ``wall``: the median's interval is wider
-    than ±ADAPTIVE_SPREAD and fewer than ADAPTIVE_FACTOR x ``repeats`` were timed."""
-    if len(wall) >= ADAPTIVE_FACTOR * repeats or len(wall) < 3:
+    than ±ADAPTIVE_SPREAD, fewer than ADAPTIVE_FACTOR x ``repeats`` were timed, and they
+    took less than ADAPTIVE_BUDGET_S."""
+    if (len(wall) >= ADAPTIVE_FACTOR * repeats or len(wall) < 3
+            or sum(wall) >= ADAPTIVE_BUDGET_S):
         return False
     low, high, _ = median_interval(wall)
     middle = statistics.median(wall)

@@ -47,10 +47,12 @@ VERDICT_TEXT = {
 
 # -- small helpers ------------------------------------------------------------------------
 def fmt_ms(seconds: float | None) -> str:
-    """Milliseconds with the precision a sentence needs."""
+    """Milliseconds to three significant figures, so that two times a ratio compares
+    show its difference ("13.1 ms against 12.5 ms", never "13 ms against 13 ms")."""
     if seconds is None:
         return "n/a"
-    return f"{seconds * 1e3:.0f} ms" if seconds >= 0.01 else f"{seconds * 1e3:.1f} ms"
+    ms = seconds * 1e3
+    return f"{ms:.0f} ms" if ms >= 100 else f"{ms:.1f} ms" if ms >= 10 else f"{ms:.2f} ms"
 
 
 def compare_word(ratio: float) -> str:

@@ -182,10 +182,23 @@ class Mandelbrot(Kernel):
     summary = ("compute-bound, irregular rows, int32 output: the textbook case where "
                "releasing the GIL should let threads match processes")
     size_unit = "grid side (pixels)"
-    sizes = {"quick": 256, "standard": 640, "full": 1280}
+    # Quick: 512 pixels give the compiled flavours ~30 ms a run (~8 ms a chunk), long
+    # enough that a worker's wake-up on a virtual machine does not decide the verdict;
+    # the interpreted and numpy flavours, ~35x and ~6x slower a pixel, run smaller grids
+    # (work_units compares them per pixel), and the GIL-fraction flavour a medium one.
+    sizes = {"quick": 512, "standard": 640, "full": 1280}
+    flavour_sizes = {"python": {"quick": 160, "standard": 640, "full": 1280},
+                     # whole-grid temporaries: ~6x the compiled flavours' time a pixel
+                     "numpy": {"quick": 256, "standard": 640, "full": 1280},
+                     "cython-mixed": {"quick": 384, "standard": 640, "full": 1280}}
     test_size = 48
     # About 4 minutes per repeat for the fastest flavour on one core (~0.2 us a pixel).
     max_size = 32_768
+
+    def work_units(self, size: int) -> float:
+        # Pixels: at one resolution of the same region, the mean escape time per pixel
+        # hardly changes with the grid side.
+        return float(size * size)
 
     def memory_bytes(self, size: int) -> int:
         # The vectorised reference holds ~15 float64/int64 temporaries per pixel.

@@ -157,8 +157,13 @@ class MonteCarloPi(Kernel):
     # Compiled code draws a sample in under a nanosecond, Python in about a microsecond:
     # one size cannot suit both, so Python runs a smaller problem and reports compare
     # time per sample (the work is exactly proportional to the sample count).
-    sizes = {"quick": 4_000_000, "standard": 32_000_000, "full": 128_000_000}
-    flavour_sizes = {"python": {"quick": 300_000, "standard": 600_000, "full": 1_200_000}}
+    sizes = {"quick": 16_000_000, "standard": 32_000_000, "full": 128_000_000}
+    # Quick: 16 M samples give the compiled flavours ~18 ms a run, so a worker's wake-up
+    # does not decide the verdict; numpy (its temporaries) and interpreted Python run
+    # fewer samples (work_units compares them per sample).
+    flavour_sizes = {"python": {"quick": 120_000, "standard": 600_000, "full": 1_200_000},
+                     "numpy": {"quick": 4_000_000, "standard": 32_000_000,
+                               "full": 128_000_000}}
     test_size = 3_001  # not a multiple of the chunk counts the tests use
     # 2**38 samples: about 7 minutes per repeat for the compiled flavours on one core
     # (~1.5 ns a sample), over an hour for numpy; counters stay far inside uint64.

@@ -37,17 +37,22 @@ NAMED_SETTINGS = ("flavours", "strategies", "kernel_summaries", "axis_reasons")
 #: Run fields (besides kernel, flavour, strategy) that tell two runs of a sweep apart.
 IDENTITY_FIELDS = ("workers", "size", "chunks", "schedule", "start_method", "axis",
                    "axis_value")
+#: The fields an id spells ``name=value``; the axis point is spelled ``<axis>=<value>``.
+_NAMED_FIELDS = IDENTITY_FIELDS[:-2]
 
 
 def run_id(run: Mapping[str, Any]) -> str:
-    """A run's stable id: ``kernel/flavour/strategy workers=2 size=256 chunks=4 ...``.
+    """A run's stable id: ``kernel/flavour/strategy workers=2 size=256 chunks=4 ...``,
+    ending ``granularity=96`` for the point of an axis (its name, then its value).
 
     Fields that are unset (None) are left out, so ids stay short for the plain sweep.
     """
     head = f"{run['kernel']}/{run['flavour']}/{run['strategy']}"
-    tail = " ".join(f"{name}={run[name]}" for name in IDENTITY_FIELDS
-                    if run.get(name) is not None)
-    return f"{head} {tail}"
+    parts = [f"{name}={run[name]}" for name in _NAMED_FIELDS if run.get(name) is not None]
+    if run.get("axis") is not None:
+        value = run.get("axis_value")
+        parts.append(run["axis"] if value is None else f"{run['axis']}={value}")
+    return f"{head} {' '.join(parts)}"
 
 
 class RunRecord(Protocol):

@@ -4,6 +4,7 @@ failure says what was measured, and without a GIL nothing pretends to have measu
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -178,7 +179,8 @@ def test_the_fixture_runs_the_docs_example_and_reports_a_failure(pytester):
         def test_sleep_holds_the_gil(gil):
             gil.assert_holds(time.sleep, 0.001, min_time=0.1)
         """)
-    result = pytester.runpytest_subprocess("-p", "gilbench.pytest_gil", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "gilbench.pytest_gil", "-p", "no:cacheprovider",
+                                           "-rs")
     if not gil_enabled():
         result.assert_outcomes(skipped=3)
         result.stdout.fnmatch_lines(["*no GIL to measure*"])
@@ -189,10 +191,33 @@ def test_the_fixture_runs_the_docs_example_and_reports_a_failure(pytester):
                                  "expected at least 50%"])
 
 
-def test_pyproject_declares_the_plugin_under_its_module_name():
+def test_the_declared_entry_point_gives_every_pytest_run_the_fixture(pytester, monkeypatch):
+    """pyproject.toml's pytest11 entry point, installed as pip writes it (a dist-info on
+    the path), gives a plain ``pytest`` the fixture; ``-p no:NAME`` takes it away."""
     tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs 3.11+")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["entry-points"]["pytest11"] == {"gilbench.pytest_gil": "gilbench.pytest_gil"}
+    declared = project["entry-points"]["pytest11"]
+    assert declared == {"gilbench.pytest_gil": "gilbench.pytest_gil"}  # -p takes either
+    info = pytester.path / "site" / "gilbench_fixture_check-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: gilbench-fixture-check\n"
+                                   "Version: 0\n")
+    (info / "entry_points.txt").write_text(
+        "[pytest11]\n" + "".join(f"{k} = {v}\n" for k, v in declared.items()))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(info.parent), os.environ.get("PYTHONPATH", "")]))
+    pytester.makepyfile(test_uses_it="""
+        import time
+
+        def test_sleep_releases_the_gil(gil):
+            assert gil.held_share(time.sleep, 0.001, min_time=0.05) < 0.5
+        """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(**({"passed": 1} if gil_enabled() else {"skipped": 1}))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider",
+                                           "-p", "no:gilbench.pytest_gil")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'gil' not found*"])
 
 
 def test_loading_the_plugin_imports_nothing_that_measures():

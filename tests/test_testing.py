@@ -113,6 +113,29 @@ def test_an_exception_of_fn_propagates_and_stops_the_probe():
     assert not [t for t in threading.enumerate() if t.name == "gilbench-probe"]
 
 
+class StarvedProbe:
+    """A GIL probe whose ticker never got a CPU: it cannot judge the GIL."""
+
+    availability = None
+    method = "schedstat"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+@needs_gil
+def test_a_probe_starved_of_cpu_is_retried_then_reported(monkeypatch):
+    monkeypatch.setattr(testing, "GilProbe", StarvedProbe)
+    calls = []
+    with pytest.raises(RuntimeError, match=r"^could not measure the GIL held by list.append: the "
+                       r"probe's thread got almost no CPU in 3 tries of 0.01 s"):
+        gil_held_share(calls.append, None, min_time=0.01)
+    assert len(calls) > 3  # the warm-up call, then at least one call per try
+
+
 @pytest.mark.parametrize(("call", "error", "message"), [
     (lambda: assert_releases_gil(time.sleep, 0, max_held=10), ValueError,
      "max_held must be a share between 0 and 1. Got 10 instead."),

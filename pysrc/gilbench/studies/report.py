@@ -78,7 +78,8 @@ def render_studies(out_dir: str | os.PathLike[str], *, plots: bool = True) -> Pa
         glance += [(study.title, f) for f in findings if f.headline]
         sections += study.markdown(result, findings, images)
     write_findings(out / FINDINGS_NAME, everything,
-                   {"studies": [str(result_path(out, r.study)) for r in results],
+                   # relative to the folder, so that the file reads the same anywhere
+                   {"studies": [result_path(out, r.study).name for r in results],
                     "created": max((r.created for r in results), default=None)})
     text = "\n".join(_header(results) + _glance(glance) + sections + [HOW_TO_READ])
     path = out / REPORT_NAME
@@ -97,10 +98,29 @@ def _header(results: Sequence[StudyResult]) -> list[str]:
     newest = max(results, key=lambda r: r.created)
     out += ["| | |", "|---|---|"]
     out += [f"| {k} | {table_cell(v)} |" for k, v in machine_lines(newest.machine, None, {})]
-    out.append("| Studies | " + "; ".join(
-        f"{r.study}: {r.created}, {r.elapsed_s:.0f} s, {r.preset} settings" for r in results)
-        + " |")
+    out += [f"| Study `{r.study}` | {r.created}, {r.elapsed_s:.0f} s, {r.preset} settings |"
+            for r in results]
     return out + [""]
+
+
+#: The longest "in numbers" cell of the at-a-glance table; the full sentence is below it.
+GLANCE_CELL = 240
+
+
+def brief(sentence: str, limit: int = GLANCE_CELL) -> str:
+    """``sentence`` if it fits in ``limit`` characters; else its first clause (up to the
+    first colon, or else the last comma or semicolon that fits), pointing below."""
+    if len(sentence) <= limit:
+        return sentence
+    room = limit - len(BELOW)
+    head = sentence.partition(": ")[0]
+    if not 40 <= len(head) <= room:
+        cut = max(sentence.rfind(", ", 0, room), sentence.rfind("; ", 0, room))
+        head = sentence[:cut if cut > 0 else room]
+    return head.rstrip(" ,;") + BELOW
+
+
+BELOW = " (details below)."
 
 
 def _glance(rows: Sequence[tuple[str, Finding]]) -> list[str]:
@@ -108,7 +128,7 @@ def _glance(rows: Sequence[tuple[str, Finding]]) -> list[str]:
         return []
     out = ["## At a glance", "", "| study | measured | verdict | in numbers |",
            "|---|---|---|---|"]
-    out += [f"| {title} | {f.kind} | {f.verdict or '-'} | {f.sentence} |"
+    out += [f"| {title} | {f.kind} | {f.verdict or '-'} | {brief(f.sentence)} |"
             for title, f in rows]
     return out + [""]
 

@@ -155,14 +155,21 @@ def threads_vs_processes(view: KernelView) -> Iterator[Finding]:
     then, where the interpreter ran without a GIL, every flavour whose code would hold it
     (headline only if no GIL-dropping flavour had a pair)."""
     copy_gbs = view.machine.get("copy_bandwidth_gbs")
+    # One headline per kernel: flavours may run problems of their own size (each a
+    # context), and the headline is the context of the most convincing GIL-free flavour.
+    order = nogil_flavours(view, view.main_rows())
+    found = []
     for rows in view.contexts().values():
-        headline = True
         for flavour in nogil_flavours(view, rows):
             pair = _pair(view, rows, flavour)
             if pair:
-                yield _threads_vs_processes(view, rows, flavour, *pair, copy_gbs)
-                headline = False
+                found.append((order.index(flavour), rows, flavour, pair))
                 break
+    best = min(range(len(found)), key=lambda i: found[i][0], default=None)
+    for i, (_, rows, flavour, pair) in enumerate(found):
+        yield _threads_vs_processes(view, rows, flavour, *pair, copy_gbs, headline=i == best)
+    headline = best is None
+    for rows in view.contexts().values():
         for flavour in gil_off_thread_flavours(view, rows):
             pair = _pair(view, rows, flavour, gil_off=True)
             if pair:

@@ -19,6 +19,7 @@ from gilbench.eta import RunTimes, format_eta
 from gilbench.harness import RunSpec
 from gilbench.outdir import PREVIOUS_DIR
 from gilbench.results import load_results
+from gilbench.uncertainty import ADAPTIVE_FACTOR
 from tests.conftest import shm_segments
 
 SMALL = ["run", "--kernel", "mandelbrot", "--flavour", "cython-nogil", "--strategy",
@@ -99,7 +100,9 @@ def test_an_axis_sweep_resumes_with_its_points_and_repeats(tmp_path, capsys):
     for run in after["runs"][8:]:
         assert run["status"] == "ok" and run["axis"] == "gil-fraction"
         # standard repeats 7 times; an axis run at most 5 unless --repeat says otherwise
-        assert 5 <= len(run["wall_s"]) <= 10 and run["gil_availability"] is None
+        # (then more while its interval is wide, up to ADAPTIVE_FACTOR times as many)
+        assert 5 <= len(run["wall_s"]) <= 5 * ADAPTIVE_FACTOR
+        assert run["gil_availability"] is None
     assert "gil-fraction-threshold" in (out_dir / "findings.json").read_text()
     # The same options again make the recorded plan: accepted, nothing left to run.
     assert main([*AXIS, "--resume", str(out_dir)]) == 0

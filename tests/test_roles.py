@@ -47,12 +47,18 @@ def test_nogil_flavours_put_full_release_before_partial():
 
 
 def test_adaptive_repeats_continue_only_while_the_interval_is_wide():
-    from gilbench.uncertainty import adaptive_more
+    from gilbench.uncertainty import ADAPTIVE_FACTOR, adaptive_more
 
-    steady = [1.00, 1.01, 0.99, 1.00, 1.01]
+    ms = 0.001
+    steady = [x * ms for x in (1.00, 1.01, 0.99, 1.00, 1.01)]
     assert not adaptive_more(steady, 5)
-    settling = [1.60, 1.00, 1.01, 0.99, 1.00]  # a first repeat still settling
+    settling = [x * ms for x in (1.60, 1.00, 1.01, 0.99, 1.00)]  # a first one settling
     assert adaptive_more(settling, 5)
     # With enough further repeats the outlier no longer spans the interval.
-    assert not adaptive_more(settling + [1.00, 1.01, 0.99, 1.00], 5)
-    assert not adaptive_more([1.0, 2.0] * 5, 5)  # never more than twice the repeats
+    assert not adaptive_more(settling + [x * ms for x in (1.00, 1.01, 0.99, 1.00)], 5)
+    # never more than ADAPTIVE_FACTOR times the repeats
+    assert adaptive_more([1 * ms, 2 * ms] * 5, 5)
+    assert not adaptive_more([1 * ms, 2 * ms] * (5 * ADAPTIVE_FACTOR // 2), 5)
+    # ... nor once the timed repeats took the budget: a long run keeps its repeats
+    assert not adaptive_more([1.60, 1.00, 1.01, 0.99, 1.00], 5)
+    assert adaptive_more([1.60, 1.00, 1.01, 0.99, 1.00], 5, budget_s=10.0)

@@ -35,7 +35,7 @@ from gilbench.interrupts import raise_if_pending
 from gilbench.kernels import Implementation, Kernel, Problem, get_kernel
 from gilbench.limits import check_chunks, check_repeats, check_timeout, check_workers
 from gilbench.strategies import DEFAULT_TIMEOUT_S, Session, Strategy, get_strategy
-from gilbench.uncertainty import adaptive_more, summarise
+from gilbench.uncertainty import ADAPTIVE_BUDGET_S, adaptive_more, summarise
 
 #: Coefficient of variation above which a run is flagged as noisy.
 NOISY_CV = 0.10
@@ -396,9 +396,12 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
             warmup_s: float = WARMUP_S, probe: bool = True,
             seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S,
             references: ReferenceCache | None = None,
-            clock: Callable[[], float] = time.perf_counter) -> Measurement:
+            clock: Callable[[], float] = time.perf_counter,
+            budget_s: float = ADAPTIVE_BUDGET_S) -> Measurement:
     """Measure one run (a RunSpec is resolved first). Raises ValueError for a bad spec
-    and :class:`RunError` on failure."""
+    and :class:`RunError` on failure. Beyond ``repeats``, more are timed while the
+    median's interval is wide, until ``budget_s`` of timed repeats (see
+    :func:`~gilbench.uncertainty.adaptive_more`)."""
     run_start = time.perf_counter()
     gilwatch.install()  # a GIL warning shown from now on (a first chunk call) is recorded
     run = as_resolved(run)
@@ -420,7 +423,7 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
         with prepare(run, seed=seed, timeout=timeout, references=references) as prepared:
             done_warmup, first = prepared.warm_up(warmup, warmup_s, clock)
             i = 0
-            while i < repeats or adaptive_more(wall, repeats):
+            while i < repeats or adaptive_more(wall, repeats, budget_s):
                 i += 1
                 prepared.reset()
                 counters: dict[str, float] = {}

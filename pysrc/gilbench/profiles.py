@@ -36,13 +36,17 @@ class Profile:
     #: kernel's problem holds more than this many bytes (None: no limit): pickling
     #: half a GiB takes seconds a repeat and would be most of a quick sweep.
     max_shipped_bytes: int | None = None
+    #: Extra repeats (while a run's interval is wide) stop once its timed repeats took
+    #: this long: short runs get more repeats, long runs cannot blow the time budget.
+    adaptive_budget_s: float = 2.0
 
 
 #: Every profile by name, in order of thoroughness; a kernel has a size for each.
 PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers, core "
-                              "strategies: the thesis in about a minute", 5, warmup_s=0.1,
-                     skip_single_worker_pools=True, max_shipped_bytes=256 * 2**20),
+                              "strategies: the thesis in about a minute", 5, warmup_s=0.05,
+                     skip_single_worker_pools=True, max_shipped_bytes=256 * 2**20,
+                     adaptive_budget_s=0.5),
     "standard": Profile("standard", "medium sizes, 5 repeats, pools at 2+ workers, every "
                                     "strategy (the components with one flavour per "
                                     "kernel)", 5, skip_single_worker_pools=True,

@@ -28,6 +28,7 @@ from gilbench.plan import Plan
 from gilbench.results import RESULTS_NAME, ResultsStore
 from gilbench.resume import Resumption, mark_resumed, plan_record
 from gilbench.strategies import DEFAULT_TIMEOUT_S, recorded_traits
+from gilbench.uncertainty import ADAPTIVE_BUDGET_S
 
 
 @dataclass
@@ -65,7 +66,8 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
         "profile": plan.profile.name, "repeats": repeats,
         # Named on the command line: axes then keep it instead of their max_repeats.
         "repeats_explicit": explicit, "warmup": warmup,
-        "warmup_s": plan.profile.warmup_s, "seed": seed,
+        "warmup_s": plan.profile.warmup_s,
+        "adaptive_budget_s": plan.profile.adaptive_budget_s, "seed": seed,
         "timeout_s": timeout, "argv": sys.argv[1:],
         "kernel_summaries": {k: KERNELS[k].summary for k in kernels},
         # Every declared trait: analysis chooses roles from these, never from names.
@@ -87,7 +89,8 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, repeats: int | None = None,
     store = ResultsStore(Path(out_dir) / RESULTS_NAME, machine, settings)
     return _measure_all(store, plan.specs, 0, repeats=repeats, explicit=explicit,
                         warmup=warmup, warmup_s=plan.profile.warmup_s, probe=probe, seed=seed,
-                        timeout=timeout, on_run=on_run, resolved=plan.resolved)
+                        timeout=timeout, on_run=on_run, resolved=plan.resolved,
+                        budget_s=plan.profile.adaptive_budget_s)
 
 
 def _resume_sweep(resume: Resumption, out_dir: str | Path, *, probe: bool,
@@ -102,14 +105,16 @@ def _resume_sweep(resume: Resumption, out_dir: str | Path, *, probe: bool,
                         repeats=settings["repeats"],
                         explicit=bool(settings.get("repeats_explicit")),
                         warmup=settings["warmup"], warmup_s=settings["warmup_s"], probe=probe,
-                        seed=settings["seed"], timeout=settings["timeout_s"], on_run=on_run)
+                        seed=settings["seed"], timeout=settings["timeout_s"], on_run=on_run,
+                        budget_s=settings.get("adaptive_budget_s", ADAPTIVE_BUDGET_S))
 
 
 def _measure_all(store: ResultsStore, specs: list[RunSpec], finished: int, *,
                  repeats: int, explicit: bool, warmup: int, warmup_s: float, probe: bool,
                  seed: int, timeout: float,
                  on_run: Callable[[int, int, Measurement], None] | None,
-                 resolved: Mapping[RunSpec, ResolvedRun] | None = None) -> SweepOutcome:
+                 resolved: Mapping[RunSpec, ResolvedRun] | None = None,
+                 budget_s: float = ADAPTIVE_BUDGET_S) -> SweepOutcome:
     from gilbench.axes.registry import measure_settings
 
     outcome = SweepOutcome(store.path)
@@ -127,7 +132,8 @@ def _measure_all(store: ResultsStore, specs: list[RunSpec], finished: int, *,
             known = resolved.get(spec)
             run = known.recheck() if known is not None else resolve(spec)
             m = measure(run, repeats=run_repeats, warmup=warmup, warmup_s=warmup_s,
-                        probe=run_probe, seed=seed, timeout=timeout, references=references)
+                        probe=run_probe, seed=seed, timeout=timeout, references=references,
+                        budget_s=budget_s)
         except RunError as exc:
             outcome.failures.append(exc)
             m = failed(spec, exc.reason)

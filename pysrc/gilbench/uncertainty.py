@@ -32,10 +32,11 @@ TIE_BAND = 0.05
 #: either side, time more repeats, up to ADAPTIVE_FACTOR x the asked-for ones (a first
 #: repeat still settling, or one preempted, then no longer spans the whole interval).
 ADAPTIVE_SPREAD = 0.03
-ADAPTIVE_FACTOR = 2
-#: ... but only while the timed repeats so far took less than this many seconds: a
-#: run of a second a repeat keeps its asked-for repeats (its interval is then reported
-#: as it is), so that extra repeats cannot blow a profile's time budget.
+ADAPTIVE_FACTOR = 4
+#: ... but only while the timed repeats so far took less than this many seconds (the
+#: default; a profile sets its own): a run of a second a repeat keeps its asked-for
+#: repeats (its interval is then reported as it is), so that extra repeats cannot blow
+#: a profile's time budget.
 ADAPTIVE_BUDGET_S = 2.0
 
 
@@ -74,12 +75,13 @@ def summarise(wall: list[float]) -> dict[str, Any]:
             "median_ci_level": level}
 
 
-def adaptive_more(wall: Sequence[float], repeats: int) -> bool:
+def adaptive_more(wall: Sequence[float], repeats: int,
+                  budget_s: float = ADAPTIVE_BUDGET_S) -> bool:
     """Whether to time one more repeat after ``wall``: the median's interval is wider
     than ±ADAPTIVE_SPREAD, fewer than ADAPTIVE_FACTOR x ``repeats`` were timed, and they
-    took less than ADAPTIVE_BUDGET_S."""
+    took less than ``budget_s``."""
     if (len(wall) >= ADAPTIVE_FACTOR * repeats or len(wall) < 3
-            or sum(wall) >= ADAPTIVE_BUDGET_S):
+            or sum(wall) >= budget_s):
         return False
     low, high, _ = median_interval(wall)
     middle = statistics.median(wall)

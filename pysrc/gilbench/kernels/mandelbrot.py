@@ -187,7 +187,7 @@ class Mandelbrot(Kernel):
     # the interpreted and numpy flavours, ~35x and ~6x slower a pixel, run smaller grids
     # (work_units compares them per pixel), and the GIL-fraction flavour a medium one.
     sizes = {"quick": 512, "standard": 640, "full": 1280}
-    flavour_sizes = {"python": {"quick": 160, "standard": 640, "full": 1280},
+    flavour_sizes = {"python": {"quick": 112, "standard": 640, "full": 1280},
                      # whole-grid temporaries: ~6x the compiled flavours' time a pixel
                      "numpy": {"quick": 256, "standard": 640, "full": 1280},
                      "cython-mixed": {"quick": 384, "standard": 640, "full": 1280}}

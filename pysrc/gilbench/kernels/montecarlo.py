@@ -161,7 +161,7 @@ class MonteCarloPi(Kernel):
     # Quick: 16 M samples give the compiled flavours ~18 ms a run, so a worker's wake-up
     # does not decide the verdict; numpy (its temporaries) and interpreted Python run
     # fewer samples (work_units compares them per sample).
-    flavour_sizes = {"python": {"quick": 120_000, "standard": 600_000, "full": 1_200_000},
+    flavour_sizes = {"python": {"quick": 60_000, "standard": 600_000, "full": 1_200_000},
                      "numpy": {"quick": 4_000_000, "standard": 32_000_000,
                                "full": 128_000_000}}
     test_size = 3_001  # not a multiple of the chunk counts the tests use

@@ -158,7 +158,7 @@ class Primes(Kernel):
     # pools' per-chunk dispatch (16 chunks) does not decide the verdict; the interpreted
     # flavour, ~25x slower, counts fewer (work_units compares them).
     sizes = {"quick": 400_000, "standard": 500_000, "full": 1_300_000}
-    flavour_sizes = {"python": {"quick": 150_000, "standard": 500_000, "full": 1_300_000}}
+    flavour_sizes = {"python": {"quick": 90_000, "standard": 500_000, "full": 1_300_000}}
     test_size = 5_003  # covers 2, squares of primes and gaps; not a round number
     # Equal ranges carry unequal work (later candidates cost more): more, smaller chunks
     # let a pool even out the load.

@@ -116,7 +116,7 @@ class PythonObjects(Kernel):
     summary = ("counting words into a dict of str: work made of Python objects, so no "
                "flavour can drop the GIL and only processes scale (pickled dicts included)")
     size_unit = "words"
-    sizes = {"quick": 800_000, "standard": 2_400_000, "full": 19_200_000}
+    sizes = {"quick": 400_000, "standard": 2_400_000, "full": 19_200_000}
     test_size = 5_000
     # 2**31 words: about 4 minutes for cython-gil, 8 for python, on one core.
     max_size = 2**31

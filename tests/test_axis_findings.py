@@ -8,6 +8,7 @@ import pytest
 from gilbench.analysis import analyse, load_findings
 from gilbench.analysis.crossings import at_least, below, crossing, fmt_bytes, fmt_duration
 from gilbench.axes.calls.findings import ColdCost, breakeven
+from gilbench.axes.granularity.findings import MATCH_MARGIN
 from gilbench.axes.registry import axis_reasons
 from gilbench.kernels import KERNELS
 from gilbench.report import render_report
@@ -76,8 +77,9 @@ def test_granularity_crossover_finds_the_known_crossovers():
     (f,) = [f for f in analysis.findings if f.kind == "granularity-crossover"]
     true_threads = THREAD_O * 1.1 / 0.9  # 24 us
     true_procs = PROCESS_O * 1.1 / 0.9  # 611 us
-    # processes within 5% of threads: (1 + Op/d) <= 1.05 (1 + Ot/d)
-    true_match = (PROCESS_O - 1.05 * THREAD_O) / 0.05  # 9.6 ms
+    # processes within the tie band of threads: (1 + Op/d) <= (1 + b) (1 + Ot/d)
+    b = MATCH_MARGIN
+    true_match = (PROCESS_O - (1 + b) * THREAD_O) / b
     for name, true in (("threads_beat_serial_from", true_threads),
                        ("processes_beat_serial_from", true_procs),
                        ("processes_match_threads_above", true_match)):
@@ -90,7 +92,7 @@ def test_granularity_crossover_finds_the_known_crossovers():
     assert f.figure("per_task_processes") == pytest.approx(PROCESS_O / WORKERS, rel=0.2)
     assert f.figure("empty_task_threads") == THREAD_O
     assert len(f.runs) == 27  # 9 points x (serial, threads, processes)
-    assert "ProcessPoolExecutor comes within 5% of ThreadPoolExecutor above" in f.sentence
+    assert f"ProcessPoolExecutor comes within {b:.0%} of ThreadPoolExecutor above" in f.sentence
     assert fmt_duration(f.figure("processes_beat_serial_from")) in f.sentence
     assert len(f.sentence) <= 250
 

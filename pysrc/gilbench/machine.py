@@ -78,14 +78,16 @@ def git_commit() -> str | None:
 
 
 @cache
-def copy_bandwidth_gbs(nbytes: int | None = None, repeats: int = 5) -> float:
+def copy_bandwidth_gbs(nbytes: int | None = None, repeats: int = 3) -> float:
     """Best-of-``repeats`` memory copy bandwidth in GB/s (read + write bytes counted).
 
-    Uses an array 4x the last-level cache (at least 64 MiB, at most 1 GiB: a 480 MiB L3
-    would otherwise make every sweep copy 2 GB five times before it starts), so it
-    measures main memory, the ceiling a bandwidth-bound kernel can approach.
+    Uses an array 4x the last-level cache (at least 64 MiB, at most 512 MiB, the quick
+    profile's largest reduction array: a VM reporting a 480 MiB L3 would otherwise make
+    every sweep fault in and copy gigabytes before it starts), so it measures main
+    memory, the ceiling a bandwidth-bound kernel can approach.
     """
-    nbytes = nbytes or min(1024**3, max(64 * 1024**2, 4 * (last_level_cache_bytes() or 0)))
+    nbytes = nbytes or min(512 * 1024**2,
+                           max(64 * 1024**2, 4 * (last_level_cache_bytes() or 0)))
     src = np.ones(nbytes // 8)
     dst = np.empty_like(src)
     best = float("inf")

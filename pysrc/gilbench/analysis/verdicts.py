@@ -30,8 +30,8 @@ MEMORY_BOUND = "memory-bound"
 COPY_COST = "copy-cost"
 NOISY = "noisy"
 
-#: Within this relative margin two strategies "tie".
-TIE_MARGIN = 0.05
+#: Within this relative margin two strategies "tie" (the tie band of the intervals).
+TIE_MARGIN = TIE_BAND
 #: Below this speedup a parallel run is not worth its trouble.
 WORTHWHILE = 1.1
 #: One core streaming more than this share of the copy baseline is memory-bound.

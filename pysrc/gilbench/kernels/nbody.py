@@ -292,7 +292,7 @@ class NBody(Kernel):
     summary = ("O(n^2) float64 compute on tiny data with a barrier per time step: shows "
                "what per-phase dispatch and synchronisation cost each strategy")
     size_unit = "bodies"
-    sizes = {"quick": 384, "standard": 896, "full": 1792}
+    sizes = {"quick": 768, "standard": 896, "full": 1792}
     # Interpreted Python is ~60x slower a pair: a smaller quick problem (work_units
     # compares them per pair of bodies).
     flavour_sizes = {"python": {"quick": 256, "standard": 896, "full": 1792}}

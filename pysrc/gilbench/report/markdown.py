@@ -229,8 +229,8 @@ HOW_TO_READ_TEXT = """\
 - Times are medians of the repeats ± inter-quartile range; `~` marks runs whose
   coefficient of variation exceeded 10%. Each median also has a confidence interval (the
   order statistics of the repeats, in findings.json and results.json): a comparison
-  names a winner only where the interval of the ratio lies outside 1 ± 5%, else it is a
-  tie within noise.
+  names a winner only where the interval of the ratio lies outside 1 ± 10% (the tie
+  band: differences this small move between identical sweeps), else it is a tie.
 - **[fork]**, **[spawn]**, **[forkserver]** beside a strategy: the multiprocessing start
   method its worker processes were started with.
 - **Allocator: glibc top padding equalised**: before measuring, gilbench gives glibc's

@@ -13,6 +13,7 @@ from gilbench.analysis import Analysis, Finding
 from gilbench.analysis.crossings import fmt_duration
 from gilbench.axes import calls, gilfraction, granularity, payload
 from gilbench.report.markdown import ReportContext, register_section
+from gilbench.uncertainty import TIE_BAND
 
 #: This section's name (its place: gilbench.report.SECTION_ORDER).
 SECTION = "rules-of-thumb"
@@ -77,7 +78,8 @@ def _task_duration(analysis: Analysis) -> list[str] | None:
     if proc:
         parts.append(f"processes from {_range(proc, fmt_duration)}")
     if match:
-        parts.append(f"processes within 5% of threads above {_range(match, fmt_duration)}")
+        parts.append(f"processes within {TIE_BAND:.0%} of threads above "
+                     f"{_range(match, fmt_duration)}")
     rule = "Give each process task"
     if proc:
         rule += f" at least {fmt_duration(max(v for v, _, _ in proc))} of work"

@@ -27,9 +27,10 @@ from gilbench.analysis.verdicts import WORTHWHILE
 from gilbench.axes.granularity import CROSSOVER, NAME
 from gilbench.axes.granularity.fit import Crossover, TaskModel, fit, within
 from gilbench.roles import PROCESS_POOL, THREAD_POOL
+from gilbench.uncertainty import TIE_BAND
 
-#: Processes "match" threads when they take at most this much longer.
-MATCH_MARGIN = 0.05
+#: Processes "match" threads when they take at most this much longer: the tie band.
+MATCH_MARGIN = TIE_BAND
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,10 @@ def test_filtered_plan_gets_its_baselines_back():
     labels = {(s.flavour, s.strategy, s.workers) for s in plan.specs}
     assert ("cython-nogil", "serial", 1) in labels
     assert ("cython-prange", "openmp", 1) in labels
-    assert len(plan.baselines) == 3  # serial, and 1 thread for each of 2 schedules
+    assert len(plan.baselines) == 2  # serial, and 1 thread of the quick profile's schedule
+    standard = build_plan("standard", kernels=["mandelbrot"], flavours=["cython-prange"],
+                          strategies=["openmp"], workers=[2])
+    assert len(standard.baselines) == 2  # 1 thread for each of standard's 2 schedules
     for spec in plan.specs:
         base = baseline_of(spec)
         assert base is None or base in plan.specs

@@ -421,7 +421,10 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
     try:
         # Inside the try: a kernel whose problem, reference or split fails fails this run.
         with prepare(run, seed=seed, timeout=timeout, references=references) as prepared:
-            done_warmup, first = prepared.warm_up(warmup, warmup_s, clock)
+            # The warm-up's duration lets a pool settle (its workers spread over the
+            # cores, their first tasks faulted in); one worker needs only its executions.
+            done_warmup, first = prepared.warm_up(
+                warmup, warmup_s if spec.workers > 1 else 0.0, clock)
             i = 0
             while i < repeats or adaptive_more(wall, repeats, budget_s):
                 i += 1

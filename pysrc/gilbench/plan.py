@@ -35,9 +35,6 @@ def default_workers(cores: int | None = None, oversubscribe: bool = False) -> li
     return counts
 
 
-#: OpenMP schedules a sweep compares by default (where the flavour offers them).
-DEFAULT_SCHEDULES = ("static", "dynamic")
-
 #: How the flavour that runs copying and component strategies is chosen, by declared GIL
 #: trait: one that releases the GIL first (its time is the computation, so the rest is the
 #: copying or the machinery, and threads can run it in parallel).
@@ -299,7 +296,7 @@ def _pair_specs(profile: str, kernel: Kernel, flavour: Flavour, strategy: Strate
                 sizes: list[int], chunk_counts: list[int], counts: _WorkerCounts,
                 filters: _Filters) -> list[RunSpec]:
     """The runs of one kernel x flavour x strategy: size x chunks x workers x schedule."""
-    scheds = [s for s in filters.schedules or DEFAULT_SCHEDULES
+    scheds = [s for s in filters.schedules or PROFILES[profile].schedules
               if s in flavour.schedules] or [flavour.schedules[0]]
     strategy_chunks = [1] if strategy.one_chunk and not filters.chunks else chunk_counts
     return [RunSpec(kernel.name, flavour.name, strategy.name, n, size,

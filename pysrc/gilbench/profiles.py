@@ -39,6 +39,9 @@ class Profile:
     #: Extra repeats (while a run's interval is wide) stop once its timed repeats took
     #: this long: short runs get more repeats, long runs cannot blow the time budget.
     adaptive_budget_s: float = 2.0
+    #: The OpenMP schedules flavours that parallelise themselves run with (each that
+    #: the flavour supports), unless --schedule names others.
+    schedules: tuple[str, ...] = ("static", "dynamic")
 
 
 #: Every profile by name, in order of thoroughness; a kernel has a size for each.
@@ -46,7 +49,7 @@ PROFILES: dict[str, Profile] = {
     "quick": Profile("quick", "small sizes, 5 repeats, pools only at 2+ workers, core "
                               "strategies: the thesis in about a minute", 5, warmup_s=0.05,
                      skip_single_worker_pools=True, max_shipped_bytes=256 * 2**20,
-                     adaptive_budget_s=0.5),
+                     adaptive_budget_s=0.5, schedules=("static",)),
     "standard": Profile("standard", "medium sizes, 5 repeats, pools at 2+ workers, every "
                                     "strategy (the components with one flavour per "
                                     "kernel)", 5, skip_single_worker_pools=True,

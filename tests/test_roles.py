@@ -62,38 +62,3 @@ def test_adaptive_repeats_continue_only_while_the_interval_is_wide():
     # ... nor once the timed repeats took the budget: a long run keeps its repeats
     assert not adaptive_more([1.60, 1.00, 1.01, 0.99, 1.00], 5)
     assert adaptive_more([1.60, 1.00, 1.01, 0.99, 1.00], 5, budget_s=10.0)
-
-
-def test_a_pool_warms_up_until_its_last_executions_agree():
-    """The warm-up goes on (up to settle_s) while a pool still runs at one core's speed."""
-    from gilbench.harness import SETTLE_WINDOW, PreparedRun
-
-    class Fake:
-        def __init__(self, times):
-            self.times, self.calls = list(times), 0
-
-        def reset(self):
-            pass
-
-        def execute(self):
-            self.calls += 1
-            self.now += self.times.pop(0) if self.times else 0.01
-            return type("R", (), {"result": None})()
-
-        def verify(self, result, label):
-            pass
-
-    def warm(times, **kw):
-        fake = Fake(times)
-        fake.now = 0.0
-        done, first = PreparedRun.warm_up(fake, 1, 0.0, lambda: fake.now, **kw)
-        return done, first
-
-    slow_then_settled = [0.05, 0.03, 0.02, 0.015, 0.01, 0.01, 0.01]
-    assert warm(slow_then_settled) == (1, 0.05)  # no settling asked for: one execution
-    # the last SETTLE_WINDOW (3) first agree within 10% at the 7th execution
-    assert SETTLE_WINDOW == 3
-    assert warm(slow_then_settled, settle_s=1.0) == (7, 0.05)
-    # It waits at most settle_s: a run that never settles is timed as it is.
-    done, _ = warm([0.01, 0.02] * 50, settle_s=0.1)
-    assert 5 <= done <= 8

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -46,15 +46,6 @@ WARMUP_S = 0.2
 PROBE_S = 0.03
 #: Upper bound on warm-up repeats, whatever warmup_s says.
 MAX_WARMUP = 200
-#: A pool has settled when its last SETTLE_WINDOW warm-up executions lie within
-#: 1 + SETTLE_SPREAD of each other. On virtual machines a pool's first executions after
-#: a quiet spell can run at one core's speed for 0.1-0.2 s (the idle virtual CPU is woken
-#: and placed by the host); timing them would make the verdict depend on when it woke.
-SETTLE_WINDOW = 3
-SETTLE_SPREAD = 0.10
-#: ... and the warm-up waits at most this long for it (then the timed repeats and their
-#: interval say how noisy the run is).
-SETTLE_S = 0.4
 
 
 class KernelContractError(RuntimeError):
@@ -350,25 +341,17 @@ class PreparedRun:
             raise RunError(self.spec, f"verification failed on {label}: {mismatch}")
 
     def warm_up(self, warmup: int = 1, warmup_s: float = WARMUP_S,
-                clock: Callable[[], float] = time.perf_counter,
-                settle_s: float = 0.0) -> tuple[int, float | None]:
+                clock: Callable[[], float] = time.perf_counter) -> tuple[int, float | None]:
         """At least ``warmup`` verified executions lasting at least ``warmup_s`` (at most
-        MAX_WARMUP), then more, up to ``settle_s`` in all, until the last SETTLE_WINDOW
-        agree within SETTLE_SPREAD: (executions, wall time of the first, cold one)."""
+        MAX_WARMUP): (executions, wall time of the first, cold one)."""
         done, first = 0, None
-        times: list[float] = []
         warm_start = clock()
-        while done < MAX_WARMUP:
-            elapsed = clock() - warm_start
-            if done >= warmup and elapsed >= warmup_s and (
-                    elapsed >= settle_s or _settled(times)):
-                break
+        while done < warmup or (clock() - warm_start < warmup_s and done < MAX_WARMUP):
             self.reset()
             t0 = clock()
             result = self.execute().result
-            times.append(clock() - t0)
             if done == 0:
-                first = times[0]
+                first = clock() - t0
             done += 1
             self.verify(result, f"warm-up {done}")
         return done, first
@@ -386,12 +369,6 @@ class PreparedRun:
                     break
         self.verify(result, "the GIL-probe repeat")
         return gil.availability
-
-
-def _settled(times: Sequence[float]) -> bool:
-    """Whether the last SETTLE_WINDOW of ``times`` agree within SETTLE_SPREAD."""
-    last = times[-SETTLE_WINDOW:]
-    return len(last) == SETTLE_WINDOW and max(last) <= (1 + SETTLE_SPREAD) * min(last)
 
 
 @contextmanager
@@ -446,10 +423,8 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
         with prepare(run, seed=seed, timeout=timeout, references=references) as prepared:
             # The warm-up's duration lets a pool settle (its workers spread over the
             # cores, their first tasks faulted in); one worker needs only its executions.
-            parallel = spec.workers > 1
             done_warmup, first = prepared.warm_up(
-                warmup, warmup_s if parallel else 0.0, clock,
-                settle_s=SETTLE_S if parallel else 0.0)
+                warmup, warmup_s if spec.workers > 1 else 0.0, clock)
             i = 0
             while i < repeats or adaptive_more(wall, repeats, budget_s):
                 i += 1

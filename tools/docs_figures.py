@@ -304,6 +304,28 @@ def rules_of_thumb() -> str:
     return source_line(ref) + "\n" + rules_table((ref.path / "report.md").read_text())
 
 
+def rule_row(condition: str) -> dict[str, str] | None:
+    """The reference report's rules-of-thumb row for ``condition`` (its first cell), as
+    {column: cell}, or None where that report has no such row."""
+    lines = rules_table((reference().path / "report.md").read_text()).splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] == condition:
+            return dict(zip(header, cells, strict=True))
+    return None
+
+
+def flow_step(condition: str, command: str) -> Callable[[], str]:
+    """One step of the decision page's flow: the reference's measurement and its rule."""
+    def render() -> str:
+        row = rule_row(condition)
+        if row is None:
+            return not_measured(f"{condition}, in the reference sweep", command)
+        return f"*On the reference machine: {row['on this machine']}.* {row['rule of thumb']}\n"
+    return render
+
+
 def has_flavour(name: str) -> Callable[[Folder], bool]:
     return lambda f: f.has_runs(flavour=name)
 

@@ -12,6 +12,7 @@ from docs_figures import (
     Sweep,
     census_table,
     compared,
+    flow_step,
     free_threaded,
     has_flavour,
     has_kind,
@@ -24,6 +25,10 @@ NOGIL_KERNELS = ("mandelbrot", "primes", "montecarlo-pi")
 
 SNIPPETS = {
     "index/rules-of-thumb": rules_of_thumb,
+    "index/step-gil": flow_step("GIL-held share of a task", "gilbench run --axis gil-fraction"),
+    "index/step-duration": flow_step("task duration", "gilbench run --axis granularity"),
+    "index/step-data": flow_step("data shipped per task", "gilbench run --axis payload"),
+    "index/step-calls": flow_step("calls of the same work", "gilbench run --axis calls"),
     # -- Cython with nogil -----------------------------------------------------------------
     "cython-nogil/measured": Sweep(
         flavours=("cython-gil", "cython-nogil"), kernels=NOGIL_KERNELS,

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import SkipTest
@@ -54,13 +55,15 @@ def switches() -> dict[str, object]:
 
 
 def run_bash(example) -> None:
-    """A ``bash`` block runs as a script in docs/guide/, with this Python's ``gilbench`` on
-    PATH and the guide's examples.py importable."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "PYTHONPATH": os.pathsep.join([str(GUIDE), str(ROOT / "pysrc"),
-                                          os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", example.parsed], cwd=GUIDE,
-                          env=env, capture_output=True, text=True, timeout=300)
+    """A ``bash`` block runs as a script in a fresh folder (what it writes goes there), with
+    this Python's ``gilbench`` on PATH and the guide's examples.py importable."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    pythonpath = os.pathsep.join([str(GUIDE), str(ROOT / "pysrc"),
+                                  os.environ.get("PYTHONPATH", "")])
+    with tempfile.TemporaryDirectory() as cwd:
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", example.parsed], cwd=cwd,
+                              env={**os.environ, "PATH": path, "PYTHONPATH": pythonpath},
+                              capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
 
 

@@ -13,14 +13,14 @@ import numpy as np
 from gilbench.native import extension
 
 _MANDELBROT = extension("mandelbrot")
-_WIDTH = 128
-#: (x0, dx, y0, dy, max_iter) of a 128 x 128 view of the set.
-_VIEW = (-2.0, 3.0 / _WIDTH, -1.5, 3.0 / _WIDTH, 200)
+_WIDTH = 256
+#: (x0, dx, y0, dy, max_iter) of a 256 x 256 view of the set.
+_VIEW = (-2.0, 3.0 / _WIDTH, -1.5, 3.0 / _WIDTH, 1000)
 
 
 def rows() -> list[tuple[int, int]]:
-    """Sixteen tasks: ranges of 8 rows of the grid."""
-    return [(y * _WIDTH, (y + 8) * _WIDTH) for y in range(0, _WIDTH, 8)]
+    """Sixteen tasks of a few milliseconds each: ranges of 16 rows of the grid."""
+    return [(y * _WIDTH, (y + 16) * _WIDTH) for y in range(0, _WIDTH, 16)]
 
 
 def mandelbrot_gil(span: tuple[int, int]) -> int:

@@ -38,11 +38,11 @@ from gilbench.analysis.crossings import fmt_duration  # noqa: E402
 
 #: The reference sweep, best first: the first of these folders under docs/results/ that is
 #: committed. The one place to change when new reference results are committed.
-REFERENCE = ("2cpu-xeon-standard", "2cpu-xeon-quick", "2cpu-epyc-standard")
+REFERENCE = ("2cpu-xeon-standard", "2cpu-xeon-quick")
 
 #: What a page says where no committed result holds what it needs.
 NOT_MEASURED = ("No committed gilbench result measures this yet ({what}); "
-                "`{command}` measures it on your machine.")
+                "`{command}` {does}.")
 
 
 @dataclass
@@ -165,7 +165,9 @@ def source_line(folder: Folder) -> str:
     """Where a snippet's figures come from: the machine, the date and the committed file."""
     created = folder.created[:10]
     profile = (folder.results or {}).get("settings", {}).get("profile")
-    what = f"profile {profile}, " if profile else ""
+    presets = sorted({d.get("preset") or "default" for d in folder.studies.values()})
+    what = (f"profile {profile}, " if profile else
+            f"studies' preset {', '.join(presets)}, " if presets else "")
     machine = machine_words(folder.machine)
     if folder.labels:  # a comparison: several interpreters on one machine
         machine = (f"{machine.split(', CPython')[0]}, interpreters "
@@ -175,8 +177,8 @@ def source_line(folder: Folder) -> str:
     return f"*Measured on {machine}; {what}{created}; from {link}.*\n"
 
 
-def not_measured(what: str, command: str) -> str:
-    return "*" + NOT_MEASURED.format(what=what, command=command) + "*\n"
+def not_measured(what: str, command: str, does: str = "measures it on your machine") -> str:
+    return "*" + NOT_MEASURED.format(what=what, command=command, does=does) + "*\n"
 
 
 def schedule(row: Any) -> str:
@@ -238,13 +240,18 @@ def plot(folder: Folder, name: str, alt: str) -> str:
     return f"\n![{alt}](/_generated/img/{dest.name})\n"
 
 
-def study_findings(kinds: Iterable[str], what: str, study: str, limit: int = 4) -> str:
-    """The committed studies' findings of ``kinds``, or what is missing."""
+def study_findings(kinds: Iterable[str], what: str, study: str, limit: int = 4,
+                   alt: str | None = None) -> str:
+    """The committed studies' findings of ``kinds`` (and the study's plot, described by
+    ``alt``), or what is missing."""
     folder = pick(lambda f: study in f.studies)
     if folder is None:
         return not_measured(what, f"gilbench study {study}")
     text = sentences(folder.findings, kinds, limit=limit)
-    return source_line(folder) + "\n" + (text or not_measured(what, f"gilbench study {study}"))
+    if not text:
+        return source_line(folder) + "\n" + not_measured(what, f"gilbench study {study}")
+    return source_line(folder) + "\n" + text + (
+        plot(folder, f"study-{study}.png", alt) if alt else "")
 
 
 def census_table(families: Iterable[str]) -> str:
@@ -298,16 +305,32 @@ class Sweep:
         return parts[0] + "\n" + (body or not_measured(*self.missing))
 
 
+def reference_rules() -> str | None:
+    """The reference report's rules-of-thumb table (tools/readme_excerpt.py's reader), or
+    None where its report.md has none (rendered before reports had them)."""
+    report = reference().path / "report.md"
+    if not report.is_file() or "## Rules of thumb on this machine" not in report.read_text():
+        return None
+    return rules_table(report.read_text())
+
+
 def rules_of_thumb() -> str:
-    """The reference report's rules-of-thumb table (tools/readme_excerpt.py's reader)."""
-    ref = reference()
-    return source_line(ref) + "\n" + rules_table((ref.path / "report.md").read_text())
+    """The reference report's rules of thumb, with the machine they were measured on."""
+    table = reference_rules()
+    if table is None:
+        return not_measured("rules of thumb, in the reference report",
+                            f"gilbench report docs/results/{reference().name}",
+                            "renders them from its results.json")
+    return source_line(reference()) + "\n" + table
 
 
 def rule_row(condition: str) -> dict[str, str] | None:
     """The reference report's rules-of-thumb row for ``condition`` (its first cell), as
     {column: cell}, or None where that report has no such row."""
-    lines = rules_table((reference().path / "report.md").read_text()).splitlines()
+    table = reference_rules()
+    if table is None:
+        return None
+    lines = table.splitlines()
     header = [c.strip() for c in lines[0].strip("|").split("|")]
     for line in lines[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]

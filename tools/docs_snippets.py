@@ -97,7 +97,8 @@ SNIPPETS = {
     "stdlib/census": lambda: census_table(
         ("hashlib", "zlib", "bz2", "lzma", "json", "pickle", "re ", "file read")),
     "stdlib/census-findings": lambda: study_findings(
-        ("gil-depends-on-input", "gil-census"), "the GIL census", "gil-census"),
+        ("gil-depends-on-input", "gil-census"), "the GIL census", "gil-census",
+        alt="the GIL left free by each operation"),
     # -- multiprocessing -------------------------------------------------------------------
     "multiprocessing/calls": Sweep(
         kinds=("breakeven-calls",), kernels=("mandelbrot", "montecarlo-pi"), limit=3,
@@ -114,7 +115,8 @@ SNIPPETS = {
         plots=(("reduction-payload.png", "speedup against bytes shipped per task"),)),
     "multiprocessing/costs": lambda: study_findings(
         ("creation-cost", "memory-per-worker", "hand-off-latency", "shared-counter",
-         "crash-isolation"), "start methods, memory and hand-offs", "costs", limit=5),
+         "crash-isolation"), "start methods, memory and hand-offs", "costs", limit=5,
+        alt="start-up, memory and hand-off costs of threads and processes"),
     # -- subinterpreters -------------------------------------------------------------------
     "subinterpreters/measured": Sweep(
         needs=lambda f: has_strategy("subinterpreters")(f) and not f.machine.get(
@@ -134,15 +136,17 @@ SNIPPETS = {
     # -- threads for I/O, asyncio ----------------------------------------------------------
     "threads-io/overlap": lambda: study_findings(
         ("io-overlap", "cpu-threads-vs-serial"), "threads and asyncio waiting on I/O",
-        "contention"),
+        "contention", alt="contention study: threads, pinned threads and asyncio"),
     "threads-io/convoy": lambda: study_findings(
         ("convoy-effect", "latency-vs-interval"), "a CPU-bound thread's effect on I/O "
-        "latency", "switch-interval"),
+        "latency", "switch-interval", alt="latency of a responsive thread against the "
+        "switch interval"),
     "threads-io/to-thread": Sweep(
         needs=has_strategy("asyncio-to-thread"), kinds=("strategy-overhead",),
         contains="Thread strategies", kernels=("mandelbrot", "montecarlo-pi"), limit=2,
         missing=("asyncio.to_thread", "gilbench run --strategy asyncio-to-thread,thread")),
     # -- CPU affinity ----------------------------------------------------------------------
     "affinity/pinning": lambda: study_findings(
-        ("pinning", "cpu-threads-vs-serial"), "threads pinned to one core", "contention"),
+        ("pinning", "cpu-threads-vs-serial"), "threads pinned to one core", "contention",
+        alt="contention study: threads on every core and pinned to one"),
 }

@@ -215,15 +215,23 @@ def runs_table(folder: Folder, flavours: Iterable[str], strategies: Iterable[str
     return "\n".join(lines) + "\n" if rows else ""
 
 
+def uses(finding: Mapping[str, Any], flavour: str) -> bool:
+    """Whether one of ``finding``'s runs ran ``flavour`` (run ids: kernel/flavour/...)."""
+    return any(f"/{flavour}/" in run for run in finding.get("runs", []))
+
+
 def sentences(findings: Iterable[Mapping[str, Any]], kinds: Iterable[str],
-              flavour: str | None = None, kernels: Iterable[str] | None = None,
-              limit: int = 4) -> str:
-    """Bullets of the findings of ``kinds`` (whose runs use ``flavour``), as committed."""
+              flavour: str | tuple[str, ...] | None = None,
+              kernels: Iterable[str] | None = None, limit: int = 4) -> str:
+    """Bullets of the findings of ``kinds`` (whose runs use ``flavour``, or one of them, in
+    that order), as committed."""
     kinds = list(kinds)
+    wanted = (flavour,) if isinstance(flavour, str) else flavour
     picked = [f for f in findings if f["kind"] in kinds
               and (kernels is None or f["kernel"] in kernels)
-              and (flavour is None or any(f"/{flavour}/" in run or run.startswith(flavour)
-                                          for run in f.get("runs", [])))]
+              and (wanted is None or any(uses(f, w) for w in wanted))]
+    if wanted:
+        picked.sort(key=lambda f: min(i for i, w in enumerate(wanted) if uses(f, w)))
     picked.sort(key=lambda f: kinds.index(f["kind"]))
     return "".join(f"- {f['sentence']} (`{f['kind']}`, {f['kernel']})\n"
                    for f in picked[:limit])
@@ -279,7 +287,7 @@ class Sweep:
     strategies: tuple[str, ...] = ("serial", "threads", "processes")
     kernels: tuple[str, ...] | None = None
     kinds: tuple[str, ...] = ()
-    finding_flavour: str | None = None
+    finding_flavour: str | tuple[str, ...] | None = None
     plots: tuple[tuple[str, str], ...] = ()
     missing: tuple[str, str] = ("", "")
     limit: int = 4

@@ -130,7 +130,8 @@ SNIPPETS = {
         kernels=("mandelbrot",), kinds=("threads-vs-processes",), finding_flavour="python",
         limit=2, missing=("a free-threaded build", "gilbench run (under python3.13t)")),
     "free-threaded/single-thread": Sweep(
-        needs=compared, kinds=("interpreter-comparison",), kernels=("mandelbrot",), limit=3,
+        needs=compared, kinds=("interpreter-comparison",), kernels=("mandelbrot",), limit=2,
+        finding_flavour=("python", "cython-nogil"),
         plots=(("compare-mandelbrot.png", "mandelbrot: each interpreter against 3.11"),),
         missing=("interpreters side by side", "gilbench compare DIR DIR")),
     # -- threads for I/O, asyncio ----------------------------------------------------------

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import sys
 from pathlib import Path
 
@@ -25,25 +26,43 @@ ADVISE_REASON = "needs gilbench advise (issue 16)"
 OUTSIDE = {"../CONTRIBUTING.md": "/reference/contributing.md"}
 
 
-def advise_available() -> bool:
-    """Whether ``gilbench.advise`` and ``gilbench.testing`` exist in this build: the one
-    switch for every advise example (doc tests) and for their API reference."""
+def _advise_function():
+    """``gilbench.advise`` as a function (None where this build has none)."""
     try:
-        return all(importlib.util.find_spec(name) is not None
-                   for name in ("gilbench.advise", "gilbench.testing"))
-    except ModuleNotFoundError:
+        import gilbench
+
+        advise = getattr(gilbench, "advise", None)
+    except ImportError:
+        return None
+    if inspect.ismodule(advise):  # a module of that name: its function of that name
+        advise = getattr(advise, "advise", None)
+    return advise if callable(advise) else None
+
+
+def advise_available() -> bool:
+    """Whether ``gilbench.advise`` (the function) and ``gilbench.testing`` exist in this
+    build: the one switch for every advise example (doc tests) and their API reference."""
+    try:
+        testing = importlib.util.find_spec("gilbench.testing") is not None
+    except (ModuleNotFoundError, ValueError):
         return False
+    return testing and _advise_function() is not None
 
 
-ADVISE_API = """\
-```{automodule} gilbench.advise
-:members: advise, Advice
-```
+def advise_api() -> str:
+    """The autodoc of advise, the Advice it returns, and gilbench.testing (MyST)."""
+    fn = _advise_function()
+    lines = ["```{eval-rst}", f".. autofunction:: {fn.__module__}.{fn.__qualname__}", ""]
+    returned = inspect.signature(fn).return_annotation
+    if isinstance(returned, str):  # postponed annotations: resolve in advise's module
+        returned = getattr(sys.modules[fn.__module__], returned, None)
+    if inspect.isclass(returned):
+        lines += [f".. autoclass:: {returned.__module__}.{returned.__qualname__}",
+                  "   :members:", ""]
+    lines += [".. automodule:: gilbench.testing",
+              "   :members: gil_held_share, assert_releases_gil, assert_holds_gil", "```", ""]
+    return "\n".join(lines)
 
-```{automodule} gilbench.testing
-:members: gil_held_share, assert_releases_gil, assert_holds_gil
-```
-"""
 
 ADVISE_MISSING = f"""\
 ```{{note}}
@@ -61,7 +80,7 @@ def generate(app) -> None:
     docs_figures.generate(out)
     api = out / "reference" / "advise-api.md"
     api.parent.mkdir(parents=True, exist_ok=True)
-    api.write_text(ADVISE_API if advise_available() else ADVISE_MISSING)
+    api.write_text(advise_api() if advise_available() else ADVISE_MISSING)
     (out / "reference" / "results-toctree.md").write_text(results_toctree())
 
 

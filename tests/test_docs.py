@@ -161,12 +161,21 @@ def test_the_count_of_code_blocks_run_and_skipped(capsys):
 
 
 # -- the figures --------------------------------------------------------------------------
-def test_every_include_of_a_generated_snippet_is_generated_from_committed_results(tmp_path):
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """docs/_generated as the build writes it, from the committed results, in a tmp dir."""
     import docs_figures
     from docs_snippets import SNIPPETS
 
-    written = docs_figures.generate(tmp_path)
-    assert len(written) == len(SNIPPETS)
+    out = tmp_path_factory.mktemp("generated")
+    assert len(docs_figures.generate(out)) == len(SNIPPETS)
+    return out
+
+
+def test_every_include_of_a_generated_snippet_is_generated_from_committed_results(generated):
+    from docs_snippets import SNIPPETS
+
+    tmp_path = generated
     included = set()
     for page in PAGES:
         for target in re.findall(r"```\{include\} (\S*_generated/\S+)\.md", page.read_text()):
@@ -184,20 +193,17 @@ def test_every_include_of_a_generated_snippet_is_generated_from_committed_result
     assert included == set(SNIPPETS), set(SNIPPETS) ^ included
 
 
-def test_each_technique_page_quotes_committed_results_or_says_there_are_none(tmp_path,
+def test_each_technique_page_quotes_committed_results_or_says_there_are_none(generated,
                                                                             capsys):
     """Every guide page but advise includes generated snippets; a page none of whose
     snippets found a committed measurement is listed (the figures it still lacks)."""
-    import docs_figures
-
-    docs_figures.generate(tmp_path)
     unmeasured = []
     for page in sorted(GUIDE.glob("*.md")):
         if page.name == "advise.md":
             continue
         names = re.findall(r"_generated/(\S+)\.md", page.read_text())
         assert names, f"{page.name} includes no figure generated from committed results"
-        texts = [(tmp_path / f"{n}.md").read_text() for n in names]
+        texts = [(generated / f"{n}.md").read_text() for n in names]
         if not any("*Measured on " in t for t in texts):
             unmeasured.append(page.name)
     with capsys.disabled():

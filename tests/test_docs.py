@@ -105,6 +105,8 @@ class PageRun:
     ran: list[int] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     unrunnable: list[tuple[int, str]] = field(default_factory=list)
+    #: Skip lines without a condition and reason: sybil then skips silently.
+    silent: list[int] = field(default_factory=list)
 
 
 @functools.cache
@@ -118,6 +120,8 @@ def run_page(page: Path) -> PageRun:
     try:
         for example in document:
             is_skip = isinstance(example.region.evaluator, Skipper)
+            if is_skip and example.parsed[0] in ("next", "start") and not example.parsed[1]:
+                result.silent.append(example.line)
             try:
                 example.evaluate()
             except SkipTest as skip:
@@ -136,6 +140,7 @@ def test_every_code_block_runs_or_skips_with_its_reason(page):
     assert not run.unrunnable, (
         f"{page.name}: code blocks in a language the doc tests do not run (use python or "
         f"bash): {run.unrunnable}")
+    assert not run.silent, f"{page.name}: skips without a reason at lines {run.silent}"
     assert all(reason.strip() for _, reason in run.skipped), run.skipped
     assert len(run.ran) + len(run.skipped) == run.blocks, (
         f"{page.name}: {run.blocks} code blocks, {len(run.ran)} ran, "
@@ -158,6 +163,17 @@ def test_the_count_of_code_blocks_run_and_skipped(capsys):
         "needs cffi (pip install cffi)", "needs os.sched_setaffinity (Linux)",
         "needs taskset (Linux)"}
     assert {reason for *_, reason in skipped} <= allowed
+
+
+def test_the_counter_catches_a_silent_skip_and_a_block_nothing_runs(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("```python\nx = 1\n```\n\n% skip: next\n\n```python\nraise SystemExit\n```"
+                    "\n\n```text\noutput\n```\n\n% skip: next if(True, reason='why')\n\n"
+                    "```bash\nexit 3\n```\n")
+    run = run_page(page)
+    # sybil counts the silently skipped block (line 7) as evaluated: only `silent` tells.
+    assert run.blocks == 4 and run.ran == [1, 7] and run.silent == [5]
+    assert run.unrunnable == [(11, "text")] and run.skipped == [(17, "why")]
 
 
 # -- the figures --------------------------------------------------------------------------

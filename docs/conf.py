@@ -28,13 +28,14 @@ extensions = [
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "_generated", "_static/screenshots"]
+exclude_patterns = ["_build", "_generated", "_static"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 html_theme = "furo"
 html_title = "gilbench"
-html_static_path = ["_static"]
+# docs/_static/ holds only the screenshots the browser test takes (not part of the site).
+html_static_path: list[str] = []
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

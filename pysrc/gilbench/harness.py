@@ -401,7 +401,7 @@ def measure(run: ResolvedRun | RunSpec, *, repeats: int = 5, warmup: int = 1,
     """Measure one run (a RunSpec is resolved first). Raises ValueError for a bad spec
     and :class:`RunError` on failure. Beyond ``repeats``, more are timed while the
     median's interval is wide, until ``budget_s`` of timed repeats (see
-    :func:`~gilbench.uncertainty.adaptive_more`)."""
+    ``gilbench.uncertainty.adaptive_more``)."""
     run_start = time.perf_counter()
     gilwatch.install()  # a GIL warning shown from now on (a first chunk call) is recorded
     run = as_resolved(run)

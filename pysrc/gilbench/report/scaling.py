@@ -11,6 +11,7 @@ results file records for the flavour, or "no GIL" where the run had none.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -233,16 +234,25 @@ def _bars_panel(ax: Any, view: KernelView) -> list[str]:
             best[key] = r
     labels = sorted(best, key=lambda k: best[k].median_s, reverse=True)
     traits = [run_trait(view, best[k]) for k in labels]
+    # Flavours may run problems of their own size (interpreted Python a smaller one):
+    # their bars say so, since their times are not for the same work.
+    sizes = Counter(r.size for r in best.values())
+    main_size = sizes.most_common(1)[0][0] if sizes else None
     ax.barh(labels, [best[k].median_s for k in labels], height=0.7,
             color=[gil_colour(trait) for trait in traits])
     for i, (k, trait) in enumerate(zip(labels, traits, strict=True)):
         row = best[k]
         note = f" {row.workers}w"
+        if row.size != main_size:
+            note += f", size {row.size}"
         if (trait == "partial" and row.gil_availability is not None
                 and view.traits.role(row.strategy) in IN_PROCESS):
             note += f", GIL free {row.gil_availability:.0%}"  # measured: what partly means
         ax.annotate(note, (row.median_s, i), va="center", fontsize=FONT)
     ax.set_xscale("log")
+    times = [best[k].median_s for k in labels]
+    if times:  # room on the right for the notes (log axis: a factor, not an offset)
+        ax.set_xlim(min(times) / 1.3, max(times) * 3.0)
     as_seconds = matplotlib.ticker.FuncFormatter(lambda v, _: seconds_label(v))
     ax.xaxis.set_major_formatter(as_seconds)
     ax.xaxis.set_minor_formatter(as_seconds)
@@ -250,7 +260,8 @@ def _bars_panel(ax: Any, view: KernelView) -> list[str]:
     ax.tick_params(axis="x", which="both", labelsize=8)
     ax.tick_params(axis="x", which="minor", pad=5.0)  # labels in line with the majors'
     ax.set_ylim(-0.6, len(labels) - 0.4)
-    ax.set_xlabel("median time at the best worker count (log); 2w: 2 workers")
+    ax.set_xlabel("median time at the best worker count (log); 2w: 2 workers"
+                  + (f"; size: where not {main_size}" if len(sizes) > 1 else ""))
     ax.set_title(f"{view.kernel}: fastest time per flavour x strategy", fontsize=10)
     present = list(dict.fromkeys(traits))
     legend_below(ax, [Patch(color=gil_colour(tr)) for tr in present],

@@ -229,6 +229,12 @@ def why(rec: Row, table: list[Row], profile: Profile, costs: dict[str, StrategyC
                 f"{rec.measured_speedup:.2f}x.")
     tried = [r for r in table if r.measured_speedup is not None and r.strategy != "serial"]
     best = max(tried, key=lambda r: r.measured_speedup or 0.0, default=None)
+    if best is not None and (best.measured_speedup or 0.0) > 1.05:
+        return (f"The best pool, {best.display}, measured {best.measured_speedup:.2f}x "
+                f"(predicted {best.predicted_speedup:.2f}x), but its interval "
+                f"({best.measured_low:.2f}-{best.measured_high:.2f}x) reaches down to "
+                "serial: the timings were too noisy to claim a gain (other programs busy on "
+                "the cores?); run advise again on a quiet machine.")
     best_words = (f"; the best pool, {best.display}, measured {best.measured_speedup:.2f}x"
                   if best else "")
     thread_cost = costs.get("threads")
@@ -238,7 +244,9 @@ def why(rec: Row, table: list[Row], profile: Profile, costs: dict[str, StrategyC
                 f"more, and batching does not win back the start-up over {calls} "
                 f"call(s){best_words}.")
     procs = costs.get("processes")
-    if f > GIL_MATTERS and procs:
+    predicted = max((r.predicted_speedup for r in table if r.strategy != "serial"),
+                    default=1.0)
+    if f > GIL_MATTERS and procs and predicted < 1.05:
         return (f"It {gil}, so threads cannot beat {cap:.1f}x on {workers} cores, and a "
                 f"process pool's start-up ({_ms(procs.startup_s)}) and pickling cost more "
                 f"than the {_ms(profile.serial_s)} of work per call can save over {calls} "

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from gilbench.advice import api, model, recommend, render
+from gilbench.advice import api, document, model, recommend
 from gilbench.advice.costs import StrategyCosts
 from gilbench.advice.profile import Profile, same, sample_indices
 from gilbench.advice.target import BadAdviseInput, load_function, make_target
@@ -204,7 +204,7 @@ def test_before_and_after_side_by_side_with_a_hostile_name():
     page = advices[0]._repr_html_()
     assert "<script" not in page.lower() and "&lt;script&gt;" in page
     assert "<table>" in page and "data:image/png;base64," in page
-    md = render.markdown(advices[0])
+    md = document.markdown(advices[0])
     assert "<script" not in md and "\\|x" in md
-    pair = render.pair_text(advices)
+    pair = document.pair_text(advices)
     assert hostile in pair and "GIL held" in pair

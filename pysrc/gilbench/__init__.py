@@ -21,7 +21,7 @@ from gilbench.version import __version__
 #: Public name -> the module that defines it; each loads on first use (PEP 562).
 _EXPORTS = {
     "advise": "gilbench.advice.api",
-    "Advice": "gilbench.advice.recommend",
+    "Advice": "gilbench.advice.document",
     **dict.fromkeys(("FLAVOURS", "Flavour", "get_flavour", "register_flavour"),
                     "gilbench.flavours"),
     **dict.fromkeys(("Measurement", "RunError", "RunSpec", "measure"), "gilbench.harness"),
@@ -35,7 +35,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from gilbench.advice.api import advise
-    from gilbench.advice.recommend import Advice
+    from gilbench.advice.document import Advice
     from gilbench.flavours import FLAVOURS, Flavour, get_flavour, register_flavour
     from gilbench.harness import Measurement, RunError, RunSpec, measure
     from gilbench.kernels import (

@@ -17,8 +17,8 @@ from typing import Any
 
 from gilbench.advice import model, recommend
 from gilbench.advice.costs import StrategyCosts, machine_costs
+from gilbench.advice.document import Advice
 from gilbench.advice.profile import Profile, measure_profile
-from gilbench.advice.recommend import Advice
 from gilbench.advice.target import BadAdviseInput, Target, make_target
 from gilbench.advice.verify import MIN_WARM, verify
 from gilbench.limits import check_workers, usable_cores

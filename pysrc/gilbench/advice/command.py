@@ -63,7 +63,8 @@ def add_parser(sub: Any, positive_int: Any, output_options: Any) -> None:
 
 def run(args: argparse.Namespace, console: Any) -> int:
     """Run ``gilbench advise``; BadAdviseInput for input it cannot judge (exit 2)."""
-    from gilbench.advice import api, render
+    from gilbench.advice import api
+    from gilbench.advice import document as render
     from gilbench.advice.target import load_function, load_items
 
     if len(args.functions) > 2:
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace, console: Any) -> int:
 def _write(advices: list, out: Path, *, plots: bool) -> Path:
     """advice.* in ``out`` (one function), or in out/before and out/after with
     before-after.md and .json (two); the file to open first."""
-    from gilbench.advice import render
+    from gilbench.advice import document as render
     from gilbench.results import write_atomic
 
     if len(advices) == 1:

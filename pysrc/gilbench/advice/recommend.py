@@ -1,17 +1,16 @@
-"""The advice: which candidate to use, why, the code to paste, what releasing the GIL
-would change, and the model's predictions against the measurements."""
+"""The recommendation: which candidate to use, why, the code to paste, what releasing
+the GIL would change, and the model's predictions against the measurements, row by row."""
 
 from __future__ import annotations
 
 import ctypes
 import types
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
 from gilbench.advice.costs import StrategyCosts
 from gilbench.advice.model import Prediction
-from gilbench.advice.pools import DISPLAY
 from gilbench.advice.profile import Profile
 from gilbench.advice.verify import Measured
 from gilbench.uncertainty import Ratio
@@ -45,76 +44,6 @@ class Row:
     miss: str | None = None
     #: With --check: "same results" or which item differed; None when not compared.
     check: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Advice:
-    """What ``gilbench advise`` found for one function: see :func:`gilbench.advise`."""
-
-    function: str
-    calls: int
-    workers: int
-    cores: int
-    verified_items: int
-    profile: Profile
-    costs: dict[str, StrategyCosts]
-    rows: tuple[Row, ...]
-    recommendation: Row
-    why: str
-    snippet: str
-    released_speedup: float | None
-    released: str | None
-    notes: tuple[str, ...] = ()
-    machine: dict[str, Any] = field(default_factory=dict)
-    elapsed_s: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The advice.json document (schema ``gilbench-advice/1``)."""
-        rec = self.recommendation
-        p = self.profile
-        return {
-            "schema": SCHEMA, "function": self.function, "calls": self.calls,
-            "recommendation": {
-                "strategy": rec.strategy, "workers": rec.workers, "chunksize": rec.chunksize,
-                "speedup": rec.measured_speedup,
-                "speedup_interval": [rec.measured_low, rec.measured_high],
-                "display": rec.display, "start_method": rec.start_method,
-                "why": self.why, "snippet": self.snippet},
-            "profile": {
-                "task_s": p.task_s, "task_interval_s": [p.task_low_s, p.task_high_s],
-                "task_mean_s": p.task_mean_s, "gil_held_share": p.gil_held_share,
-                "gil_method": p.gil_method, "gil_probe_share": p.gil_probe_share,
-                "gil_thread_share": p.gil_thread_share, "cpu_share": p.cpu_share,
-                "bytes_in": p.bytes_in, "bytes_out": p.bytes_out, "pickle_s": p.pickle_s,
-                "picklable": p.pickle_problem is None, "pickle_problem": p.pickle_problem,
-                "subinterpreters": p.subinterpreter_problem is None,
-                "subinterpreter_problem": p.subinterpreter_problem,
-                "deterministic": p.deterministic, "items": p.items, "sample": p.sample},
-            "candidates": [
-                {"strategy": r.strategy, "workers": r.workers, "chunksize": r.chunksize,
-                 "display": r.display, "predicted_speedup": r.predicted_speedup,
-                 "measured_speedup": r.measured_speedup,
-                 "measured_interval": (None if r.measured_speedup is None
-                                       else [r.measured_low, r.measured_high]),
-                 "model_parts_s": r.parts, "startup_s": r.startup_s,
-                 "start_method": r.start_method, "miss": r.miss, "check": r.check}
-                for r in self.rows],
-            "if_gil_released": {"speedup": self.released_speedup, "sentence": self.released},
-            "costs": {name: asdict(c) for name, c in self.costs.items()},
-            "verified_items": self.verified_items, "notes": list(self.notes),
-            "machine": {**self.machine, "cores": self.cores, "workers": self.workers},
-            "elapsed_s": self.elapsed_s,
-        }
-
-    def __str__(self) -> str:
-        from gilbench.advice.render import text
-
-        return text(self)
-
-    def _repr_html_(self) -> str:
-        from gilbench.advice.render import html_fragment
-
-        return html_fragment(self)
 
 
 def speedup(serial: Measured, m: Measured) -> Ratio:
@@ -329,5 +258,5 @@ def snippet(rec: Row, name: str, star: bool) -> str:
     return head + body
 
 
-__all__ = ["GIL_MATTERS", "MISS", "SCHEMA", "Advice", "Row", "choose", "released_sentence",
-           "rows", "snippet", "speedup", "thread_cap", "why", "DISPLAY"]
+__all__ = ["GIL_MATTERS", "MISS", "SCHEMA", "Row", "choose", "released_sentence",
+           "rows", "snippet", "speedup", "thread_cap", "why"]

@@ -1,20 +1,91 @@
-"""The advice as text (terminal), advice.json, advice.md, advice.html and one plot:
-predicted against measured speedup per candidate. The recommendation comes first
-everywhere; every string that comes from the user's code is escaped in HTML and Markdown.
+"""The advice as a document: the :class:`Advice` value and its renderings, text for the
+terminal, advice.json, advice.md, advice.html (with the plot of :mod:`.plot`). The
+recommendation comes first everywhere; every string that comes from the user's code is
+escaped in HTML and Markdown.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gilbench.advice.recommend import Advice, Row
+from gilbench.advice.costs import StrategyCosts
+from gilbench.advice.profile import Profile
+from gilbench.advice.recommend import SCHEMA, Row
 from gilbench.limits import format_bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class Advice:
+    """What ``gilbench advise`` found for one function: see :func:`gilbench.advise`."""
+
+    function: str
+    calls: int
+    workers: int
+    cores: int
+    verified_items: int
+    profile: Profile
+    costs: dict[str, StrategyCosts]
+    rows: tuple[Row, ...]
+    recommendation: Row
+    why: str
+    snippet: str
+    released_speedup: float | None
+    released: str | None
+    notes: tuple[str, ...] = ()
+    machine: dict[str, Any] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The advice.json document (schema ``gilbench-advice/1``)."""
+        rec = self.recommendation
+        p = self.profile
+        return {
+            "schema": SCHEMA, "function": self.function, "calls": self.calls,
+            "recommendation": {
+                "strategy": rec.strategy, "workers": rec.workers, "chunksize": rec.chunksize,
+                "speedup": rec.measured_speedup,
+                "speedup_interval": [rec.measured_low, rec.measured_high],
+                "display": rec.display, "start_method": rec.start_method,
+                "why": self.why, "snippet": self.snippet},
+            "profile": {
+                "task_s": p.task_s, "task_interval_s": [p.task_low_s, p.task_high_s],
+                "task_mean_s": p.task_mean_s, "gil_held_share": p.gil_held_share,
+                "gil_method": p.gil_method, "gil_probe_share": p.gil_probe_share,
+                "gil_thread_share": p.gil_thread_share, "cpu_share": p.cpu_share,
+                "bytes_in": p.bytes_in, "bytes_out": p.bytes_out, "pickle_s": p.pickle_s,
+                "picklable": p.pickle_problem is None, "pickle_problem": p.pickle_problem,
+                "subinterpreters": p.subinterpreter_problem is None,
+                "subinterpreter_problem": p.subinterpreter_problem,
+                "deterministic": p.deterministic, "items": p.items, "sample": p.sample},
+            "candidates": [
+                {"strategy": r.strategy, "workers": r.workers, "chunksize": r.chunksize,
+                 "display": r.display, "predicted_speedup": r.predicted_speedup,
+                 "measured_speedup": r.measured_speedup,
+                 "measured_interval": (None if r.measured_speedup is None
+                                       else [r.measured_low, r.measured_high]),
+                 "model_parts_s": r.parts, "startup_s": r.startup_s,
+                 "start_method": r.start_method, "miss": r.miss, "check": r.check}
+                for r in self.rows],
+            "if_gil_released": {"speedup": self.released_speedup, "sentence": self.released},
+            "costs": {name: asdict(c) for name, c in self.costs.items()},
+            "verified_items": self.verified_items, "notes": list(self.notes),
+            "machine": {**self.machine, "cores": self.cores, "workers": self.workers},
+            "elapsed_s": self.elapsed_s,
+        }
+
+    def __str__(self) -> str:
+        return text(self)
+
+    def _repr_html_(self) -> str:
+        """The summary table and the plot, for Jupyter (no script: escaped text only)."""
+        return html_fragment(self)
+
 
 PLOT_NAME = "advice.png"
 FILES = ("advice.json", "advice.md", "advice.html", PLOT_NAME)
@@ -146,42 +217,16 @@ def html_page_of(a: Advice, png: bytes | None) -> str:
 def html_fragment(a: Advice) -> str:
     """The summary table and plot for a notebook (``Advice._repr_html_``)."""
     try:
-        png = plot_png(a)
+        png = _plot(a)
     except Exception:  # noqa: BLE001 - no plot is better than no advice in a notebook
         png = None
     return _html_body(a, base64.b64encode(png).decode() if png else None)
 
 
-def plot_png(a: Advice) -> bytes:
-    """The plot: per candidate, predicted and measured speedup over serial."""
-    from gilbench import roles
-    from gilbench.report.plotstyle import DPI, pyplot, role_colour
+def _plot(a: Advice) -> bytes:
+    from gilbench.advice.plot import plot_png
 
-    plt = pyplot()
-    shown = [r for r in a.rows if r.strategy != "serial"]
-    fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.55 * max(1, len(shown))),
-                           layout="constrained")
-    colours = {"threads": role_colour(roles.THREAD_POOL)}
-    for i, r in enumerate(shown):
-        colour = colours.get(r.strategy, role_colour(roles.PROCESS_POOL))
-        ax.barh(i + 0.2, r.predicted_speedup, height=0.38, color=colour, alpha=0.35,
-                hatch="//", edgecolor=colour, label="predicted" if i == 0 else None)
-        if r.measured_speedup is not None:
-            err = [[r.measured_speedup - r.measured_low], [r.measured_high - r.measured_speedup]]
-            ax.barh(i - 0.2, r.measured_speedup, height=0.38, color=colour, xerr=err,
-                    capsize=3, label="measured" if i == 0 else None)
-    ax.axvline(1.0, color="#444", lw=1, ls="--")
-    ax.text(1.0, len(shown) - 0.4, " serial", fontsize=8, color="#444")
-    ax.set_yticks(range(len(shown)), [r.display for r in shown])
-    ax.invert_yaxis()
-    ax.set_xlabel(f"speedup over serial ({a.workers} workers, {a.calls} call(s))")
-    ax.set_title(f"{a.function}: predicted (hatched) and measured", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
-    buffer = io.BytesIO()
-    # Rendered once to bytes: the file, the HTML page and the notebook share them.
-    fig.savefig(buffer, format="png", dpi=DPI)
-    plt.close(fig)
-    return buffer.getvalue()
+    return plot_png(a.rows, a.function, a.workers, a.calls)
 
 
 def write(a: Advice, out: Path, *, plots: bool = True) -> list[Path]:
@@ -189,7 +234,7 @@ def write(a: Advice, out: Path, *, plots: bool = True) -> list[Path]:
     from gilbench.results import write_atomic
 
     out.mkdir(parents=True, exist_ok=True)
-    png = plot_png(a) if plots else None
+    png = _plot(a) if plots else None
     paths = []
     if png:
         (out / PLOT_NAME).write_bytes(png)
@@ -246,6 +291,6 @@ def dumps(a: Advice) -> str:
     return json.dumps(a.to_dict(), indent=1)
 
 
-__all__ = ["FILES", "PLOT_NAME", "Row", "dumps", "headline", "html_fragment", "html_page_of",
-           "markdown", "pair_json", "pair_markdown", "pair_text", "plot_png", "profile_line",
+__all__ = ["FILES", "PLOT_NAME", "Advice", "dumps", "headline", "html_fragment", "html_page_of",
+           "markdown", "pair_json", "pair_markdown", "pair_text", "profile_line",
            "text", "write"]

@@ -208,3 +208,38 @@ def test_before_and_after_side_by_side_with_a_hostile_name():
     assert "<script" not in md and "\\|x" in md
     pair = document.pair_text(advices)
     assert hostile in pair and "GIL held" in pair
+
+
+# -- costs and pools ---------------------------------------------------------------------
+def test_per_task_costs_come_from_a_sweep_of_this_machine_only(tmp_path):
+    from gilbench.advice.costs import sweep_per_task
+
+    doc = {"machine": {"hostname": "here", "usable_cores": 2, "granularity": {"dispatch": {
+        "threads": {"2": {"per_task_s": 6e-6}}, "processes": {"4": {"per_task_s": 1e-4}}}}}}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(doc))
+    assert sweep_per_task(path, 2, 2, "here") == {"threads": 6e-6}
+    assert sweep_per_task(path, 2, 2, "elsewhere") == {}
+    assert sweep_per_task(path, 2, 4, "here") == {}
+    assert sweep_per_task(tmp_path / "missing.json", 2, 2, "here") == {}
+
+
+@pytest.mark.parametrize("kind", ["threads", "processes", "pool-map"])
+def test_every_pool_maps_in_order_in_batches(kind):
+    from gilbench.advice.pools import opened
+
+    with opened(kind, 2) as ex:
+        assert ex.startup_s > 0
+        assert ex.map(abs, list(range(-10, 0)), 3) == list(range(10, 0, -1))
+
+
+def test_subinterpreters_run_a_users_task_where_python_has_them():
+    from gilbench.advice.pools import opened
+    from gilbench.strategies.interpreters import unavailable_reason
+
+    why = unavailable_reason()
+    if why:
+        pytest.skip(why)
+    with opened("subinterpreters", 2) as ex:
+        assert ex.map(targets.python_loop, [10, 20, 30], 2) == [
+            targets.python_loop(n) for n in (10, 20, 30)]

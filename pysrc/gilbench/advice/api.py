@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gilbench.advice import model, recommend
-from gilbench.advice.costs import StrategyCosts, machine_costs
+from gilbench.advice.costs import MEASURED, StrategyCosts, machine_costs
 from gilbench.advice.document import Advice
 from gilbench.advice.profile import Profile, measure_profile
 from gilbench.advice.target import BadAdviseInput, Target, make_target
@@ -82,9 +82,10 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[str], None]]:
 
 
 def _chosen(predictions: Sequence[model.Prediction]) -> list[model.Prediction]:
-    """Serial, the best thread pool, the best process pool, then the next best."""
+    """Serial, the best thread pool, the best process pool, the best subinterpreters
+    (where they can run it), then the next best."""
     out = [p for p in predictions if p.strategy == "serial"][:1]
-    for strategies in (("threads",), model.OWN_GIL):
+    for strategies in (("threads",), ("processes", "pool-map"), ("subinterpreters",)):
         best = next((p for p in predictions if p.strategy in strategies), None)
         if best is not None:
             out.append(best)
@@ -111,18 +112,22 @@ def _verified_count(profile: Profile, chosen: Sequence[model.Prediction], n: int
 
 def _run(target: Target, *, calls: int, budget: float, check: bool, workers: int,
          start_method: str | None, sweep: Path | None, progress: bool,
-         costs: dict[str, StrategyCosts] | None = None) -> Advice:
+         cache: dict[str, StrategyCosts] | None = None) -> Advice:
     started = time.perf_counter()
     cores = usable_cores()
     n = len(target.items)
     with _progress(progress, 8) as step:
         profile = measure_profile(target, budget=budget, cores=cores, step=step)
-        skip = ("processes", "pool-map") if profile.pickle_problem else ()
+        skip = (("processes", "pool-map", "subinterpreters") if profile.pickle_problem
+                else ("subinterpreters",) if profile.subinterpreter_problem else ())
         step("the machine's per-task costs")
-        if costs is None:
-            costs = machine_costs(workers, start_method=start_method, sweep=sweep,
-                                  cores=cores, hostname=platform.node(), skip=skip)
-        costs = {k: v for k, v in costs.items() if k not in skip}
+        cache = {} if cache is None else cache
+        missing = tuple(k for k in MEASURED if k not in cache and k not in skip)
+        if missing:
+            cache.update(machine_costs(workers, start_method=start_method, sweep=sweep,
+                                       cores=cores, hostname=platform.node(),
+                                       skip=tuple(k for k in MEASURED if k not in missing)))
+        costs = {k: v for k, v in cache.items() if k not in skip}
         predictions = model.candidates(profile, costs, n=n, workers=workers, calls=calls)
         chosen = _chosen(predictions)
         left = budget - (time.perf_counter() - started)
@@ -169,9 +174,7 @@ def _notes(profile: Profile, costs: dict[str, StrategyCosts], count: int, n: int
     if count < n:
         yield (f"Verified on the first {count} of {n} items: all of them would not fit the "
                "time budget; the table's predictions are for those items.")
-    if profile.subinterpreter_problem is None:
-        yield "It runs in a subinterpreter too (Python 3.13+); subinterpreters were not timed."
-    else:
+    if profile.subinterpreter_problem is not None:
         yield f"Subinterpreters: not a candidate here: {profile.subinterpreter_problem}."
     sources = sorted({c.source for c in costs.values()})
     yield ("Per-task costs: " + ", ".join(sources) + " (start-up and per-byte costs "
@@ -212,14 +215,13 @@ def compare(fns: Sequence[Callable[..., Any]], items: Any, calls: int = 1, *,
     targets = [make_target(fn, listed, star=star, name=names[i] if names else None)
                for i, fn in enumerate(fns)]
     out: list[Advice] = []
-    costs = None
+    cache: dict[str, StrategyCosts] = {}  # the machine's costs, measured once for all
     for target in targets:
         advice = _run(target, calls=calls, budget=float(budget), workers=workers,
-                      sweep=Path(sweep) if sweep else None, costs=costs,
+                      sweep=Path(sweep) if sweep else None, cache=cache,
                       check=options.get("check", False),
                       start_method=options.get("start_method"),
                       progress=options.get("progress", True))
-        costs = advice.costs if not advice.profile.pickle_problem else None
         out.append(advice)
     return out
 

@@ -24,17 +24,12 @@ FEW, MANY = 8, 256
 PAYLOADS, PAYLOAD_BYTES = 32, 64 * 1024
 REPEATS = 3
 #: The pools whose costs the model needs, by strategy id.
-MEASURED = ("threads", "processes", "pool-map")
+MEASURED = ("threads", "processes", "pool-map", "subinterpreters")
 
 
-def noop(item: Any) -> None:
-    """The empty task."""
-    return None
-
-
-def echo(item: Any) -> Any:
-    """A task that sends its payload back."""
-    return item
+#: The empty task, and one that sends its payload back: builtins, so that they load in a
+#: subinterpreter too (where numpy, and so this module, cannot).
+noop, echo = abs, bytes
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,7 +25,7 @@ from gilbench.interrupts import deferred, detach_worker
 from gilbench.strategies.processes import Launcher
 
 #: The kinds of executor, by the strategy id ``gilbench list`` shows for each.
-KINDS = ("serial", "threads", "processes", "pool-map")
+KINDS = ("serial", "threads", "processes", "pool-map", "subinterpreters")
 #: What a person calls each one.
 DISPLAY = {"serial": "a for loop", "threads": "ThreadPoolExecutor",
            "processes": "ProcessPoolExecutor", "pool-map": "Pool.map",
@@ -92,6 +92,9 @@ def opened(kind: str, workers: int, *, start_method: str | None = None,
             yield ex
     elif kind in ("processes", "pool-map"):
         with _processes(kind, workers, start_method, timeout) as ex:
+            yield ex
+    elif kind == "subinterpreters":
+        with _interpreters(workers, timeout) as ex:
             yield ex
     else:
         raise ValueError(f"unknown executor {kind!r}; valid choices: {', '.join(KINDS)}")
@@ -162,6 +165,31 @@ def _processes(kind: str, workers: int, start_method: str | None, timeout: float
     finally:
         _close(kind, pool, kill=failed)
         launcher.close()
+
+
+@contextmanager
+def _interpreters(workers: int, timeout: float) -> Iterator[Executor]:
+    """The ``subinterpreters`` strategy's session (Python 3.13+): one isolated interpreter
+    per worker thread; each task ships ``(task, batch)`` pickled and runs
+    :func:`gilbench.isolated.batch.run_batch` there."""
+    from gilbench.isolated.batch import run_batch as isolated_batch
+    from gilbench.kernels.base import Implementation, Problem
+    from gilbench.strategies import get_strategy
+
+    strategy = get_strategy("subinterpreters")
+    why = strategy.unavailable_reason()
+    if why:
+        raise RuntimeError(f"subinterpreters are unavailable here: {why}")
+    # No workspace: the items travel with the tasks.
+    with strategy.open(Problem("advise", 1, 0), Implementation(isolated_batch,
+                                                               isolated=isolated_batch),
+                       workers, timeout=timeout) as session:
+
+        def run(task: Callable[[Any], Any], items: Sequence[Any], chunksize: int) -> list:
+            chunks = [(task, list(b)) for b in batches(items, max(1, chunksize))]
+            return [r for part in session.map(chunks).partials for r in part]
+
+        yield Executor("subinterpreters", workers, session.startup_s or 0.0, None, run)
 
 
 def _close(kind: str, pool: Any, *, kill: bool) -> None:

@@ -249,6 +249,14 @@ def snippet(rec: Row, name: str, star: bool) -> str:
                 f"    with ProcessPoolExecutor({w}, mp_context=mp.get_context({method!r})) "
                 "as ex:\n"
                 f"        results = list(ex.map({fname}, {args}{chunk}))")
+    elif rec.strategy == "subinterpreters":
+        head = "from concurrent.futures import InterpreterPoolExecutor  # Python 3.14+\n" + head
+        args = "*zip(*items)" if star else "items"
+        body = ("# On 3.13 only the private _interpreters module runs subinterpreters: see\n"
+                "# gilbench/strategies/interpreters.py. The function must import without\n"
+                "# numpy or any extension that refuses isolated interpreters.\n"
+                f"with InterpreterPoolExecutor({w}) as ex:\n"
+                f"    results = list(ex.map({fname}, {args}{chunk}))")
     else:  # pool-map
         head = "import multiprocessing as mp\n" + head
         fn = "starmap" if star else "map"

@@ -49,8 +49,9 @@ class Measured:
 
     @property
     def penalty_s(self) -> float:
-        """The one-off cost of the first call: start-up, and a cold first map's excess."""
-        return self.startup_s + max(0.0, self.cold_s - self.warm_s)
+        """The one-off cost of the first call: start-up, and a cold first map's excess
+        over the warm maps (beyond their interval: within it, it is noise)."""
+        return self.startup_s + max(0.0, self.cold_s - self.warm_high_s)
 
     def per_call(self, warm: float | None = None) -> float:
         """Seconds per call of the user's program: warm map + one-off costs / calls."""

@@ -1,10 +1,9 @@
 """Verification: the chosen candidates run for real on the user's items.
 
-As the harness times a run: the executors start first (each start-up timed apart, every
+As the harness times a run: the executor starts first (its start-up timed apart, every
 worker up), the first map is timed on its own (cold: imports, caches, a worker's first
-unpickling), then warm maps are repeated while a median's interval is wide
-(:func:`gilbench.uncertainty.adaptive_more`) and time allows, the candidates taking
-turns. What one call of the
+unpickling), then warm maps are repeated while the median's interval is wide
+(:func:`gilbench.uncertainty.adaptive_more`) and time allows. What one call of the
 user's program costs is then ``warm + (start-up + first-call penalty) / calls``.
 """
 
@@ -12,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,60 +82,58 @@ def _failed(target: Target, display: str, exc: BaseException) -> BadAdviseInput:
                           + (f": {first:.200}" if first else "") + " (it ran serially)")
 
 
+def _repeat(run: Callable[[], list[Any]], allowance_s: float
+            ) -> tuple[list[float], list[Any]]:
+    """Seconds of the cold map then the warm ones, and the last map's results."""
+    times: list[float] = []
+    start = time.perf_counter()
+    while True:
+        seconds, results = _timed(run)
+        times.append(seconds)
+        warm = times[1:]
+        if len(warm) < MIN_WARM:
+            continue
+        spent = time.perf_counter() - start
+        if spent + spent / len(times) > allowance_s or not (
+                len(warm) < WARM or adaptive_more(warm, WARM)):
+            return times, results
+
+
 def verify(target: Target, chosen: Sequence[Prediction], *, count: int, calls: int,
            allowance_s: float, start_method: str | None = None, check: bool = False,
            timeout: float = 600.0, step: Callable[[str], None] = lambda _: None
            ) -> list[Measured]:
-    """Run serial and every prediction in ``chosen`` on the first ``count`` items.
+    """Run serial and every prediction in ``chosen`` on the first ``count`` items, one
+    after the other, serial first (its results are the reference for ``check``).
 
-    Every executor is started first; then the candidates take turns, one map each per
-    round, so that a machine whose load changes meanwhile slows them all alike rather
-    than whichever ran last. Round 0 is the cold map. Rounds go on past ``MIN_WARM``
-    warm ones while ``allowance_s`` lasts and some median's interval is still wide.
+    One executor at a time, as the sweep runs them: a second process pool forked while
+    the first one's threads run could deadlock in its children (Python 3.12+ warns of it).
     """
     items = list(target.items[:count])
     indices = range(count)
     rest = [p for p in chosen if p.strategy != "serial"]
-    with ExitStack() as stack:
-        runs: list[tuple[Prediction | None, Any, Callable[[], list[Any]]]] = [
-            (None, None, lambda: serial_pass(target, indices))]
-        for p in rest:
-            step(f"starting {p.display}")
-            ex = stack.enter_context(opened(p.strategy, p.workers, start_method=start_method,
-                                            timeout=timeout))
-            runs.append((p, ex, lambda ex=ex, c=p.chunksize: ex.map(target.task, items, c)))
-        times: list[list[float]] = [[] for _ in runs]
-        results: list[list[Any]] = [[] for _ in runs]
-        step("timing the candidates in turn")
-        start = time.perf_counter()
-        rounds = 0
-        while True:
-            for k, (p, _, run) in enumerate(runs):
-                try:
-                    seconds, results[k] = _timed(run)
-                except (BadAdviseInput, KeyboardInterrupt):
-                    raise
-                except Exception as exc:  # noqa: BLE001 - the user's function in a pool
-                    raise _failed(target, p.display if p else "serial", exc) from None
-                times[k].append(seconds)
-            rounds += 1
-            warm = rounds - 1
-            spent = time.perf_counter() - start
-            if warm < MIN_WARM:
-                continue
-            if spent + spent / rounds > allowance_s or not any(
-                    warm < WARM or adaptive_more(t[1:], WARM) for t in times):
-                break
-        out = []
-        for k, (p, ex, _) in enumerate(runs):
-            m = _measured(p.strategy if p else "serial", p.workers if p else 1,
-                          p.chunksize if p else 1, ex.start_method if ex else None,
-                          ex.startup_s if ex else 0.0, times[k][0], times[k][1:], calls)
-            if check and p is not None:
-                mismatch = next((i for i, (a, b) in enumerate(
-                    zip(results[0], results[k], strict=True)) if not same(a, b)), None)
-                m = Measured(**{**m.__dict__, "checked": True, "mismatch": mismatch})
-            out.append(m)
+    share = allowance_s / (len(rest) + 1)
+    step("timing serial")
+    times, reference = _repeat(lambda: serial_pass(target, indices), share)
+    out = [_measured("serial", 1, 1, None, 0.0, times[0], times[1:], calls)]
+    for p in rest:
+        step(f"timing {p.display}")
+        try:
+            with opened(p.strategy, p.workers, start_method=start_method,
+                        timeout=timeout) as ex:
+                times, results = _repeat(
+                    lambda ex=ex, c=p.chunksize: ex.map(target.task, items, c), share)
+        except (BadAdviseInput, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user's function failed in a pool
+            raise _failed(target, p.display, exc) from None
+        m = _measured(p.strategy, p.workers, p.chunksize, ex.start_method, ex.startup_s,
+                      times[0], times[1:], calls)
+        if check:
+            mismatch = next((i for i, (a, b) in enumerate(
+                zip(reference, results, strict=True)) if not same(a, b)), None)
+            m = Measured(**{**m.__dict__, "checked": True, "mismatch": mismatch})
+        out.append(m)
     return out
 
 

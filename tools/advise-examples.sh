@@ -13,4 +13,4 @@ run examples/native/primes.py:count_primes_gil examples/native/primes.py:count_p
 run examples/numpy_heavy/waves.py:wave_energy \
     --items examples/numpy_heavy/waves.py:items --out examples/numpy_heavy "$@"
 run examples/hashing/hashes.py:sha256_pieces examples/hashing/hashes.py:sha256_whole \
-    --items examples/hashing/hashes.py:items --out examples/hashing "$@"
+    --items examples/hashing/hashes.py:ITEMS --out examples/hashing "$@"

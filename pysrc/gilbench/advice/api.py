@@ -145,7 +145,7 @@ def _run(target: Target, *, calls: int, budget: float, check: bool, workers: int
                       default=1.0)
     released_words = None
     if (released is not None and profile.gil_held_share > recommend.GIL_MATTERS
-            and released.speedup > threads_now * 1.05):
+            and released.speedup > max(1.05, threads_now * 1.05)):
         released_words = recommend.released_sentence(target.fn, target.name,
                                                       released.speedup, threads_now, workers)
     return Advice(

@@ -49,8 +49,9 @@ def add_parser(sub: Any, positive_int: Any, output_options: Any) -> None:
                    help="how many times your program runs the whole batch (default: 1); "
                         "a pool's start-up is shared among them")
     p.add_argument("--budget", type=_budget, default=60.0, metavar="SECONDS",
-                   help="the most advise may spend; a function whose serial pass would "
-                        "take longer is refused (default: %(default)s)")
+                   help="about what advise may spend: a function whose serial pass "
+                        "would take longer is refused, and verification stops repeating "
+                        "when it runs out (default: %(default)s)")
     p.add_argument("--check", action="store_true",
                    help="compare every pool's results with serial's")
     p.add_argument("--workers", type=positive_int("workers"), metavar="N",

@@ -72,3 +72,22 @@ def long_task(n: int) -> int:
 
 
 LONG = list(range(400))
+
+
+def tiny(n: int) -> int:
+    """A task of a microsecond or two: no pool can pay for itself."""
+    return n * n + 1
+
+
+def which_process(n: int) -> int:
+    """The same on every call in one process, different in a worker process."""
+    import os
+
+    return os.getpid() + n
+
+
+def random_result(n: int) -> float:
+    """A result that differs from one call to the next."""
+    import random
+
+    return random.random() + n

@@ -243,3 +243,26 @@ def test_subinterpreters_run_a_users_task_where_python_has_them():
     with opened("subinterpreters", 2) as ex:
         assert ex.map(targets.python_loop, [10, 20, 30], 2) == [
             targets.python_loop(n) for n in (10, 20, 30)]
+
+
+def test_a_microsecond_task_is_left_serial_and_says_why():
+    advice = api.advise(targets.tiny, list(range(200)), progress=False, sweep=None)
+    assert advice.recommendation.strategy == "serial"
+    assert "too short for a pool to pay" in advice.why
+    assert advice.snippet.endswith("results = [tiny(item) for item in items]")
+
+
+def test_check_flags_pools_whose_results_differ_and_never_recommends_them():
+    advice = api.advise(targets.which_process, list(range(50)), check=True, progress=False,
+                        sweep=None)
+    checked = {r.strategy: r.check for r in advice.rows if r.check}
+    assert checked["threads"] == "same results as serial"
+    assert any(s in checked and checked[s].endswith("differs from serial")
+               for s in ("processes", "pool-map"))
+    assert advice.recommendation.strategy in ("serial", "threads")
+
+
+def test_results_that_differ_from_call_to_call_are_reported():
+    advice = api.advise(targets.random_result, list(range(30)), progress=False, sweep=None)
+    assert not advice.profile.deterministic
+    assert any("differ from one call to the next" in n for n in advice.notes)

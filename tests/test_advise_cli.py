@@ -88,7 +88,6 @@ def test_before_and_after_side_by_side_with_check(tmp_path):
     assert checks and all(c == "same results as serial" for c in checks)
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 def test_sigterm_while_measuring_leaves_no_worker(tmp_path):
     out = tmp_path / "advice-sigterm-marker"

@@ -20,6 +20,8 @@ from gilbench.version import __version__
 
 #: Public name -> the module that defines it; each loads on first use (PEP 562).
 _EXPORTS = {
+    "advise": "gilbench.advice.api",
+    "Advice": "gilbench.advice.document",
     **dict.fromkeys(("FLAVOURS", "Flavour", "get_flavour", "register_flavour"),
                     "gilbench.flavours"),
     **dict.fromkeys(("Measurement", "RunError", "RunSpec", "measure"), "gilbench.harness"),
@@ -32,6 +34,8 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
+    from gilbench.advice.api import advise
+    from gilbench.advice.document import Advice
     from gilbench.flavours import FLAVOURS, Flavour, get_flavour, register_flavour
     from gilbench.harness import Measurement, RunError, RunSpec, measure
     from gilbench.kernels import (
@@ -74,7 +78,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "FLAVOURS", "KERNELS", "PROFILES", "STRATEGIES", "ArraySpec", "Flavour",
+    "Advice", "advise", "FLAVOURS", "KERNELS", "PROFILES", "STRATEGIES", "ArraySpec", "Flavour",
     "Implementation", "Kernel", "Measurement", "Problem", "RunError", "RunSpec", "Session",
     "Strategy", "Workspace", "__version__", "build_plan", "get_flavour", "get_kernel",
     "get_strategy", "measure", "register_flavour", "register_kernel", "register_strategy",

@@ -1,4 +1,4 @@
-"""The ``gilbench`` command: list, info, run, report, export, compare, study.
+"""The ``gilbench`` command: list, info, run, report, export, compare, study, advise.
 
 Exit codes: 0 success; 1 a run failed (finished runs are kept); 2 bad input (one line
 naming the bad value and the valid choices, or the cap it exceeds, or why the output folder
@@ -235,6 +235,10 @@ def build_parser() -> Parser:
                    help="tiny settings: a few seconds per study, rough figures (for tests)")
     _output_options(p, f"{DEFAULT_OUT}/{STUDY_OUT_SUBFOLDER}",
                     quiet="no progress and no summary; print only where the report went")
+
+    from gilbench.advice.command import add_parser as add_advise
+
+    add_advise(sub, _positive_int, _output_options)
     return parser
 
 
@@ -399,8 +403,19 @@ def cmd_study(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(str(exc)) from None
 
 
+def cmd_advise(args: argparse.Namespace, console: Console) -> int:
+    from gilbench.advice.command import run
+    from gilbench.advice.target import BadAdviseInput
+
+    try:
+        return run(args, console)
+    except BadAdviseInput as exc:
+        raise UsageError(str(exc)) from None
+
+
 COMMANDS = {"list": cmd_list, "info": cmd_info, "run": cmd_run, "report": cmd_report,
-            "export": cmd_export, "compare": cmd_compare, "study": cmd_study}
+            "export": cmd_export, "compare": cmd_compare, "study": cmd_study,
+            "advise": cmd_advise}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

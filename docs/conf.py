@@ -51,6 +51,9 @@ nitpick_ignore_regex = [
                  r"|harness\.ReferenceCache)"),
     ("py:func", r"output_part|write_outputs|resolve|gilbench\.strategies\.startmethod\.choose"
                 r"|gilbench\.roles\.role_of|gilbench\.analysis\.run_id"),
-    ("py:mod", r"gilbench\.isolated"),
+    ("py:mod", r"gilbench\.(isolated|pytest_gil)"),
+    ("py:class", r"pathlib\.Path|BadAdviseInput|gilbench\.gilprobe\.GilProbe"
+                 r"|gilbench\.advice\.(recommend\.Row|profile\.Profile|costs\.StrategyCosts)"),
+    ("py:func", r"gilbench\.advise"),
     ("py:attr", r"CAPABILITIES"),
 ]

@@ -60,7 +60,8 @@ def advise_api() -> str:
         lines += [f".. autoclass:: {returned.__module__}.{returned.__qualname__}",
                   "   :members:", ""]
     lines += [".. automodule:: gilbench.testing",
-              "   :members: gil_held_share, assert_releases_gil, assert_holds_gil", "```", ""]
+              "   :members: gil_held_share, assert_releases_gil, assert_holds_gil, "
+              "measure_gil, GilReading, GilNotEnabled", "```", ""]
     return "\n".join(lines)
 
 

@@ -14,3 +14,4 @@ run examples/numpy_heavy/waves.py:wave_energy \
     --items examples/numpy_heavy/waves.py:items --out examples/numpy_heavy "$@"
 run examples/hashing/hashes.py:sha256_pieces examples/hashing/hashes.py:sha256_whole \
     --items examples/hashing/hashes.py:ITEMS --out examples/hashing "$@"
+run examples/tiny/tiny.py:poly --items examples/tiny/tiny.py:ITEMS --out examples/tiny "$@"

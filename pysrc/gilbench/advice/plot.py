@@ -17,7 +17,7 @@ def plot_png(rows: Sequence[Row], function: str, workers: int, calls: int) -> by
 
     plt = pyplot()
     shown = [r for r in rows if r.strategy != "serial"]
-    fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.55 * max(1, len(shown))),
+    fig, ax = plt.subplots(figsize=(7.5, 0.8 + 0.55 * max(1, len(shown))),
                            layout="constrained")
     colours = {"threads": role_colour(roles.THREAD_POOL)}
     for i, r in enumerate(shown):
@@ -33,7 +33,9 @@ def plot_png(rows: Sequence[Row], function: str, workers: int, calls: int) -> by
     ax.set_yticks(range(len(shown)), [r.display for r in shown])
     ax.invert_yaxis()
     ax.set_xlabel(f"speedup over serial ({workers} workers, {calls} call(s))")
-    ax.set_title(f"{function}: predicted (hatched) and measured", fontsize=10)
+    # The function's name on a line of its own: a long MODULE:FUNC must not run off the
+    # figure.
+    ax.set_title(f"{function}\npredicted (hatched) and measured", fontsize=10, wrap=True)
     ax.legend(loc="lower right", fontsize=8)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)

@@ -48,7 +48,7 @@ def test_openmp_runs_one_chunk_others_share_the_chunking():
 
 
 def test_copying_strategy_runs_one_representative_flavour():
-    plan = build_plan("standard", kernels=["reduction"])
+    plan = build_plan("full", kernels=["reduction"])
     shipped = {s.flavour for s in plan.specs if s.strategy == "processes-pickle"}
     assert shipped == {"cython-nogil"}  # the first flavour, in registry order, to drop the GIL
     # Flavours that exist without any optional extra, so this holds on a fresh machine.
@@ -155,7 +155,7 @@ def test_quick_profile_leaves_out_pickling_a_huge_problem_and_says_so():
     shipped = {s.kernel for s in plan.specs if s.strategy == "processes-pickle"}
     assert shipped == {"hashing"}  # under the cap: still measured
     [(what, why)] = [(w, y) for w, y in plan.skipped if w == "reduction/processes-pickle"]
-    assert why.startswith(LEFT_OUT) and "--profile standard" in why
+    assert why.startswith(LEFT_OUT) and "--strategies processes-pickle" in why
     # Named, it runs: the cap trims a default sweep, never what the user asked for.
     named = build_plan("quick", kernels=["reduction"], strategies=["processes-pickle"])
     assert any(s.strategy == "processes-pickle" for s in named.specs)

@@ -259,7 +259,7 @@ def _within_shipping_cap(plan: Plan, kernel: Kernel, strategy: Strategy,
             f"{LEFT_OUT}{plan.profile.name} profile, which pickles at most "
             f"{cap / 2**20:.0f} MiB a run: this problem holds {biggest / 2**20:.0f} MiB "
             f"(seconds a repeat); "
-            f"--profile standard or --strategies {strategy.name} measures it"))
+            f"--strategies {strategy.name} measures it (the payload axis: pickling per byte)"))
     return kept
 
 

@@ -53,7 +53,8 @@ PROFILES: dict[str, Profile] = {
     "standard": Profile("standard", "medium sizes, 5 repeats, pools at 2+ workers, every "
                                     "strategy (the components with one flavour per "
                                     "kernel)", 5, skip_single_worker_pools=True,
-                        components=True),
+                        components=True, max_shipped_bytes=512 * 2**20,
+                        adaptive_budget_s=1.0),
     "full": Profile("full", "large sizes, 10 repeats, 2x oversubscription point, every "
                             "strategy", 10, warmup_s=0.3, oversubscribe=True, components=True),
 }

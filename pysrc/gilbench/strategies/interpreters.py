@@ -202,6 +202,8 @@ class InterpreterSession(Session):
         self.startup_s = time.perf_counter() - t0
 
     def _start(self, barrier: threading.Barrier, bootstrap: str, setup: dict) -> None:
+        # Start-up, in the pool's threads: a thread that never comes must not leave the
+        # others waiting forever (the map's waits are the watchdog's).
         barrier.wait(self.timeout)
         interp = _new_interpreter()
         with self._lock:

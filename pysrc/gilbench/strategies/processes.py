@@ -234,7 +234,9 @@ def _worker_detach() -> None:
 
 
 def worker_ready(timeout: float) -> dict[str, Any]:
-    """The ready handshake: wait for every worker, then report this one's GIL state."""
+    """The ready handshake: wait for every worker, then report this one's GIL state.
+    (Start-up, in a worker: the timeout keeps it from waiting forever for a worker that
+    never comes; the parent's waits are its watchdog's.)"""
     WORKER_STATE["barrier"].wait(timeout)
     return gilwatch.state()
 

@@ -125,8 +125,9 @@ class Watchdog:
         with self._lock:
             exited = self._exited
             if exited is None:
-                self.failure = None
-                self._fired.clear()
+                if self.failure is not None:  # (clearing costs a Condition: only if set)
+                    self.failure = None
+                    self._fired.clear()
                 self._armed = _Arming(deadline, what, wake)
                 self._idle_s = timeout
                 poke = deadline < self._next_look

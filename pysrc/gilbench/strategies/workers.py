@@ -83,7 +83,7 @@ class WorkerSession(Session):
                 for i in range(workers):
                     self.group.start(type(self).serve, (init, ready, *self._worker_args(i)))
             self._started()
-            # After the forks: the children do not inherit the monitor thread.
+            # After the forks: a thread alive at fork time is a hazard for the child.
             self.watchdog = Watchdog(self._timeout_error, exit_error)
             self.watchdog.watch(self.group.procs)
             # Blocking acquires (start-up is measured too); a wake releases one.

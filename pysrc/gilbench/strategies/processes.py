@@ -234,9 +234,8 @@ def _worker_detach() -> None:
 
 
 def worker_ready(timeout: float) -> dict[str, Any]:
-    """The ready handshake: wait for every worker, then report this one's GIL state.
-    (Start-up, in a worker: the timeout keeps it from waiting forever for a worker that
-    never comes; the parent's waits are its watchdog's.)"""
+    """The ready handshake: wait for every worker (at most ``timeout``: start-up, in a
+    worker), then report this one's GIL state."""
     WORKER_STATE["barrier"].wait(timeout)
     return gilwatch.state()
 
@@ -403,9 +402,8 @@ class ProcessSession(Session):
             # Submitting forks them: no interruption until the pool has recorded them all.
             with deferred():
                 warm = [self.pool.submit(worker_ready, timeout) for _ in range(workers)]
-            # After the forks (a thread at fork time is a hazard for the child). The
-            # executor notices a dead worker itself (BrokenProcessPool): the watchdog
-            # keeps the timeout only.
+            # After the forks (a thread at fork time is a hazard for the child); the pool
+            # notices dead workers itself (BrokenProcessPool): this keeps the timeout.
             self.watchdog = Watchdog(self._timeout_error)
             for state in self._wait(warm, "start the workers"):
                 self._gil[state["pid"]] = state

@@ -199,6 +199,9 @@ class DaskSession(Session):
             raise TypeError(f"a chunk cannot be pickled for the dask workers ({cause})") \
                 from None
         try:
+            # Kept: dask's timeout runs on its event loop's thread, and this thread waits
+            # for that loop the same way with or without one (a timed Event wait in
+            # distributed.utils.sync), so it does not change what is measured.
             distributed.wait(futures, timeout=self.timeout)
             results = self.client.gather(futures)
         except distributed.TimeoutError:

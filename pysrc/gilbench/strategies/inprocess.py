@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any
 
 from gilbench import gilwatch
@@ -21,6 +20,7 @@ from gilbench.strategies.base import (
     Strategy,
 )
 from gilbench.strategies.startmethod import note_openmp_team
+from gilbench.strategies.watchdog import Watchdog, future_results
 
 
 class LocalSession(Session):
@@ -98,11 +98,13 @@ class ThreadSession(Session):
         t0 = time.perf_counter()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gilbench",
                                        initializer=self._adopt)
-        # Threads start lazily; a barrier of `workers` parties proves they all exist.
+        self.watchdog = Watchdog(self._timeout_error)
+        # Threads start lazily; a barrier of `workers` parties proves they all exist. Its
+        # timeout (inside the pool's threads, at start-up) keeps them from waiting forever
+        # for a thread that never comes; they wait on the barrier, not on a chunk.
         barrier = threading.Barrier(workers)
         warm = [self.pool.submit(barrier.wait, timeout) for _ in range(workers)]
-        for fut in warm:
-            fut.result(timeout=timeout)
+        future_results(self.watchdog, warm, timeout, "start")
         if impl.prepare is not None:
             with gilwatch.watching_imports():  # the pool's threads are idle: safe here
                 impl.prepare()
@@ -115,19 +117,21 @@ class ThreadSession(Session):
     def _run(self, chunk: Chunk) -> Any:
         return self.fn(self._own.workspace, chunk)
 
+    def _timeout_error(self, what: str) -> RunTimeout:
+        return RunTimeout(f"threads did not {what} within {self.timeout:g} s")
+
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         futures = [self.pool.submit(self._run, chunk) for chunk in chunks]
-        deadline = time.monotonic() + self.timeout
         try:
-            return MapResult([f.result(timeout=max(0.0, deadline - time.monotonic()))
-                              for f in futures])
-        except FuturesTimeout:
+            return MapResult(future_results(self.watchdog, futures, self.timeout,
+                                            f"finish {len(chunks)} chunks"))
+        except RunTimeout:
             for f in futures:
                 f.cancel()
-            raise RunTimeout(f"threads did not finish {len(chunks)} chunks within "
-                             f"{self.timeout:g} s") from None
+            raise
 
     def close(self, kill: bool = False) -> None:
+        self.watchdog.close()
         # Threads cannot be killed; cancelling queued chunks bounds the wait to running ones.
         self.pool.shutdown(wait=True, cancel_futures=True)
 

@@ -17,12 +17,12 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FuturesTimeout
 from pathlib import Path
 from typing import Any
 
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.strategies.base import MapResult, RunTimeout, Session, Strategy
+from gilbench.strategies.watchdog import Watchdog, future_results
 
 #: The first Python whose subinterpreters can be driven from Python code with their own GIL.
 MIN_VERSION = (3, 13)
@@ -188,6 +188,7 @@ class InterpreterSession(Session):
         t0 = time.perf_counter()
         self.pool = ThreadPoolExecutor(max_workers=workers,
                                        thread_name_prefix="gilbench-interp")
+        self.watchdog = Watchdog(self._timeout_error)
         try:
             # The barrier puts each start on its own thread; each thread then creates and
             # prepares its interpreter, all in parallel.
@@ -201,6 +202,8 @@ class InterpreterSession(Session):
         self.startup_s = time.perf_counter() - t0
 
     def _start(self, barrier: threading.Barrier, bootstrap: str, setup: dict) -> None:
+        # Start-up, in the pool's threads: a thread that never comes must not leave the
+        # others waiting forever (the map's waits are the watchdog's).
         barrier.wait(self.timeout)
         interp = _new_interpreter()
         with self._lock:
@@ -232,15 +235,16 @@ class InterpreterSession(Session):
             raise value
         return value
 
+    def _timeout_error(self, what: str) -> RunTimeout:
+        return RunTimeout(f"subinterpreters did not {what} within {self.timeout:g} s")
+
     def _wait(self, futures: list, what: str) -> list:
-        deadline = time.monotonic() + self.timeout
         try:
-            return [f.result(timeout=max(0.0, deadline - time.monotonic())) for f in futures]
-        except FuturesTimeout:
+            return future_results(self.watchdog, futures, self.timeout, what)
+        except RunTimeout:
             for f in futures:
                 f.cancel()
-            raise RunTimeout(f"subinterpreters did not {what} within {self.timeout:g} s") \
-                from None
+            raise
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         return MapResult(self._wait([self.pool.submit(self._run, c) for c in chunks],
@@ -253,6 +257,7 @@ class InterpreterSession(Session):
         pool, self.pool = getattr(self, "pool", None), None
         if pool is None:
             return
+        self.watchdog.close()
         # A thread inside a chunk cannot be stopped, nor its interpreter destroyed while the
         # thread is in it (3.13 aborts the whole process: "Py_EndInterpreter: not the last
         # thread"); cancelling queued chunks bounds the wait to the running ones. After a

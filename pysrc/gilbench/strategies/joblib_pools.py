@@ -70,6 +70,9 @@ class JoblibSession(Session):
             # Backend options reach the backend through the active config (joblib's API).
             # With one worker joblib runs everything in this process, whatever the backend
             # (its SequentialBackend, which has no timeout): describe() records which ran.
+            # Kept: joblib's retrieval loop polls (sleep(0.01)) whether or not a timeout is
+            # set; the timeout only adds a clock comparison to it, so what a joblib user
+            # gets is what is measured.
             with joblib.parallel_config(backend=backend, n_jobs=workers, **options):
                 self.parallel = joblib.Parallel(timeout=timeout if workers > 1 else None)
                 self.parallel.__enter__()

@@ -2,8 +2,9 @@
 ``apply_async`` and ``starmap`` over one warm Pool and the shared workspace.
 
 A Pool replaces a worker that dies and waits forever for the chunk it was running
-(cpython#66587). So every wait here is a poll with a deadline that also looks at the
-workers the Pool started with: one that has exited fails the map with its exit code. Pool
+(cpython#66587). So every wait here, the blocking ``get()`` or ``next()`` a user writes, is
+guarded by a :class:`~.watchdog.Watchdog` that watches the run's timeout and the workers
+the Pool started with: one that has exited fails the map with its exit code. Pool
 workers ignore SIGTERM (they leave signals to gilbench), which ``Pool.terminate`` relies
 on; closing therefore runs ``terminate`` (or ``close`` + ``join``) on a helper thread and
 SIGKILLs whatever worker is still alive after a grace period, so that it returns.
@@ -40,7 +41,8 @@ from gilbench.strategies.processes import (
     worker_ready,
     worker_run,
 )
-from gilbench.strategies.workerloop import POLL_S, kill_children
+from gilbench.strategies.watchdog import Watchdog
+from gilbench.strategies.workerloop import kill_children
 
 #: Seconds a polite close waits for the Pool before killing its workers.
 CLOSE_S = 5.0
@@ -63,7 +65,7 @@ class PoolSession(Session):
     """One warm ``multiprocessing.Pool``; :meth:`run` is the variant's way of mapping."""
 
     def __init__(self, problem: Problem, impl: Implementation, workers: int, timeout: float,
-                 *, launcher: Launcher, run: Callable[[PoolSession, Sequence[Chunk], float],
+                 *, launcher: Launcher, run: Callable[[PoolSession, Sequence[Chunk]],
                                                    list[tuple[Any, float, Any]]]) -> None:
         self.timeout = timeout
         self.launcher = launcher
@@ -72,6 +74,7 @@ class PoolSession(Session):
         self.pool = None
         self.shared: SharedWorkspace | None = None
         self.procs: list[mp.process.BaseProcess] = []
+        self.watchdog: Watchdog | None = None
         self._children_before: set[mp.process.BaseProcess] | None = None
         t0 = time.perf_counter()
         with starting_workers(self, workers):
@@ -88,44 +91,59 @@ class PoolSession(Session):
             # The processes the Pool started with: a later one is a replacement for a
             # worker that died, whose chunk the Pool would wait for forever.
             self.procs = [p for p in mp.active_children() if p not in self._children_before]
+            self.watchdog = Watchdog(self._timeout_error, self._exit_error)
+            self.watchdog.watch(self.procs)
             # A barrier of `workers` parties, one task each: every worker is up and ready.
             warm = self.pool.map_async(worker_ready, [timeout] * workers, chunksize=1)
-            self.wait(warm.wait, warm.ready, "start the workers", time.monotonic() + timeout)
             #: Each worker's GIL state by pid: from the ready handshake, updated by chunks.
-            self._gil = {state["pid"]: state for state in warm.get(0)}
+            self._gil = {state["pid"]: state for state in self.get([warm],
+                                                                   "start the workers")[0]}
         self.startup_s = time.perf_counter() - t0
 
-    def check(self, what: str) -> None:
-        """WorkerCrashed if a worker the Pool started with has exited."""
-        for proc in self.procs:
-            if proc.exitcode is not None:
-                raise WorkerCrashed(f"worker process {proc.pid} {describe_exit(proc.exitcode)} "
-                                    f"while the Pool tried to {what} (a Pool would wait "
-                                    "forever for its chunk)")
+    def _timeout_error(self, what: str) -> RunTimeout:
+        return RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
+                          + fork_hint(self.notes))
 
-    def wait(self, wait: Callable[[float], Any], ready: Callable[[], bool], what: str,
-             deadline: float) -> None:
-        """Poll ``wait(timeout)`` until ``ready()``, checking the workers in between."""
-        while not ready():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
-                                 + fork_hint(self.notes))
-            wait(min(POLL_S, remaining))
-            if not ready():
-                self.check(what)
+    @staticmethod
+    def _exit_error(proc: mp.process.BaseProcess, what: str) -> WorkerCrashed:
+        return WorkerCrashed(f"worker process {proc.pid} {describe_exit(proc.exitcode)} "
+                             f"while the Pool tried to {what} (a Pool would wait forever "
+                             "for its chunk)")
 
-    def next_result(self, iterator, what: str, deadline: float) -> Any:
-        """``iterator.next`` (of imap/imap_unordered) with a deadline and worker checks."""
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
-                                 + fork_hint(self.notes))
-            try:
-                return iterator.next(min(POLL_S, remaining))
-            except mp.TimeoutError:
-                self.check(what)
+    def get(self, results: list, what: str) -> list:
+        """``[r.get() for r in results]``, blocking, as a user writes it; the watchdog
+        wakes it by notifying the Condition each result's Event sleeps on, which makes
+        ``get()`` raise TimeoutError."""
+        def wake(failure: BaseException, attempt: int) -> None:
+            for result in results:
+                _notify(result._event._cond)
+
+        done = []
+        with self.watchdog.arm(self.timeout, what, wake):
+            for result in results:
+                while True:
+                    try:
+                        done.append(result.get())
+                        break
+                    except mp.TimeoutError:
+                        self.watchdog.check()  # else a stale wake: wait again
+        return done
+
+    def results(self, iterator, n: int, what: str) -> list:
+        """``n`` results of ``iterator`` (imap, imap_unordered), blocking ``next()`` as in a
+        user's ``for`` loop; the watchdog wakes it by notifying the iterator's Condition,
+        which makes ``next()`` raise TimeoutError."""
+        def wake(failure: BaseException, attempt: int) -> None:
+            _notify(iterator._cond)
+
+        done = []
+        with self.watchdog.arm(self.timeout, what, wake):
+            while len(done) < n:
+                try:
+                    done.append(next(iterator))
+                except mp.TimeoutError:
+                    self.watchdog.check()
+        return done
 
     def describe(self) -> dict[str, Any]:
         """How its workers were started (see :class:`Launcher`)."""
@@ -134,7 +152,7 @@ class PoolSession(Session):
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         if self.pool is None:
             raise RuntimeError("session is closed")
-        done = self.run(self, chunks, time.monotonic() + self.timeout)
+        done = self.run(self, chunks)
         for _, _, state in done:  # (partial, CPU seconds, GIL state if it changed)
             if state is not None:
                 self._gil[state["pid"]] = state
@@ -144,6 +162,8 @@ class PoolSession(Session):
         return list(getattr(self, "_gil", {}).values())
 
     def close(self, kill: bool = False) -> None:
+        if self.watchdog is not None:  # first: the workers' exits are no crashes
+            self.watchdog.close()
         pool, self.pool = self.pool, None
         if pool is not None:
             before = self._children_before
@@ -184,41 +204,40 @@ def _finish(call: Callable[[], Any], pool, procs: list, before: set | None,
     kill_children(procs, before)
 
 
+def _notify(cond: threading.Condition) -> None:
+    with cond:
+        cond.notify_all()
+
+
 # -- the variants -------------------------------------------------------------------------
-def _run_map(session: PoolSession, chunks, deadline):
+# Pool.map is map_async(...).get(), and Pool.starmap starmap_async(...).get(): the same
+# blocking get() here.
+def _run_map(session: PoolSession, chunks):
     result = session.pool.map_async(worker_run, chunks)
-    session.wait(result.wait, result.ready, f"run {len(chunks)} chunks", deadline)
-    return result.get(0)
+    return session.get([result], f"run {len(chunks)} chunks")[0]
 
 
-def _run_starmap(session: PoolSession, chunks, deadline):
+def _run_starmap(session: PoolSession, chunks):
     result = session.pool.starmap_async(_worker_run_args, list(enumerate(chunks)))
-    session.wait(result.wait, result.ready, f"run {len(chunks)} chunks", deadline)
-    return [done for _, done in result.get(0)]
+    return [done for _, done in session.get([result], f"run {len(chunks)} chunks")[0]]
 
 
-def _run_imap(session: PoolSession, chunks, deadline):
+def _run_imap(session: PoolSession, chunks):
     iterator = session.pool.imap(worker_run, chunks)
-    what = f"run {len(chunks)} chunks"
-    return [session.next_result(iterator, what, deadline) for _ in chunks]
+    return session.results(iterator, len(chunks), f"run {len(chunks)} chunks")
 
 
-def _run_imap_unordered(session: PoolSession, chunks, deadline):
+def _run_imap_unordered(session: PoolSession, chunks):
     iterator = session.pool.imap_unordered(_worker_run_indexed, list(enumerate(chunks)))
-    what = f"run {len(chunks)} chunks"
     done: list[tuple[Any, float, Any]] = [(None, 0.0, None)] * len(chunks)
-    for _ in chunks:
-        index, result = session.next_result(iterator, what, deadline)
+    for index, result in session.results(iterator, len(chunks), f"run {len(chunks)} chunks"):
         done[index] = result
     return done
 
 
-def _run_apply_async(session: PoolSession, chunks, deadline):
+def _run_apply_async(session: PoolSession, chunks):
     results = [session.pool.apply_async(worker_run, (chunk,)) for chunk in chunks]
-    what = f"run {len(chunks)} chunks"
-    for result in results:
-        session.wait(result.wait, result.ready, what, deadline)
-    return [result.get(0) for result in results]
+    return session.get(results, f"run {len(chunks)} chunks")
 
 
 class PoolStrategy(ProcessStrategy):

@@ -21,7 +21,6 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -51,6 +50,7 @@ from gilbench.strategies.startmethod import (
     started_forkserver,
     stop_forkserver,
 )
+from gilbench.strategies.watchdog import Watchdog, future_results
 
 SEGMENT_PREFIX = "gilbench_"
 #: Where Linux keeps POSIX shared memory (a tmpfs, often small in containers).
@@ -234,7 +234,8 @@ def _worker_detach() -> None:
 
 
 def worker_ready(timeout: float) -> dict[str, Any]:
-    """The ready handshake: wait for every worker, then report this one's GIL state."""
+    """The ready handshake: wait for every worker (at most ``timeout``: start-up, in a
+    worker), then report this one's GIL state."""
     WORKER_STATE["barrier"].wait(timeout)
     return gilwatch.state()
 
@@ -386,6 +387,7 @@ class ProcessSession(Session):
         #: Each worker's GIL state by pid: from the ready handshake, updated by chunks.
         self._gil: dict[int, dict[str, Any]] = {}
         self._children_before: set[mp.process.BaseProcess] | None = None
+        self.watchdog: Watchdog | None = None
         t0 = time.perf_counter()
         with starting_workers(self, workers):
             launcher.start()
@@ -400,18 +402,23 @@ class ProcessSession(Session):
             # Submitting forks them: no interruption until the pool has recorded them all.
             with deferred():
                 warm = [self.pool.submit(worker_ready, timeout) for _ in range(workers)]
+            # After the forks (a thread at fork time is a hazard for the child); the pool
+            # notices dead workers itself (BrokenProcessPool): this keeps the timeout.
+            self.watchdog = Watchdog(self._timeout_error)
             for state in self._wait(warm, "start the workers"):
                 self._gil[state["pid"]] = state
         self.startup_s = time.perf_counter() - t0
 
+    def _timeout_error(self, what: str) -> RunTimeout:
+        return RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
+                          + fork_hint(self.notes))
+
     def _wait(self, futures: list, what: str) -> list:
-        deadline = time.monotonic() + self.timeout
         try:
-            return [f.result(timeout=max(0.0, deadline - time.monotonic())) for f in futures]
-        except FuturesTimeout:
+            return future_results(self.watchdog, futures, self.timeout, what)
+        except RunTimeout:
             self.close(kill=True)
-            raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
-                             + fork_hint(self.notes)) from None
+            raise
         except BrokenProcessPool as exc:
             self.close(kill=True)
             raise WorkerCrashed(f"a worker process died while trying to {what} ({exc})") \
@@ -439,6 +446,8 @@ class ProcessSession(Session):
         return list(self._gil.values())
 
     def close(self, kill: bool = False) -> None:
+        if self.watchdog is not None:
+            self.watchdog.close()
         pool, self.pool = self.pool, None
         if pool is not None:
             if kill:

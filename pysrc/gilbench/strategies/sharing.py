@@ -218,40 +218,40 @@ class ManagerSession(WorkerSession):
             raise RuntimeError("session is closed")
         self.maps += 1
         what = f"run {len(chunks)} chunks"
-        deadline = time.monotonic() + self.timeout
         calls = 0
-
-        def get(timeout: float):
-            nonlocal calls
-            calls += 1
-            return self.done.get(timeout=timeout)
-
         try:
-            self.partials[:] = [None] * len(chunks)
-            for i, chunk in enumerate(chunks):
-                self.tasks.put((self.maps, i, chunk))
-            cpu = 0.0
-            left = len(chunks)
-            while left:
-                number, index, error, chunk_cpu, gil = self._await(get, what, deadline)
-                if number != self.maps:
-                    continue  # a straggler of a map that failed
-                if error is not None:
-                    raise error
-                if gil is not None:
-                    self._gil[gil["pid"]] = gil
-                cpu += chunk_cpu
-                left -= 1
-            stored = self.partials[:]
+            with self._arm(what):
+                self.partials[:] = [None] * len(chunks)
+                for i, chunk in enumerate(chunks):
+                    self.tasks.put((self.maps, i, chunk))
+                cpu = 0.0
+                left = len(chunks)
+                while left:
+                    # Blocking: the watchdog puts the failure on this queue to end it.
+                    number, index, error, chunk_cpu, gil = self.done.get()
+                    calls += 1
+                    if number != self.maps:
+                        continue  # a straggler of a map that failed
+                    if error is not None:
+                        raise error
+                    if gil is not None:
+                        self._gil[gil["pid"]] = gil
+                    cpu += chunk_cpu
+                    left -= 1
+                stored = self.partials[:]
         except (EOFError, ConnectionError) as exc:
             self.group.check(what)
             raise WorkerCrashed(f"the Manager's server process went away while the session "
                                 f"tried to {what} ({type(exc).__name__})") from None
         partials = [p if p is None else p[1] for p in stored]
-        # This process: the list reset, one put per chunk, the completion polls, the read;
+        # This process: the list reset, one put per chunk, one get per completion, the read;
         # each worker: a get, a list store and a completion per chunk.
         trips = 2 + len(chunks) + calls + 3 * len(chunks)
         return MapResult(partials, cpu, {"proxy_round_trips": trips})
+
+    def _wake(self, number, failure, attempt):
+        if attempt == 0:  # through a connection of the watchdog's thread (proxies are per thread)
+            self.done.put((number, 0, failure, 0.0, None))
 
     def _stop(self):
         for _ in range(self.workers):

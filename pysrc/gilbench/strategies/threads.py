@@ -17,6 +17,7 @@ from typing import Any
 
 from gilbench.kernels.base import Chunk, Implementation, Problem, Workspace
 from gilbench.strategies.base import MapResult, RunTimeout, Session, Strategy
+from gilbench.strategies.watchdog import Watchdog
 
 #: Seconds ``close`` waits for each idle thread to leave (threads cannot be killed).
 JOIN_S = 5.0
@@ -42,7 +43,10 @@ class QueueThreadSession(Session):
         self.tasks: queue.SimpleQueue = queue.SimpleQueue()
         self.results: queue.SimpleQueue = queue.SimpleQueue()
         self.maps = 0
+        self.watchdog = Watchdog(self._timeout_error)
         t0 = time.perf_counter()
+        # Start-up: the barrier's timeout keeps every party from waiting forever for a
+        # thread that never comes (no chunk is measured through it).
         ready = threading.Barrier(workers + 1)
         # Daemon threads: one stuck in a chunk past the timeout must not keep the
         # interpreter from exiting.
@@ -75,28 +79,31 @@ class QueueThreadSession(Session):
             except BaseException as exc:  # noqa: BLE001 - the caller re-raises it
                 self.results.put((number, index, False, exc))
 
+    def _timeout_error(self, what: str) -> RunTimeout:
+        return RunTimeout(f"threads did not {what} within {self.timeout:g} s")
+
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         self.maps += 1
+        number = self.maps
+
+        def wake(failure: BaseException, attempt: int) -> None:
+            if attempt == 0:  # a failure message of this map, like a chunk's
+                self.results.put((number, 0, False, failure))
+
         for index, chunk in enumerate(chunks):
-            self.tasks.put((self.maps, index, chunk))
+            self.tasks.put((number, index, chunk))
         partials: list[Any] = [None] * len(chunks)
-        deadline = time.monotonic() + self.timeout
         left = len(chunks)
-        while left:
-            try:
-                number, index, ok, value = self.results.get(
-                    timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                self._drain()
-                raise RunTimeout(f"threads did not finish {len(chunks)} chunks within "
-                                 f"{self.timeout:g} s") from None
-            if number != self.maps:
-                continue  # a straggler of a map that failed
-            if not ok:
-                self._drain()
-                raise value
-            partials[index] = value
-            left -= 1
+        with self.watchdog.arm(self.timeout, f"finish {len(chunks)} chunks", wake):
+            while left:
+                got, index, ok, value = self.results.get()  # blocking
+                if got != number:
+                    continue  # a straggler of a map that failed
+                if not ok:
+                    self._drain()
+                    raise value
+                partials[index] = value
+                left -= 1
         return MapResult(partials)
 
     def _drain(self) -> None:
@@ -108,6 +115,7 @@ class QueueThreadSession(Session):
             pass
 
     def close(self, kill: bool = False) -> None:
+        self.watchdog.close()
         threads, self.threads = getattr(self, "threads", []), []
         self._drain()
         for _ in threads:
@@ -145,6 +153,7 @@ class AsyncioSession(Session):
         self.executor = ThreadPoolExecutor(max_workers=workers,
                                            thread_name_prefix="gilbench-asyncio")
         self.loop.set_default_executor(self.executor)
+        self.watchdog = Watchdog(self._timeout_error)
         # Threads start lazily; a barrier of `workers` parties proves they all exist.
         barrier = threading.Barrier(workers)
         try:
@@ -156,17 +165,30 @@ class AsyncioSession(Session):
         _prepared(impl)
         self.startup_s = time.perf_counter() - t0
 
+    def _timeout_error(self, what: str) -> RunTimeout:
+        return RunTimeout(f"asyncio.to_thread did not {what} within {self.timeout:g} s")
+
     def _run(self, make: Callable[[], Awaitable[Any]], what: str) -> Any:
-        """Run ``make()`` (built inside the loop, which owns its futures) to completion."""
+        """Run ``make()`` (built inside the loop, which owns its futures) to completion.
 
-        async def bounded():
-            return await asyncio.wait_for(make(), self.timeout)
+        Awaited as it is, as asyncio code does (``asyncio.wait_for`` would add a timer,
+        a future and a loop iteration per map); the watchdog cancels it past the timeout.
+        """
+        async def run():
+            return await make()
 
-        try:
-            return self.loop.run_until_complete(bounded())
-        except asyncio.TimeoutError:
-            raise RunTimeout(f"asyncio.to_thread did not {what} within {self.timeout:g} s") \
-                from None
+        task = self.loop.create_task(run())
+
+        def wake(failure: BaseException, attempt: int) -> None:
+            if attempt == 0:
+                self.loop.call_soon_threadsafe(task.cancel)
+
+        with self.watchdog.arm(self.timeout, what, wake):
+            try:
+                return self.loop.run_until_complete(task)
+            except asyncio.CancelledError:
+                self.watchdog.check()
+                raise
 
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         fn, ws = self.fn, self.workspace
@@ -179,6 +201,7 @@ class AsyncioSession(Session):
         loop = getattr(self, "loop", None)
         if loop is None or loop.is_closed():
             return
+        self.watchdog.close()
         # A map cut short (timeout, Ctrl-C) leaves tasks behind: cancel them, then let the
         # loop see the cancellations, so that none is destroyed while pending.
         pending = asyncio.all_tasks(loop)

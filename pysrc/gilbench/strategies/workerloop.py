@@ -7,8 +7,8 @@ unpicklable chunk raises there, where a Queue would have dropped it in its feede
 and left the map waiting. Every result travels back as ``(map number, index, ok, partial
 or exception, CPU seconds, lock-wait seconds, GIL state or None)``, pickled by the worker
 for the same reason; a chunk's exception reaches the caller as itself (type and message),
-or, if it cannot be pickled, as :class:`RemoteChunkError` naming its type. Every wait
-polls the workers' exit codes, so a worker that dies fails the map within :data:`POLL_S`.
+or, if it cannot be pickled, as :class:`RemoteChunkError` naming its type. The session's
+watchdog sends a failure the same way (:func:`failure_message`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from gilbench.strategies.processes import (
     worker_init,
 )
 
-#: Seconds between two looks at the workers' exit codes while waiting for them.
-POLL_S = 0.05
 #: Seconds ``close`` gives workers to leave after being asked, before killing them.
 JOIN_S = 5.0
 
@@ -72,6 +70,11 @@ def execute(task: bytes) -> bytes:
         return _failure(number, index, pickle.PicklingError(
             f"the partial of chunk {index} cannot be pickled: {type(exc).__name__}: {exc}"),
             cpu)
+
+
+def failure_message(number: int, exc: BaseException) -> bytes:
+    """A result message that fails map ``number`` with ``exc`` (sent by the watchdog)."""
+    return _failure(number, 0, exc, 0.0)
 
 
 def _failure(number: int, index: int, exc: BaseException, cpu: float) -> bytes:
@@ -150,14 +153,19 @@ class WorkerGroup:
                     proc.join(wait)
         for proc in self.procs:
             if proc.exitcode is not None:
-                raise WorkerCrashed(f"worker process {proc.pid} {describe_exit(proc.exitcode)} "
-                                    f"while the session tried to {what}")
+                raise exit_error(proc, what)
 
     def join(self, timeout: float) -> None:
         """Wait for every worker to exit, ``timeout`` seconds for all of them."""
         deadline = time.monotonic() + timeout
         for proc in self.procs:
             proc.join(max(0.0, deadline - time.monotonic()))
+
+
+def exit_error(proc: mp.process.BaseProcess, what: str) -> WorkerCrashed:
+    """The failure of a map (or start-up) during which worker ``proc`` exited."""
+    return WorkerCrashed(f"worker process {proc.pid} {describe_exit(proc.exitcode)} "
+                         f"while the session tried to {what}")
 
 
 def kill_children(procs: Sequence[mp.process.BaseProcess],
@@ -206,5 +214,6 @@ class Tally:
         self.left -= 1
 
 
-__all__ = ["JOIN_S", "POLL_S", "RemoteChunkError", "Tally", "WorkerGroup", "dumps", "execute",
-           "kill_children", "serve_joinable", "serve_pipe", "serve_queue"]
+__all__ = ["JOIN_S", "RemoteChunkError", "Tally", "WorkerGroup", "dumps", "execute",
+           "exit_error", "failure_message", "kill_children", "serve_joinable", "serve_pipe",
+           "serve_queue"]

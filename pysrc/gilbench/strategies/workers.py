@@ -3,16 +3,16 @@ Queue, a JoinableQueue or one Pipe each (``process-queue``, ``joinable-queue``, 
 and the session they share with ``shared-array`` and ``manager``.
 
 What the workers run, and the messages they exchange with the session, are in
-:mod:`.workerloop`. Every wait polls the workers' exit codes, so a worker that dies fails
-the map within :data:`~.workerloop.POLL_S`, and ends at the run's timeout at the latest.
+:mod:`.workerloop`. Every wait is the blocking call a user writes (``get()``, ``join()``,
+``connection.wait``); a :class:`~.watchdog.Watchdog` watches the workers' sentinels and
+the run's timeout, and wakes the wait with the failure: a worker that dies fails the map
+as soon as its exit status is known.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import queue
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -35,12 +35,14 @@ from gilbench.strategies.processes import (
     fork_hint,
     starting_workers,
 )
+from gilbench.strategies.watchdog import EXIT_STATUS_S, Watchdog
 from gilbench.strategies.workerloop import (
     JOIN_S,
-    POLL_S,
     Tally,
     WorkerGroup,
     dumps,
+    exit_error,
+    failure_message,
     kill_children,
     serve_joinable,
     serve_pipe,
@@ -62,6 +64,7 @@ class WorkerSession(Session):
         self.launcher = launcher
         self.start_method, self.notes = launcher.method, launcher.notes
         self.group: WorkerGroup | None = None
+        self.watchdog: Watchdog | None = None
         self.shared: Any = None
         self.maps = 0
         self._closed = False
@@ -80,10 +83,15 @@ class WorkerSession(Session):
                 for i in range(workers):
                     self.group.start(type(self).serve, (init, ready, *self._worker_args(i)))
             self._started()
-            deadline = time.monotonic() + timeout
-            for _ in range(workers):
-                self._await(lambda t: ready.acquire(timeout=t) or _empty(),
-                            "start the workers", deadline)
+            # After the forks: a thread alive at fork time is a hazard for the child.
+            self.watchdog = Watchdog(self._timeout_error, exit_error)
+            self.watchdog.watch(self.group.procs)
+            # Blocking acquires (start-up is measured too); a wake releases one.
+            with self.watchdog.arm(timeout, "start the workers",
+                                   lambda failure, attempt: ready.release()):
+                for _ in range(workers):
+                    ready.acquire()
+                    self.watchdog.check()
         self.startup_s = time.perf_counter() - t0
 
     # -- what subclasses change -----------------------------------------------------------
@@ -106,8 +114,14 @@ class WorkerSession(Session):
     def _dispatch(self, tasks: list[bytes]) -> None:
         raise NotImplementedError
 
-    def _receive(self, timeout: float) -> bytes:
-        """One result message; queue.Empty when none came within ``timeout``."""
+    def _receive(self) -> bytes:
+        """One result message (a blocking receive: the watchdog's wake ends it)."""
+        raise NotImplementedError
+
+    def _wake(self, number: int, failure: BaseException, attempt: int) -> None:
+        """Wake this process, blocked in :meth:`_receive` (or :meth:`_dispatched`) on map
+        ``number``, with ``failure`` (called by the watchdog's thread, see
+        :data:`~.watchdog.Wake`)."""
         raise NotImplementedError
 
     def _stop(self) -> None:
@@ -119,18 +133,15 @@ class WorkerSession(Session):
         a polite close, so it must be idempotent."""
 
     # -- shared machinery -----------------------------------------------------------------
-    def _await(self, attempt: Callable[[float], Any], what: str, deadline: float) -> Any:
-        """``attempt(timeout)`` until it returns, looking at the workers between tries."""
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
-                                 + self._hint())
-            try:
-                return attempt(min(POLL_S, remaining))
-            except queue.Empty:
-                if self.group is not None:
-                    self.group.check(what)
+    def _timeout_error(self, what: str) -> RunTimeout:
+        return RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
+                          + self._hint())
+
+    def _arm(self, what: str):
+        """Arm the watchdog for map number :attr:`maps`: ``with self._arm(what): ...``."""
+        number = self.maps
+        return self.watchdog.arm(self.timeout, what,
+                                 lambda failure, attempt: self._wake(number, failure, attempt))
 
     def _hint(self) -> str:
         return fork_hint(self.notes)
@@ -145,20 +156,19 @@ class WorkerSession(Session):
         self.maps += 1
         # Pickled here, so that an unpicklable chunk raises in the caller.
         tasks = [dumps((self.maps, i, chunk)) for i, chunk in enumerate(chunks)]
-        what = f"run {len(chunks)} chunks"
-        deadline = time.monotonic() + self.timeout
-        self._dispatch(tasks)
-        self._dispatched(what, deadline)
-        return self._collect(len(chunks), what, deadline)
+        with self._arm(f"run {len(chunks)} chunks"):
+            self._dispatch(tasks)
+            self._dispatched()
+            return self._collect(len(chunks))
 
-    def _dispatched(self, what: str, deadline: float) -> None:
+    def _dispatched(self) -> None:
         """Called once the chunks are handed out, before their results are collected
         (a session whose channel has a completion protocol waits on it here)."""
 
-    def _collect(self, n: int, what: str, deadline: float) -> MapResult:
+    def _collect(self, n: int) -> MapResult:
         tally = Tally(self.maps, n)
         while tally.left:
-            tally.accept(self._await(self._receive, what, deadline))
+            tally.accept(self._receive())  # the watchdog's failure message raises here
         return self._finish(tally)
 
     def _result(self, tally: Tally) -> MapResult:
@@ -177,6 +187,8 @@ class WorkerSession(Session):
         if self._closed:
             return
         self._closed = True
+        if self.watchdog is not None:  # first: the workers' polite exits are no crashes
+            self.watchdog.close()
         group = self.group
         procs = group.procs if group is not None else []
         if group is not None and not kill:
@@ -193,8 +205,8 @@ class WorkerSession(Session):
         self.launcher.close()
 
 
-def _empty():
-    raise queue.Empty
+#: Wakes after which a Queue session that is still blocked looks for a jammed write lock.
+_UNJAM_AT = 20
 
 
 def _retire(q) -> None:
@@ -222,8 +234,28 @@ class QueueSession(WorkerSession):
         for task in tasks:
             self.tasks.put(task)
 
-    def _receive(self, timeout):
-        return self.results.get(timeout=timeout)
+    def _receive(self):
+        return self.results.get()
+
+    def _wake(self, number, failure, attempt):
+        # The failure travels as a result message of its map (see Tally), so that one
+        # arriving after its map ended is dropped as a straggler.
+        if attempt == 0:
+            self.results.put(failure_message(number, failure))
+        elif attempt == _UNJAM_AT:
+            self._unjam()
+
+    def _unjam(self) -> None:
+        """Still not woken: a worker killed inside ``put()`` may hold the result queue's
+        write lock, which the failure message is waiting for. Kill the workers (the map
+        has failed), then give the lock back (a multiprocessing Lock has no owner)."""
+        lock = getattr(self.results, "_wlock", None)
+        if lock is None or lock.acquire(False):
+            if lock is not None:
+                lock.release()
+            return  # not held: nothing is jammed
+        kill_children(self.group.procs, None)
+        lock.release()
 
     def _stop(self):
         for _ in range(self.workers):
@@ -239,9 +271,8 @@ class JoinableQueueSession(QueueSession):
     """The producer (this process) puts every chunk on a JoinableQueue and ``join()``s it;
     consumers call ``task_done()`` after putting each result on the result Queue.
 
-    ``JoinableQueue.join`` takes no timeout, so it runs on a helper thread that this
-    session waits for with the run's timeout, looking at the workers meanwhile; after a
-    failure, ``task_done`` calls for the chunks nobody will finish release it.
+    ``join()`` blocks in this thread, as a producer's does; on a failure the watchdog
+    releases it with ``task_done`` calls for the chunks nobody will finish.
     """
 
     serve = staticmethod(serve_joinable)
@@ -249,30 +280,19 @@ class JoinableQueueSession(QueueSession):
     def _open_channels(self, context, workers):
         self.tasks, self.results = context.JoinableQueue(), context.Queue()
 
-    def _dispatched(self, what: str, deadline: float) -> None:
-        joined = threading.Thread(target=self.tasks.join, name="gilbench-join", daemon=True)
-        joined.start()
-
-        def attempt(timeout: float) -> None:
-            joined.join(timeout)
-            if joined.is_alive():
-                raise queue.Empty
-
-        try:
-            self._await(attempt, what, deadline)
-        except BaseException:
-            self._release(joined)
-            raise
+    def _dispatched(self) -> None:
+        self.tasks.join()
+        self.watchdog.check()  # released by the watchdog, not by the workers
         # Every chunk is done; its result may still be on its way through the pipe.
 
-    def _release(self, joined) -> None:
-        """Unblock a ``join()`` that waits for chunks no worker will finish."""
-        while joined.is_alive():
+    def _wake(self, number, failure, attempt):
+        if attempt == 0:  # unblock a join() that waits for chunks no worker will finish
             try:
-                self.tasks.task_done()
+                while True:
+                    self.tasks.task_done()
             except ValueError:  # called more often than items were put: all released
-                break
-            joined.join(0.01)
+                pass
+        super()._wake(number, failure, attempt)
 
 
 class PipeSession(WorkerSession):
@@ -303,41 +323,39 @@ class PipeSession(WorkerSession):
         self.maps += 1
         pending = deque(dumps((self.maps, i, chunk)) for i, chunk in enumerate(chunks))
         what = f"run {len(chunks)} chunks"
-        deadline = time.monotonic() + self.timeout
         tally = Tally(self.maps, len(chunks))
         idle = list(self.conns)
         busy: set = set()
-        sentinels = set(self.group.sentinels)
-        while tally.left:
-            while pending and idle:
-                conn = idle.pop()
-                try:
-                    conn.send_bytes(pending.popleft())
-                except OSError:  # its worker is gone
-                    self.group.check(what, wait=1.0)
-                    raise
-                busy.add(conn)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise RunTimeout(f"worker processes did not {what} within {self.timeout:g} s"
-                                 + self._hint())
-            # Short waits: a Ctrl-C that another thread of this process received is only
-            # raised once the main thread runs Python again.
-            ready = wait_connections([*busy, *sentinels], timeout=min(POLL_S, remaining))
-            for conn in ready:
-                if conn in busy:
+        with self._arm(what):
+            while tally.left:
+                while pending and idle:
+                    conn = idle.pop()
+                    try:
+                        conn.send_bytes(pending.popleft())
+                    except OSError:  # its worker is gone
+                        self._crashed(what)
+                    busy.add(conn)
+                # Blocking, as a user's connection.wait(); the watchdog's wake kills the
+                # workers, whose pipes then read EOF.
+                for conn in wait_connections(busy):
                     try:
                         message = conn.recv_bytes()
                     except EOFError:
-                        self.group.check(what, wait=1.0)
-                        raise WorkerCrashed(f"a worker closed its pipe while the session "
-                                            f"tried to {what}") from None
+                        self._crashed(what)
                     busy.discard(conn)
                     idle.append(conn)
                     tally.accept(message)
-            if sentinels.intersection(ready):
-                self.group.check(what, wait=1.0)  # a worker exited: raises
         return self._finish(tally)
+
+    def _wake(self, number, failure, attempt):
+        if attempt == 0:
+            kill_children(self.group.procs, None)
+
+    def _crashed(self, what: str) -> None:
+        """A pipe broke: the watchdog's failure (a worker that exited, or the timeout that
+        made it kill them), once it has the worker's exit status."""
+        self.watchdog.check(wait=2 * EXIT_STATUS_S)
+        raise WorkerCrashed(f"a worker closed its pipe while the session tried to {what}")
 
     def _stop(self):
         for conn in self.conns:

@@ -5,18 +5,21 @@ timed between two threads (Event, Condition, queue.Queue) or two processes
 The measured calls are the idiom users write: a blocking ``recv()``, ``get()``, ``wait()``.
 A timeout argument on them would change what is measured (``Connection.poll(timeout)``
 then ``recv()`` costs twice a blocking ``recv()`` on Linux, ``Lock.acquire(timeout=...)``
-takes the lock's timed path), so nothing hangs because of a :class:`Watchdog` instead: a
-timer that, past the deadline, wakes the waiting side with a message of its own.
+takes the lock's timed path), so nothing hangs because of a watchdog instead (the
+strategies' :class:`~gilbench.strategies.watchdog.Watchdog`): past the deadline, it wakes
+the waiting side with a message of its own.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from gilbench.strategies.watchdog import Watchdog
 from gilbench.studies.base import StudyError
 from gilbench.studies.children import worker_processes
 
@@ -67,16 +70,48 @@ class ConditionChannel:
 
 
 class QueueChannel:
-    """A one-way channel over a queue (``queue.Queue`` or ``multiprocessing.Queue``)."""
+    """A one-way channel over a queue (``queue.Queue`` or ``multiprocessing.Queue``): a
+    blocking ``get()``, or, with ``guard_s``, the guarded form ``get(timeout=guard_s)``
+    (kept only to measure what such a guard costs: see tests/test_watchdog.py)."""
 
-    def __init__(self, q: Any) -> None:
+    def __init__(self, q: Any, guard_s: float | None = None) -> None:
         self.q = q
+        self.guard_s = guard_s
 
     def send(self, msg: Any) -> None:
         self.q.put(msg)
 
     def recv(self) -> Any:
-        return self.q.get()
+        if self.guard_s is None:
+            return self.q.get()
+        try:
+            return self.q.get(timeout=self.guard_s)
+        except queue.Empty:
+            return TIMED_OUT
+
+
+class LockChannel:
+    """A one-way channel over a ``threading.Lock`` held while the channel is empty:
+    ``send`` leaves the message and releases, ``recv`` acquires, blocking or, with
+    ``guard_s``, ``acquire(timeout=guard_s)`` (the lock's timed path; kept only to measure
+    what it costs: see tests/test_watchdog.py)."""
+
+    def __init__(self, guard_s: float | None = None) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
+        self.msg: Any = None
+        self.guard_s = guard_s
+
+    def send(self, msg: Any) -> None:
+        self.msg = msg
+        self.lock.release()
+
+    def recv(self) -> Any:
+        if self.guard_s is None:
+            self.lock.acquire()
+        elif not self.lock.acquire(timeout=self.guard_s):
+            return TIMED_OUT
+        return self.msg
 
 
 class PipeEnd:
@@ -101,28 +136,6 @@ class PipeEnd:
 TIMED_OUT = "gilbench: timed out"
 
 
-class Watchdog:
-    """A timer: unless cancelled (leaving the ``with`` block) within ``timeout_s``, it
-    sends :data:`TIMED_OUT` through ``wake`` so that a blocking receive returns."""
-
-    def __init__(self, timeout_s: float, wake: Callable[[Any], None]) -> None:
-        self.fired = False
-
-        def fire() -> None:
-            self.fired = True
-            wake(TIMED_OUT)
-
-        self.timer = threading.Timer(timeout_s, fire)
-        self.timer.daemon = True
-
-    def __enter__(self) -> Watchdog:
-        self.timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.timer.cancel()
-
-
 def _echo(inbox: Any, outbox: Any) -> None:
     """The other side of a ping-pong: send back every message until None."""
     while True:
@@ -132,13 +145,13 @@ def _echo(inbox: Any, outbox: Any) -> None:
         outbox.send(msg)
 
 
-def _echo_pipe(conn: Any, poll_s: float | None = None) -> None:
-    end = PipeEnd(conn, poll_s)
+def _echo_pipe(conn: Any, guard_s: float | None = None) -> None:
+    end = PipeEnd(conn, guard_s)
     _echo(end, end)
 
 
-def _echo_queues(q_in: Any, q_out: Any) -> None:
-    _echo(QueueChannel(q_in), QueueChannel(q_out))
+def _echo_queues(q_in: Any, q_out: Any, guard_s: float | None = None) -> None:
+    _echo(QueueChannel(q_in, guard_s), QueueChannel(q_out))
 
 
 def round_trips(ping: Any, pong: Any, n: int, timeout: float,
@@ -147,14 +160,21 @@ def round_trips(ping: Any, pong: Any, n: int, timeout: float,
     watchdog calls ``wake`` (which must reach ``pong``'s receiver) after ``timeout``."""
     clock = time.perf_counter
     times = []
-    with Watchdog(timeout, wake):
+
+    def send_timed_out(failure: BaseException, attempt: int) -> None:
+        if attempt == 0:
+            wake(TIMED_OUT)
+
+    with Watchdog(lambda what: StudyError(f"no answer within {timeout:g} s in a {what}")) \
+            as dog, dog.arm(timeout, "ping-pong", send_timed_out):
         for _ in range(n):
             t0 = clock()
             ping.send(1)
             answer = pong.recv()
             times.append(clock() - t0)
             if answer == TIMED_OUT:
-                raise StudyError(f"no answer within {timeout:g} s in a ping-pong")
+                dog.check()
+                raise StudyError(f"the other side timed out in a ping-pong ({timeout:g} s)")
     return times
 
 
@@ -173,22 +193,23 @@ def thread_handoff(make: Callable[[], Any], s: HandoffSettings) -> list[float]:
 
 
 def process_handoff(kind: str, s: HandoffSettings, *,
-                    poll_s: float | None = None) -> list[float]:
+                    guard_s: float | None = None) -> list[float]:
     """Round-trip times between this process and an echoing child over a ``"pipe"`` or
     two ``"queue"``s (the default start method), the warm-up round trips left out.
 
-    ``poll_s`` (pipe only) guards every receive with ``poll(poll_s)``, both sides: the
-    form an instrument must not use, measured only to know what it would add."""
+    ``guard_s`` guards every receive, both sides, with ``poll(guard_s)`` (pipe) or a
+    ``get(timeout=guard_s)`` (queue): the form an instrument must not use, measured only
+    to know what it would add."""
     ctx = mp.get_context()
     if kind == "pipe":
         mine, theirs = ctx.Pipe()
-        ping = pong = PipeEnd(mine, poll_s)
+        ping = pong = PipeEnd(mine, guard_s)
         # The watchdog speaks from the child's end, which this process keeps open.
-        target, args, wake = _echo_pipe, [(theirs, poll_s)], theirs.send
+        target, args, wake = _echo_pipe, [(theirs, guard_s)], theirs.send
     else:
         q_ping, q_pong = ctx.Queue(), ctx.Queue()
-        ping, pong = QueueChannel(q_ping), QueueChannel(q_pong)
-        target, args, wake = _echo_queues, [(q_ping, q_pong)], q_pong.put
+        ping, pong = QueueChannel(q_ping), QueueChannel(q_pong, guard_s)
+        target, args, wake = _echo_queues, [(q_ping, q_pong, guard_s)], q_pong.put
     with worker_processes(ctx, target, args, timeout=s.timeout_s):
         try:
             times = round_trips(ping, pong, s.warmup_round_trips + s.round_trips,
@@ -199,4 +220,4 @@ def process_handoff(kind: str, s: HandoffSettings, *,
 
 
 __all__ = ["TIMED_OUT", "ConditionChannel", "EventChannel", "HandoffSettings", "PipeEnd",
-           "QueueChannel", "Watchdog", "process_handoff", "round_trips", "thread_handoff"]
+           "LockChannel", "QueueChannel", "process_handoff", "round_trips", "thread_handoff"]

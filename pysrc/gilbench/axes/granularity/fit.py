@@ -101,7 +101,7 @@ def within(near: TaskModel, ref: TaskModel, margin: float, work_s: float) -> Cro
     interval that both per-task intervals allow.
 
     Threads beat serial by 1.1x from ``within(threads, serial, 1 / 1.1, work)``;
-    processes come within 5% of threads above ``within(processes, threads, 1.05, work)``.
+    processes come within 10% of threads above ``within(processes, threads, 1.1, work)``.
     """
     ends = [_tasks_up_to(near, ref, margin, a, b)
             for a in (near.per_task_low, near.per_task_s, near.per_task_high)

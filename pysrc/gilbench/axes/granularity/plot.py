@@ -17,6 +17,7 @@ from gilbench.analysis import Finding, KernelView
 from gilbench.analysis.verdicts import WORTHWHILE
 from gilbench.axes.granularity import CROSSOVER, NAME
 from gilbench.axes.granularity.findings import (
+    MATCH_MARGIN,
     curves,
     dispatch_costs,
     granularity_points,
@@ -142,8 +143,10 @@ def _crossovers(ax: Any, findings: Sequence[Finding]) -> None:
         for name, marker, y, words in (
                 ("threads_beat_serial_from", "o", WORTHWHILE, "threads pay"),
                 ("processes_beat_serial_from", "s", WORTHWHILE, "processes pay"),
-                ("processes_match_threads_above", "*", 1.0, "processes within 5%\nof threads")):
-            if f.figure(f"{name}_status") == "inside" and f.figure(name):
+                ("processes_match_threads_above", "*", 1.0,
+                 f"processes within {MATCH_MARGIN:.0%}\nof threads")):
+            # "at": a fitted crossing; "inside": between two measured points (older files)
+            if f.figure(f"{name}_status") in ("at", "inside") and f.figure(name):
                 ax.plot([f.figure(name)], [y], marker=marker, ms=9, mfc="none", color="black")
                 ax.annotate(words, (f.figure(name), y), textcoords="offset points",
                             xytext=(6, -14), fontsize=7)

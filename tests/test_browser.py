@@ -19,7 +19,7 @@ from gilbench.results import load_results
 from tests.chromium import Chromium, find_chromium
 from tests.test_hostile_input import escaped, hostile_results
 
-COMMITTED = Path(__file__).resolve().parents[1] / "docs" / "results" / "2cpu-epyc-quick"
+COMMITTED = Path(__file__).resolve().parents[1] / "docs" / "results" / "2cpu-xeon-quick"
 
 #: Everything the checks need, read from the rendered page (images decoded first).
 PAGE_FACTS = """

@@ -30,7 +30,7 @@ from gilbench.report.markdown import finding_lines, table_cell
 from gilbench.results import load_results
 from gilbench.studies import STUDIES, render_studies, write_result
 
-COMMITTED = Path(__file__).resolve().parents[1] / "docs" / "results" / "2cpu-epyc-quick"
+COMMITTED = Path(__file__).resolve().parents[1] / "docs" / "results" / "2cpu-xeon-quick"
 
 #: Names that registration refuses, so a file holding one is refused too.
 BAD_NAMES = ["primes<script>alert(1)</script>", "../../etc/passwd", "a b", "x\ny", "",

@@ -64,7 +64,7 @@ RUNNERS = ("gilbench.harness", "gilbench.kernels", "gilbench.strategies", "gilbe
 
 
 def test_a_report_renders_without_loading_a_runner(tmp_path):
-    results = ROOT / "docs" / "results" / "2cpu-epyc-standard" / "results.json"
+    results = ROOT / "docs" / "results" / "2cpu-xeon-standard" / "results.json"
     loaded = _modules_loaded_by(
         "import json; from gilbench.report import render_report\n"
         f"render_report(json.load(open({str(results)!r})), {str(tmp_path)!r}, plots=False)")

@@ -37,9 +37,9 @@ from gilbench.report.scaling import scaling_figure  # noqa: E402
 from gilbench.results import load_results  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
-SWEEPS = ("2cpu-epyc-standard", "2cpu-epyc-quick", "2cpu-epyc-py313t-gil0")
-INTERPRETERS = ("2cpu-epyc-py311", "2cpu-epyc-py313", "2cpu-epyc-py313t-gil0",
-                "2cpu-epyc-py313t-gil1")
+SWEEPS = ("2cpu-xeon-standard", "2cpu-xeon-quick", "2cpu-xeon-py313t-gil0")
+INTERPRETERS = ("2cpu-xeon-py311", "2cpu-xeon-py313", "2cpu-xeon-py313t-gil0",
+                "2cpu-xeon-py313t-gil1")
 
 
 @contextmanager
@@ -174,7 +174,7 @@ def bar_colours(fig: Figure) -> dict[str, str]:
 
 
 def test_bars_take_the_colour_of_the_gil_trait_the_results_file_records():
-    doc = load_results(RESULTS / "2cpu-epyc-standard" / "results.json")
+    doc = load_results(RESULTS / "2cpu-xeon-standard" / "results.json")
     assert doc["settings"]["flavours"]["stdlib"]["gil"] == "partial"
     traits = ("holds", "partial", "releases", NO_GIL)
     assert len({GIL_COLOURS[t] for t in traits}) == len(traits)  # one colour, one trait
@@ -194,7 +194,7 @@ def test_bars_take_the_colour_of_the_gil_trait_the_results_file_records():
 
 
 def test_runs_without_a_gil_are_coloured_no_gil():
-    doc = load_results(RESULTS / "2cpu-epyc-py313t-gil0" / "results.json")
+    doc = load_results(RESULTS / "2cpu-xeon-py313t-gil0" / "results.json")
     colours = bar_colours(scaling_figure(view_of(doc, "mandelbrot")))
     assert colours["python + threads"] == GIL_COLOURS[NO_GIL]
     pyplot().close("all")
@@ -213,7 +213,7 @@ def with_more_flavours(doc, kernel: str, count: int):
 
 
 def test_many_flavours_go_to_further_panels_of_at_most_eight_entries():
-    doc = load_results(RESULTS / "2cpu-epyc-standard" / "results.json")
+    doc = load_results(RESULTS / "2cpu-xeon-standard" / "results.json")
     fig = scaling_figure(view_of(with_more_flavours(doc, "mandelbrot", 1), "mandelbrot"))
     flavour_panels = [ax for ax in fig.axes if "speedup by flavour" in ax.get_title()]
     assert len(flavour_panels) >= 2  # 16 flavours: GIL-free ones apart from the rest
@@ -224,7 +224,7 @@ def test_many_flavours_go_to_further_panels_of_at_most_eight_entries():
 
 
 def test_every_strategy_panel_colours_each_family_in_its_own_hue():
-    doc = load_results(RESULTS / "2cpu-epyc-standard" / "results.json")
+    doc = load_results(RESULTS / "2cpu-xeon-standard" / "results.json")
     fig = scaling_figure(view_of(doc, "hashing-small"))
     ax = next(a for a in fig.axes if "every strategy" in a.get_title())
     view = view_of(doc, "hashing-small")
@@ -245,7 +245,7 @@ def test_every_strategy_panel_colours_each_family_in_its_own_hue():
 def test_granularity_curves_beyond_eight_entries_go_to_a_second_panel(tmp_path):
     from gilbench.axes.granularity.plot import granularity_figure
 
-    doc = load_results(RESULTS / "2cpu-epyc-standard" / "results.json")
+    doc = load_results(RESULTS / "2cpu-xeon-standard" / "results.json")
     view = view_of(with_more_flavours(doc, "mandelbrot", 1), "mandelbrot")
     fig = granularity_figure(view, [])
     assert len(fig.axes) == 2 and all(n <= MAX_LEGEND_ENTRIES for n in legend_sizes(fig))
@@ -257,12 +257,12 @@ def test_granularity_curves_beyond_eight_entries_go_to_a_second_panel(tmp_path):
 # -- calls.png ---------------------------------------------------------------------------
 def test_calls_plot_names_strategy_and_workers_and_its_breakevens_do_not_overlap(
         tmp_path_factory):
-    fig = dict(report_figures("2cpu-epyc-standard", tmp_path_factory))["calls.png"]
+    fig = dict(report_figures("2cpu-xeon-standard", tmp_path_factory))["calls.png"]
     renderer = renderer_of(fig)
     strips = [ax for ax in fig.axes if "break-even" in ax.get_title(loc="left")]
     assert len(strips) == 2
     rows = [t.get_text() for t in strips[0].get_yticklabels()]
-    analysis = analyse(load_results(RESULTS / "2cpu-epyc-standard" / "results.json"))
+    analysis = analyse(load_results(RESULTS / "2cpu-xeon-standard" / "results.json"))
     f = next(f for f in analysis.findings if f.kind == BREAKEVEN and f.kernel == "mandelbrot")
     # Each row names the kernel, the process strategy and the worker count.
     assert f"mandelbrot: {f.figure('process_strategy')}, {f.figure('workers')} workers" in rows

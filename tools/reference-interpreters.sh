@@ -5,7 +5,7 @@
 #
 # Usage: tools/reference-interpreters.sh [--machine NAME] [--replace] [RUN OPTIONS...]
 #
-#   --machine NAME   the folder prefix (default: <cores>cpu-<cpu model>, e.g. 2cpu-epyc)
+#   --machine NAME   the folder prefix (default: <cores>cpu-<cpu model>, e.g. 2cpu-xeon)
 #   --replace        delete earlier results in the target folders first (else: refuse)
 #   RUN OPTIONS      passed to every `gilbench run`, e.g. --kernel mandelbrot for a
 #                    reduced sweep (the profile is quick unless --profile says otherwise)

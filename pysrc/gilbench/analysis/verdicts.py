@@ -321,10 +321,12 @@ def one_gil_per_process(view: KernelView) -> Iterator[Finding]:
         and (t.gil(r.flavour) in NOGIL_TRAITS or r.gil_enabled is False) for r in main)
     headline_given = False
     for rows in view.contexts().values():
+        # The reference process pool at the usable cores: no best-of-N pick among the
+        # components, no oversubscribed count (their own findings rank and show them).
+        workers = headline_workers(view, rows)
         for flavour in holding_flavours(view, rows):
-            proc = fastest(at_most_workers(parallel_rows(
-                r for r in rows if r.flavour == flavour and t.is_process_pool(r.strategy))))
-            if not proc:
+            proc = reference_row(view, rows, flavour, PROCESS_POOL, workers) if workers else None
+            if not proc or not proc.speedup:
                 continue
             # No flavour here can drop the GIL: processes are the only way to scale.
             headline = not has_nogil_threads and not headline_given

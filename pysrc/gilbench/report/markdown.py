@@ -83,6 +83,27 @@ def fmt_time(seconds: float | None) -> str:
     return f"{seconds * 1e6:.0f} µs"
 
 
+#: The longest sentence a table cell shows whole; a longer one is cut to its first clause
+#: and given in full below the table (a cell is read at a glance).
+GLANCE_CELL = 240
+
+
+def brief(sentence: str, limit: int = GLANCE_CELL) -> str:
+    """``sentence`` if it fits in ``limit`` characters; else its first clause (up to the
+    first colon, or else the last comma or semicolon that fits), pointing below."""
+    if len(sentence) <= limit:
+        return sentence
+    room = limit - len(BELOW)
+    head = sentence.partition(": ")[0]
+    if not 40 <= len(head) <= room:
+        cut = max(sentence.rfind(", ", 0, room), sentence.rfind("; ", 0, room))
+        head = sentence[:cut if cut > 0 else room]
+    return head.rstrip(" ,;") + BELOW
+
+
+BELOW = " (details below)."
+
+
 def table_cell(value: object) -> str:
     """``value`` as the text of one Markdown table cell. Free text from another machine
     (a CPU model, a host name) must not split or end a row: line breaks become spaces and a
@@ -263,7 +284,8 @@ def _glance(ctx: ReportContext) -> list[str]:
         return []
     out = ["## At a glance: GIL-free threads against warm processes", "",
            "| kernel | verdict | why |", "|---|---|---|"]
-    out += [f"| {kernel} | {verdict} | {why} |" for kernel, verdict, why in rows]
+    # The kernel's section below gives the sentence whole.
+    out += [f"| {kernel} | {verdict} | {brief(why)} |" for kernel, verdict, why in rows]
     return out + [""]
 
 

@@ -16,7 +16,13 @@ from typing import Any
 
 from gilbench.analysis import Finding, KernelView
 from gilbench.axes import AxisInfo, condition_infos
-from gilbench.report.markdown import Image, ReportContext, register_section
+from gilbench.report.markdown import (
+    GLANCE_CELL,
+    Image,
+    ReportContext,
+    brief,
+    register_section,
+)
 
 #: This section's name (its place: gilbench.report.SECTION_ORDER).
 SECTION = "when"
@@ -35,7 +41,8 @@ def _rows(axis: AxisInfo, view: KernelView, findings: list[Finding],
         for i, f in enumerate(mine):
             label = f" ({f.context_label()})" if len(mine) > 1 else ""
             condition = axis.condition if i == 0 else ""
-            out.append(f"| {condition} | {f.sentence}{label} | {len(f.runs)} runs "
+            out.append(f"| {condition} | {brief(f.sentence, GLANCE_CELL - len(label))}{label} "
+                       f"| {len(f.runs)} runs "
                        f"(`{f.kind}`) |")
         return out, True
     # A kernel the sweep recorded no reasons for (an older file): no hint, as none can be
@@ -77,8 +84,12 @@ def when_section(ctx: ReportContext) -> list[str]:
                  "|---|---|---|", *rows, ""]
         # What explains a row (the gap to a model, a caution) goes below the table, so
         # that each cell stays a sentence.
-        details = [f for f in findings if f.detail and any(f.kind in a.finders for a in axes)]
-        body += [f"- *{f.kind}*: {f.detail}" for f in details] + ([""] if details else [])
+        mine = [f for f in findings if any(f.kind in a.finders for a in axes)]
+        cut = [f for f in mine if len(f.sentence) + len(f" ({f.context_label()})") > GLANCE_CELL]
+        details = [f for f in mine if f.detail]
+        body += [f"- *{f.kind}* ({f.context_label()}): {f.sentence}" for f in cut]
+        body += [f"- *{f.kind}*: {f.detail}" for f in details]
+        body += [""] if cut or details else []
         body += [line for i in images for line in (f"![{i.alt}]({i.file})", "")]
     if not body:
         return []

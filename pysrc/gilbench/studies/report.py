@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gilbench.analysis import FINDINGS_NAME, Finding, write_findings
 from gilbench.report.html import render_html
-from gilbench.report.markdown import machine_lines, table_cell
+from gilbench.report.markdown import brief, machine_lines, table_cell
 from gilbench.results import check_name, write_atomic
 from gilbench.studies.base import STUDIES, StudyResult
 
@@ -103,24 +103,6 @@ def _header(results: Sequence[StudyResult]) -> list[str]:
     return out + [""]
 
 
-#: The longest "in numbers" cell of the at-a-glance table; the full sentence is below it.
-GLANCE_CELL = 240
-
-
-def brief(sentence: str, limit: int = GLANCE_CELL) -> str:
-    """``sentence`` if it fits in ``limit`` characters; else its first clause (up to the
-    first colon, or else the last comma or semicolon that fits), pointing below."""
-    if len(sentence) <= limit:
-        return sentence
-    room = limit - len(BELOW)
-    head = sentence.partition(": ")[0]
-    if not 40 <= len(head) <= room:
-        cut = max(sentence.rfind(", ", 0, room), sentence.rfind("; ", 0, room))
-        head = sentence[:cut if cut > 0 else room]
-    return head.rstrip(" ,;") + BELOW
-
-
-BELOW = " (details below)."
 
 
 def _glance(rows: Sequence[tuple[str, Finding]]) -> list[str]:

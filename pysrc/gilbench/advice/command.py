@@ -44,7 +44,8 @@ def add_parser(sub: Any, positive_int: Any, output_options: Any) -> None:
     p.add_argument("--items", required=True, metavar="MODULE:NAME",
                    help="a list of items, or a function returning an iterable; each item "
                         "is one task, FUNC(item)")
-    p.add_argument("--star", action="store_true", help="unpack each item (a tuple) into the arguments of FUNC")
+    p.add_argument("--star", action="store_true",
+                   help="unpack each item (a tuple) into the arguments of FUNC")
     p.add_argument("--calls", type=positive_int("calls"), default=1, metavar="N",
                    help="how many times your program runs the whole batch (default: 1); "
                         "a pool's start-up is shared among them")

@@ -50,7 +50,9 @@ def registry_listing() -> dict[str, Any]:
                      "default_in": {p: list(ks) for p, ks in a.default_in.items()},
                      "plain_sweep": a.plain_sweep}
             for a in AXES.values()}
-    profiles = {name: asdict(p) for name, p in PROFILES.items()}
+    # plain data: a tuple (the schedules) as the list JSON would make of it
+    profiles = {name: {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(p).items()}
+                for name, p in PROFILES.items()}
     return {"kernels": kernels, "flavours": flavours, "strategies": strategies,
             "axes": axes, "profiles": profiles}
 

@@ -10,6 +10,7 @@ import pytest
 from gilbench.gilprobe import gil_enabled
 from gilbench.harness import RunSpec, measure
 from gilbench.results import REQUIRED_RUN_FIELDS, SCHEMA, ResultsStore, load_results
+from gilbench.uncertainty import ADAPTIVE_FACTOR
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,9 @@ def test_measurement_has_the_stable_fields(measurement, tmp_path):
     (run,) = doc["runs"]
     for field in REQUIRED_RUN_FIELDS:
         assert field in run
-    assert 5 <= len(run["wall_s"]) <= 10 and all(t > 0 for t in run["wall_s"])
+    # 5 asked for, more (up to ADAPTIVE_FACTOR x) while the median's interval is wide
+    assert 5 <= len(run["wall_s"]) <= 5 * ADAPTIVE_FACTOR
+    assert all(t > 0 for t in run["wall_s"])
     assert run["median_s"] == statistics.median(run["wall_s"])
     low, high = run["median_ci_s"]
     assert low <= run["median_s"] <= high and 0 < run["median_ci_level"] <= 1

@@ -33,26 +33,28 @@ INTRO = ("Each row is a condition this machine was measured under; the sentence 
 
 
 def _rows(axis: AxisInfo, view: KernelView, findings: list[Finding],
-          reasons: Mapping[str, Any]) -> tuple[list[str], bool]:
-    """The table rows of one axis for one kernel, and whether they hold findings."""
+          reasons: Mapping[str, Any]) -> tuple[list[str], bool, list[Finding]]:
+    """The table rows of one axis for one kernel, whether they hold findings, and the
+    findings whose sentence the table cut short (given whole below it)."""
     mine = [f for f in findings if f.kind in axis.finders]
     if mine:
-        out = []
+        out, cut = [], []
         for i, f in enumerate(mine):
             label = f" ({f.context_label()})" if len(mine) > 1 else ""
             condition = axis.condition if i == 0 else ""
-            out.append(f"| {condition} | {brief(f.sentence, GLANCE_CELL - len(label))}{label} "
-                       f"| {len(f.runs)} runs "
-                       f"(`{f.kind}`) |")
-        return out, True
+            cell = brief(f.sentence, GLANCE_CELL - len(label))
+            if cell != f.sentence:
+                cut.append(f)
+            out.append(f"| {condition} | {cell}{label} | {len(f.runs)} runs (`{f.kind}`) |")
+        return out, True, cut
     # A kernel the sweep recorded no reasons for (an older file): no hint, as none can be
     # told from the file; an axis that cannot map the kernel: none either.
     mine_reasons = reasons.get(view.kernel)
     if mine_reasons is None or axis.name not in mine_reasons or mine_reasons[axis.name]:
-        return [], False
+        return [], False, []
     how = ("measured by every sweep with a plain part (`gilbench run`)" if axis.plain_sweep
            else f"not measured: `gilbench run --axis {axis.name} --kernel {view.kernel}`")
-    return [f"| {axis.condition} | {how} | - |"], False
+    return [f"| {axis.condition} | {how} | - |"], False, []
 
 
 def when_section(ctx: ReportContext) -> list[str]:
@@ -74,9 +76,9 @@ def when_section(ctx: ReportContext) -> list[str]:
     for view in ctx.analysis.kernels:
         findings = ctx.analysis.for_kernel(view.kernel)
         parts = [_rows(axis, view, findings, reasons) for axis in axes]
-        if not any(measured for _, measured in parts):
+        if not any(measured for _, measured, _ in parts):
             continue  # nothing measured for this kernel: the hints alone are noise
-        rows = [line for lines, _ in parts for line in lines]
+        rows = [line for lines, _, _ in parts for line in lines]
         images: list[Image] = sorted((i for i in ctx.images.get(view.kernel, [])
                                       if i.axis in order and i not in shared),
                                      key=lambda i: order.index(i.axis))
@@ -84,9 +86,8 @@ def when_section(ctx: ReportContext) -> list[str]:
                  "|---|---|---|", *rows, ""]
         # What explains a row (the gap to a model, a caution) goes below the table, so
         # that each cell stays a sentence.
-        mine = [f for f in findings if any(f.kind in a.finders for a in axes)]
-        cut = [f for f in mine if len(f.sentence) + len(f" ({f.context_label()})") > GLANCE_CELL]
-        details = [f for f in mine if f.detail]
+        cut = [f for _, _, shortened in parts for f in shortened]
+        details = [f for f in findings if f.detail and any(f.kind in a.finders for a in axes)]
         body += [f"- *{f.kind}* ({f.context_label()}): {f.sentence}" for f in cut]
         body += [f"- *{f.kind}*: {f.detail}" for f in details]
         body += [""] if cut or details else []

@@ -18,6 +18,7 @@ from gilbench.advice.costs import StrategyCosts
 from gilbench.advice.profile import Profile
 from gilbench.advice.recommend import SCHEMA, Row
 from gilbench.limits import format_bytes
+from gilbench.report.markdown import fmt_time
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,11 +93,7 @@ FILES = ("advice.json", "advice.md", "advice.html", PLOT_NAME)
 
 
 def _time(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} µs"
+    return fmt_time(seconds, micro_digits=1)
 
 
 def _x(value: float | None) -> str:

@@ -72,15 +72,16 @@ def ordered_sections() -> list[Section]:
     return [SECTIONS[n] for n in listed[:at] + extra + listed[at:]]
 
 
-def fmt_time(seconds: float | None) -> str:
-    """Seconds in a unit a reader takes in at a glance."""
+def fmt_time(seconds: float | None, micro_digits: int = 0) -> str:
+    """Seconds in a unit a reader takes in at a glance (microseconds with
+    ``micro_digits`` decimals: one says 4.1 µs where a task is that short)."""
     if seconds is None:
         return "-"
     if seconds >= 1:
         return f"{seconds:.2f} s"
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.0f} µs"
+    return f"{seconds * 1e6:.{micro_digits}f} µs"
 
 
 #: The longest sentence a table cell shows whole; a longer one is cut to its first clause

@@ -83,5 +83,23 @@ def no_leaks():
     yield
     leaked = shm_segments() - shm_before
     gone, alive = psutil.wait_procs(live_children(), timeout=5)
-    assert not alive, f"leaked processes: {[p.pid for p in alive]}"
+    if alive:
+        # Fail this test, and only this one: a process left running would otherwise fail
+        # every later test's check (and cost each one the wait above).
+        described = [_describe(p) for p in alive]
+        for p in alive:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(alive, timeout=5)
+        pytest.fail(f"leaked processes (now killed): {described}", pytrace=False)
     assert not leaked, f"leaked shared-memory segments: {sorted(leaked)}"
+
+
+def _describe(proc: psutil.Process) -> str:
+    """``pid: command line`` of a process, for a leak report."""
+    try:
+        return f"{proc.pid}: {' '.join(proc.cmdline())[:200]}"
+    except psutil.Error:
+        return str(proc.pid)

@@ -175,3 +175,51 @@ def test_a_second_signal_does_not_cut_the_cleanup_short():
             time.sleep(0.05)
             cleaned = True
     assert cleaned
+
+
+# A command whose cleanup never ends (a lock nobody releases), with a child process.
+_STUCK_CLEANUP = """
+import subprocess, sys, threading, time
+from gilbench.interrupts import signals_interrupt
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+print(child.pid, flush=True)
+with signals_interrupt(unwind_deadline_s={deadline}):
+    try:
+        time.sleep(120)
+    finally:
+        threading.Event().wait()  # stuck for ever
+"""
+
+
+def test_a_cleanup_stuck_after_sigterm_ends_at_the_deadline_with_its_children():
+    proc = subprocess.Popen([sys.executable, "-c", _STUCK_CLEANUP.format(deadline=1.0)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = None
+    try:
+        child = psutil.Process(int(proc.stdout.readline()))
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143, err
+        assert time.monotonic() - t0 < 30  # the deadline (1 s), not the sleeps (120 s)
+        assert "still cleaning up 1 s after the signal" in err
+        assert "threading.py" in err and "in wait" in err  # where it was stuck
+        assert psutil.wait_procs([child], timeout=5)[1] == [], "its child outlived it"
+    finally:
+        for p in (child, psutil.Process(proc.pid) if proc.poll() is None else None):
+            if p is not None:
+                try:
+                    p.kill()
+                except psutil.Error:
+                    pass
+        proc.communicate()
+
+
+def test_a_block_that_ends_without_a_signal_starts_no_deadline():
+    # No signal: the block ends normally, and no deadline thread is left behind.
+    import threading
+
+    with signals_interrupt(unwind_deadline_s=0.05):
+        pass
+    time.sleep(0.2)
+    assert not [t for t in threading.enumerate() if t.name == "gilbench-unwind-deadline"]

@@ -443,7 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_USAGE
         # SIGTERM and SIGHUP unwind like Ctrl-C: sessions kill workers, unlink segments.
-        with interrupts.signals_interrupt():
+        # Past UNWIND_DEADLINE_S of cleanup after such a signal, the command kills its
+        # workers and exits rather than hang.
+        with interrupts.signals_interrupt(interrupts.UNWIND_DEADLINE_S):
             return COMMANDS[args.command](args, console)
     except UsageError as exc:
         print(f"gilbench: error: {exc}", file=sys.stderr)

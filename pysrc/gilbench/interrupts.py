@@ -10,6 +10,7 @@ they do after Ctrl-C. Worker processes leave all three signals to their parent.
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import os
 import signal
 import sys
@@ -28,6 +29,10 @@ EXIT_INTERRUPTED = 128 + signal.SIGINT
 _PR_SET_PDEATHSIG = 1
 #: Exit code after SIGTERM or SIGHUP (128 + SIGTERM's number, what `timeout` and CI expect).
 EXIT_TERMINATED = 143
+#: Seconds the command may take to unwind after SIGTERM or SIGHUP (killing workers,
+#: unlinking segments, closing a cluster take a few): past them it kills its child
+#: processes and exits, printing every thread's stack, rather than hang.
+UNWIND_DEADLINE_S = 30.0
 
 
 class Terminated(KeyboardInterrupt):
@@ -94,8 +99,54 @@ def _fork_hooks() -> None:
         _hooked = True
 
 
+class _UnwindDeadline:
+    """Armed by the first signal: unless disarmed within ``seconds``, print every thread's
+    stack, SIGKILL this process's children and exit with :data:`EXIT_TERMINATED`.
+
+    A terminated command must end: a cleanup step stuck on a lock, a pipe or a process
+    that never exits would otherwise keep the command (and whoever waits on it, a CI job)
+    alive for ever. The check runs in a daemon thread, which a stuck main thread cannot
+    hold up while it waits (waiting releases the GIL).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._disarmed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def arm(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, daemon=True,
+                                            name="gilbench-unwind-deadline")
+            self._thread.start()
+
+    def disarm(self) -> None:
+        self._disarmed.set()
+
+    def _watch(self) -> None:
+        if self._disarmed.wait(self.seconds):
+            return
+        try:
+            print(f"gilbench: still cleaning up {self.seconds:g} s after the signal; "
+                  "killing the workers and exiting. Where each thread was stuck:",
+                  file=sys.stderr, flush=True)
+            faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        except (OSError, ValueError):  # stderr closed: exit all the same
+            pass
+        try:
+            children = psutil.Process().children(recursive=True)
+        except psutil.Error:
+            children = []
+        for child in children:
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+        os._exit(EXIT_TERMINATED)
+
+
 @contextmanager
-def signals_interrupt() -> Iterator[None]:
+def signals_interrupt(unwind_deadline_s: float | None = None) -> Iterator[None]:
     """Raise :class:`Terminated` in the main thread on SIGTERM or SIGHUP, inside the block.
 
     Only the first such signal raises: later ones are ignored until the block exits, so
@@ -106,17 +157,26 @@ def signals_interrupt() -> Iterator[None]:
     runs), as is one that arrives inside :func:`deferred`. The previous handlers are
     restored on exit. Off the main thread (where Python cannot set handlers) this does
     nothing.
+
+    With ``unwind_deadline_s`` (the command's: :data:`UNWIND_DEADLINE_S`), the first
+    signal also starts a deadline for the rest of the process's life, interpreter
+    shutdown included, where multiprocessing joins its children: past it the process
+    kills its children and exits (:class:`_UnwindDeadline`). It is called off when the
+    block ends with no signal received.
     """
     global _active, _pending
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     _fork_hooks()
+    deadline = _UnwindDeadline(unwind_deadline_s) if unwind_deadline_s else None
 
     def handler(signum: int, frame: FrameType | None) -> None:
         global _pending
         if _pending is None:
             _pending = signum
+            if deadline is not None:
+                deadline.arm()
             if not (_forking or _deferring):
                 raise Terminated(signum)
 
@@ -128,6 +188,8 @@ def signals_interrupt() -> Iterator[None]:
         _active = False
         for sig, old in previous.items():
             signal.signal(sig, old)
+        if deadline is not None and _pending is None:
+            deadline.disarm()
         _pending = None
 
 

@@ -11,6 +11,7 @@ a fork server).
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,8 @@ from functools import partial
 from typing import Any
 
 from gilbench.interrupts import deferred, detach_worker
-from gilbench.strategies.processes import Launcher
+from gilbench.strategies.pools import CLOSE_S, TERMINATE_GRACE_S, finish_pool
+from gilbench.strategies.processes import Launcher, shutdown_executor
 
 #: The kinds of executor, by the strategy id ``gilbench list`` shows for each.
 KINDS = ("serial", "threads", "processes", "pool-map", "subinterpreters")
@@ -133,6 +135,7 @@ def _processes(kind: str, workers: int, start_method: str | None, timeout: float
     context = launcher.context
     pool: Any = None
     failed = True
+    before = set(mp.active_children())  # to find workers forked but not yet recorded
     t0 = time.perf_counter()
     try:
         launcher.start()
@@ -152,10 +155,16 @@ def _processes(kind: str, workers: int, start_method: str | None, timeout: float
         startup = time.perf_counter() - t0
 
         def run(task: Callable[[Any], Any], items: Sequence[Any], chunksize: int) -> list:
-            try:
-                if kind == "processes":
-                    return list(pool.map(task, items, chunksize=chunksize, timeout=timeout))
+            if kind == "pool-map":
                 return pool.map_async(task, items, chunksize=chunksize).get(timeout)
+            # What ProcessPoolExecutor.map(task, items, chunksize=...) does, but the
+            # futures are left to the pool when interrupted: map cancels them from this
+            # thread, which makes Python 3.11's pool thread fail (shutdown_executor).
+            deadline = time.monotonic() + timeout
+            futures = [pool.submit(run_batch, task, b) for b in batches(items, max(1, chunksize))]
+            try:
+                return [r for f in futures
+                        for r in f.result(max(0.0, deadline - time.monotonic()))]
             except BrokenProcessPool as exc:
                 raise WorkerDied(f"a worker process died while running the tasks ({exc})") \
                     from None
@@ -163,7 +172,7 @@ def _processes(kind: str, workers: int, start_method: str | None, timeout: float
         yield Executor(kind, workers, startup, launcher.method, run)
         failed = False
     finally:
-        _close(kind, pool, kill=failed)
+        _close(kind, pool, kill=failed, before=before)
         launcher.close()
 
 
@@ -192,24 +201,18 @@ def _interpreters(workers: int, timeout: float) -> Iterator[Executor]:
         yield Executor("subinterpreters", workers, session.startup_s or 0.0, None, run)
 
 
-def _close(kind: str, pool: Any, *, kill: bool) -> None:
-    """Shut ``pool`` down; with ``kill``, SIGKILL its workers first and reap them."""
+def _close(kind: str, pool: Any, *, kill: bool, before: set) -> None:
+    """Shut ``pool`` down as the sweep's sessions do; with ``kill``, its workers are
+    SIGKILLed (they ignore the SIGTERM that ``Pool.terminate`` sends)."""
     if pool is None:
         return
     if kind == "processes":
-        if kill:
-            procs = list((getattr(pool, "_processes", None) or {}).values())
-            for proc in procs:
-                proc.kill()
-            for proc in procs:
-                proc.join(timeout=5)
-        pool.shutdown(wait=True, cancel_futures=True)
+        shutdown_executor(pool, kill=kill, before=before)
+    elif kill:
+        finish_pool(pool.terminate, pool, list(pool._pool), before, TERMINATE_GRACE_S)
     else:
-        if kill:
-            pool.terminate()
-        else:
-            pool.close()
-        pool.join()
+        finish_pool(lambda: (pool.close(), pool.join()), pool, list(pool._pool), before,
+                    CLOSE_S)
 
 
 __all__ = ["DISPLAY", "KINDS", "Executor", "WorkerDied", "batches", "opened", "run_batch"]

@@ -168,10 +168,10 @@ class PoolSession(Session):
         if pool is not None:
             before = self._children_before
             if kill:
-                _finish(pool.terminate, pool, self.procs, before, TERMINATE_GRACE_S)
+                finish_pool(pool.terminate, pool, self.procs, before, TERMINATE_GRACE_S)
             else:
-                _finish(lambda: (pool.close(), pool.join()), pool, self.procs, before,
-                        CLOSE_S)
+                finish_pool(lambda: (pool.close(), pool.join()), pool, self.procs, before,
+                            CLOSE_S)
         else:  # the Pool never came to be: kill what it may have forked
             kill_children([], self._children_before)
         if self.shared is not None:
@@ -179,8 +179,8 @@ class PoolSession(Session):
         self.launcher.close()
 
 
-def _finish(call: Callable[[], Any], pool, procs: list, before: set | None,
-            grace: float) -> None:
+def finish_pool(call: Callable[[], Any], pool, procs: list, before: set | None,
+                grace: float) -> None:
     """Run ``call`` (Pool.terminate, or close and join) on a helper thread; after ``grace``
     seconds SIGKILL every worker still alive (replacements included), which lets the Pool's
     joins return. Waits at most ``grace`` + 10 s."""
@@ -293,5 +293,5 @@ class PoolStarmapStrategy(PoolStrategy):
     run = staticmethod(_run_starmap)
 
 
-__all__ = ["PoolApplyAsyncStrategy", "PoolImapStrategy", "PoolImapUnorderedStrategy",
-           "PoolStarmapStrategy", "PoolStrategy"]
+__all__ = ["CLOSE_S", "TERMINATE_GRACE_S", "PoolApplyAsyncStrategy", "PoolImapStrategy",
+           "PoolImapUnorderedStrategy", "PoolStarmapStrategy", "PoolStrategy", "finish_pool"]

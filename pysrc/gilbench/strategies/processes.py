@@ -18,6 +18,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -450,22 +451,82 @@ class ProcessSession(Session):
             self.watchdog.close()
         pool, self.pool = self.pool, None
         if pool is not None:
-            if kill:
-                # A stuck or dead worker would make a polite shutdown wait forever. Besides
-                # the pool's table: workers forked but not yet entered in it (interrupted
-                # half-way through starting the pool).
-                procs = list((getattr(pool, "_processes", None) or {}).values())
-                if self._children_before is not None:
-                    procs += [p for p in mp.active_children()
-                              if p not in self._children_before and p not in procs]
-                for proc in procs:
-                    proc.kill()
-                for proc in procs:
-                    proc.join(timeout=5)  # reaped: not even a zombie outlives the run
-            pool.shutdown(wait=True, cancel_futures=True)
+            shutdown_executor(pool, kill=kill, before=self._children_before)
         if self.shared is not None:
             self.shared.close()
         self.launcher.close()
+
+
+#: Seconds a killed ProcessPoolExecutor's thread gets to wind up on its own, and then again
+#: after its last pipe ends are closed.
+EXECUTOR_WIND_UP_S = 5.0
+
+
+def shutdown_executor(pool: ProcessPoolExecutor, *, kill: bool,
+                      before: set[mp.process.BaseProcess] | None = None) -> None:
+    """Shut a ProcessPoolExecutor down and wait for it; with ``kill``, SIGKILL and reap its
+    workers first (and every child started since ``before`` was taken: workers forked but
+    not yet entered in the pool's table, interrupted half-way through starting it).
+
+    A stuck or dead worker would make a polite shutdown wait for ever, and killing one
+    has hazards of its own, each seen here after SIGTERM: the pool's thread may wait for
+    the rest of a result a killed worker left half-written, and its queue feeder on a
+    pipe no worker reads. This process holds the last ends of those pipes, so closing
+    them ends both waits (EOF, EPIPE). Pending futures are cancelled by the pool's own
+    thread (``cancel_futures``), never by the caller: on Python 3.11 that thread fails
+    with InvalidStateError when it marks the pool broken and meets a future cancelled from
+    outside (fixed in 3.12). What the pool's threads raise while it is being killed is
+    expected and not printed."""
+    if not kill:
+        pool.shutdown(wait=True, cancel_futures=True)
+        return
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    if before is not None:
+        procs += [p for p in mp.active_children() if p not in before and p not in procs]
+    # shutdown(wait=False) lets go of these: take them first.
+    manager = getattr(pool, "_executor_manager_thread", None)
+    results, calls = getattr(pool, "_result_queue", None), getattr(pool, "_call_queue", None)
+    with _pool_thread_errors_hidden():
+        for proc in procs:
+            proc.kill()
+        for proc in procs:
+            proc.join(timeout=5)  # reaped: not even a zombie outlives the run
+        pool.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:
+            manager.join(EXECUTOR_WIND_UP_S)
+            if manager.is_alive():
+                for end in (getattr(results, "_writer", None), getattr(calls, "_reader", None)):
+                    try:
+                        if end is not None:
+                            end.close()
+                    except OSError:
+                        pass
+                manager.join(EXECUTOR_WIND_UP_S)
+    if results is not None and not (manager is not None and manager.is_alive()):
+        results.close()  # what shutdown(wait=True) would have closed
+
+
+@contextmanager
+def _pool_thread_errors_hidden() -> Iterator[None]:
+    """Within the block, an exception that ends a ProcessPoolExecutor's management thread
+    or a queue feeder thread is not printed (other threads' still are)."""
+    from concurrent.futures import process as cf_process
+
+    previous = threading.excepthook
+    manager_type = getattr(cf_process, "_ExecutorManagerThread", ())
+
+    def hook(args: Any) -> None:
+        thread = args.thread
+        if isinstance(thread, manager_type) or getattr(thread, "name", "") == \
+                "QueueFeederThread":
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
 
 
 class ProcessesStrategy(ProcessStrategy):

@@ -36,13 +36,13 @@ from gilbench.strategies.processes import (
     SharedWorkspace,
     describe_exit,
     fork_hint,
+    kill_children,
     starting_workers,
     worker_init,
     worker_ready,
     worker_run,
 )
 from gilbench.strategies.watchdog import Watchdog
-from gilbench.strategies.workerloop import kill_children
 
 #: Seconds a polite close waits for the Pool before killing its workers.
 CLOSE_S = 5.0

@@ -457,6 +457,25 @@ class ProcessSession(Session):
         self.launcher.close()
 
 
+def kill_children(procs: Sequence[mp.process.BaseProcess],
+                  before: set[mp.process.BaseProcess] | None) -> None:
+    """SIGKILL ``procs`` and every child started since ``before`` was taken (a worker
+    forked but not yet recorded when an interruption landed), then reap them."""
+    victims = [p for p in procs if p.exitcode is None]
+    if before is not None:
+        victims += [p for p in mp.active_children() if p not in before and p not in victims]
+    for proc in victims:
+        try:
+            proc.kill()
+        except (OSError, AttributeError, ValueError):  # gone already, or never started
+            pass
+    for proc in victims:
+        try:
+            proc.join(timeout=5)  # reaped: not even a zombie outlives the run
+        except (AssertionError, ValueError):  # never started
+            pass
+
+
 #: Seconds a killed ProcessPoolExecutor's thread gets to wind up on its own, and then again
 #: after its last pipe ends are closed.
 EXECUTOR_WIND_UP_S = 5.0
@@ -480,17 +499,11 @@ def shutdown_executor(pool: ProcessPoolExecutor, *, kill: bool,
     if not kill:
         pool.shutdown(wait=True, cancel_futures=True)
         return
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    if before is not None:
-        procs += [p for p in mp.active_children() if p not in before and p not in procs]
     # shutdown(wait=False) lets go of these: take them first.
     manager = getattr(pool, "_executor_manager_thread", None)
     results, calls = getattr(pool, "_result_queue", None), getattr(pool, "_call_queue", None)
     with _pool_thread_errors_hidden():
-        for proc in procs:
-            proc.kill()
-        for proc in procs:
-            proc.join(timeout=5)  # reaped: not even a zombie outlives the run
+        kill_children(list((getattr(pool, "_processes", None) or {}).values()), before)
         pool.shutdown(wait=False, cancel_futures=True)
         if manager is not None:
             manager.join(EXECUTOR_WIND_UP_S)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import pickle
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from multiprocessing.connection import wait as wait_connections
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -168,25 +168,6 @@ def exit_error(proc: mp.process.BaseProcess, what: str) -> WorkerCrashed:
                          f"while the session tried to {what}")
 
 
-def kill_children(procs: Sequence[mp.process.BaseProcess],
-                  before: set[mp.process.BaseProcess] | None) -> None:
-    """SIGKILL ``procs`` and every child started since ``before`` was taken (a worker
-    forked but not yet recorded when an interruption landed), then reap them."""
-    victims = [p for p in procs if p.exitcode is None]
-    if before is not None:
-        victims += [p for p in mp.active_children() if p not in before and p not in victims]
-    for proc in victims:
-        try:
-            proc.kill()
-        except (OSError, AttributeError, ValueError):  # gone already, or never started
-            pass
-    for proc in victims:
-        try:
-            proc.join(timeout=5)  # reaped: not even a zombie outlives the run
-        except (AssertionError, ValueError):  # never started
-            pass
-
-
 class Tally:
     """The results of one map as they arrive."""
 
@@ -215,5 +196,4 @@ class Tally:
 
 
 __all__ = ["JOIN_S", "RemoteChunkError", "Tally", "WorkerGroup", "dumps", "execute",
-           "exit_error", "failure_message", "kill_children", "serve_joinable", "serve_pipe",
-           "serve_queue"]
+           "exit_error", "failure_message", "serve_joinable", "serve_pipe", "serve_queue"]

@@ -33,6 +33,7 @@ from gilbench.strategies.processes import (
     ProcessStrategy,
     SharedWorkspace,
     fork_hint,
+    kill_children,
     starting_workers,
 )
 from gilbench.strategies.watchdog import EXIT_STATUS_S, Watchdog
@@ -43,7 +44,6 @@ from gilbench.strategies.workerloop import (
     dumps,
     exit_error,
     failure_message,
-    kill_children,
     serve_joinable,
     serve_pipe,
     serve_queue,

@@ -103,8 +103,6 @@ def _header(results: Sequence[StudyResult]) -> list[str]:
     return out + [""]
 
 
-
-
 def _glance(rows: Sequence[tuple[str, Finding]]) -> list[str]:
     if not rows:
         return []

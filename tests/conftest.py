@@ -87,14 +87,19 @@ def no_leaks():
         # Fail this test, and only this one: a process left running would otherwise fail
         # every later test's check (and cost each one the wait above).
         described = [_describe(p) for p in alive]
-        for p in alive:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(alive, timeout=5)
+        kill_processes(alive)
         pytest.fail(f"leaked processes (now killed): {described}", pytrace=False)
     assert not leaked, f"leaked shared-memory segments: {sorted(leaked)}"
+
+
+def kill_processes(procs: list[psutil.Process]) -> None:
+    """SIGKILL ``procs`` (those still there) and wait up to 5 s for them to go."""
+    for p in procs:
+        try:
+            p.kill()  # psutil checks the pid still names the same process
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=5)
 
 
 def _describe(proc: psutil.Process) -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from gilbench.cli import main
 from gilbench.interrupts import UNWIND_DEADLINE_S
+from tests.conftest import kill_processes
 
 TARGETS = "tests/advise_targets.py"
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,9 +125,5 @@ def test_sigterm_while_measuring_leaves_no_worker(tmp_path):
                 left = parent.children(recursive=True)
             except psutil.Error:
                 left = []
-            for p in [*left, parent]:
-                try:
-                    p.kill()
-                except psutil.Error:
-                    pass
+            kill_processes([*left, parent])
             proc.communicate()

@@ -19,7 +19,7 @@ import pytest
 from gilbench.interrupts import Terminated, deferred, exit_code, signals_interrupt
 from gilbench.outdir import LOCK_NAME
 from gilbench.results import load_results
-from tests.conftest import shm_segments
+from tests.conftest import kill_processes, shm_segments
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
@@ -206,12 +206,8 @@ def test_a_cleanup_stuck_after_sigterm_ends_at_the_deadline_with_its_children():
         assert "threading.py" in err and "in wait" in err  # where it was stuck
         assert psutil.wait_procs([child], timeout=5)[1] == [], "its child outlived it"
     finally:
-        for p in (child, psutil.Process(proc.pid) if proc.poll() is None else None):
-            if p is not None:
-                try:
-                    p.kill()
-                except psutil.Error:
-                    pass
+        kill_processes([p for p in (child, psutil.Process(proc.pid) if proc.poll() is None
+                                    else None) if p is not None])
         proc.communicate()
 
 

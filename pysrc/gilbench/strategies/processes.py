@@ -421,9 +421,12 @@ class ProcessSession(Session):
             self.close(kill=True)
             raise
         except BrokenProcessPool as exc:
-            self.close(kill=True)
-            raise WorkerCrashed(f"a worker process died while trying to {what} ({exc})") \
-                from None
+            raise self._broken(exc, what) from None
+
+    def _broken(self, exc: BrokenProcessPool, what: str) -> WorkerCrashed:
+        """The pool is broken (a worker died): close it, and the error to raise."""
+        self.close(kill=True)
+        return WorkerCrashed(f"a worker process died while trying to {what} ({exc})")
 
     def describe(self) -> dict[str, Any]:
         """How its workers were started (see :class:`Launcher`)."""
@@ -432,12 +435,16 @@ class ProcessSession(Session):
     def map(self, chunks: Sequence[Chunk]) -> MapResult:
         if self.pool is None:
             raise RuntimeError("session is closed")
-        if self.payload is None:
-            futures = [self.pool.submit(worker_run, chunk) for chunk in chunks]
-        else:  # slicing and pickling the inputs is part of what this variant measures
-            futures = [self.pool.submit(_worker_run_shipped, self.payload(chunk))
-                       for chunk in chunks]
-        done = self._wait(futures, f"run {len(chunks)} chunks")
+        what = f"run {len(chunks)} chunks"
+        try:
+            if self.payload is None:
+                futures = [self.pool.submit(worker_run, chunk) for chunk in chunks]
+            else:  # slicing and pickling the inputs is part of what this variant measures
+                futures = [self.pool.submit(_worker_run_shipped, self.payload(chunk))
+                           for chunk in chunks]
+        except BrokenProcessPool as exc:  # a worker died before the last chunk was sent
+            raise self._broken(exc, what) from None
+        done = self._wait(futures, what)
         for _, _, state in done:
             if state is not None:
                 self._gil[state["pid"]] = state

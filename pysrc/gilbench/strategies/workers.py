@@ -286,12 +286,14 @@ class JoinableQueueSession(QueueSession):
         # Every chunk is done; its result may still be on its way through the pipe.
 
     def _wake(self, number, failure, attempt):
-        if attempt == 0:  # unblock a join() that waits for chunks no worker will finish
-            try:
-                while True:
-                    self.tasks.task_done()
-            except ValueError:  # called more often than items were put: all released
-                pass
+        # Unblock a join() that waits for chunks no worker will finish. At every attempt,
+        # not only the first: the watchdog may fire while the chunks are still being put,
+        # and those put after a release would hold join() for ever.
+        try:
+            while True:
+                self.tasks.task_done()
+        except ValueError:  # called more often than items were put: all released
+            pass
         super()._wake(number, failure, attempt)
 
 
@@ -340,7 +342,9 @@ class PipeSession(WorkerSession):
                 for conn in wait_connections(busy):
                     try:
                         message = conn.recv_bytes()
-                    except EOFError:
+                    except (EOFError, OSError):
+                        # EOF, or ECONNRESET: a duplex Pipe is a socket pair, and a worker
+                        # killed with a chunk still unread in its end resets the connection.
                         self._crashed(what)
                     busy.discard(conn)
                     idle.append(conn)
